@@ -1,0 +1,124 @@
+/* Accounts in PostgreSQL. Queries for one concept live here and nowhere else. */
+#include <string.h>
+#include <stdlib.h>
+
+#include <apr_strings.h>
+
+#include "account.h"
+#include "password.h"
+#include "validate.h"
+
+#define ACCOUNT_COLUMNS \
+    "id, login, firstname, lastname, email, enabled, verified, site_admin, " \
+    "password_hash IS NOT NULL"
+
+static int is_true(const PGresult *res, int row, int col)
+{
+    return PQgetvalue(res, row, col)[0] == 't';
+}
+
+static arca_account_t *account_from_row(apr_pool_t *p, const PGresult *res, int row)
+{
+    arca_account_t *a = apr_pcalloc(p, sizeof *a);
+
+    a->id = PQgetvalue(res, row, 0);
+    a->login = PQgetvalue(res, row, 1);
+    a->firstname = PQgetvalue(res, row, 2);
+    a->lastname = PQgetvalue(res, row, 3);
+    a->email = PQgetvalue(res, row, 4);
+    a->enabled = is_true(res, row, 5);
+    a->verified = is_true(res, row, 6);
+    a->site_admin = is_true(res, row, 7);
+    a->has_password = is_true(res, row, 8);
+    return a;
+}
+
+arca_error_t *arca_account_find(arca_db_t *db, apr_pool_t *p, const char *login,
+                                arca_account_t **out)
+{
+    PGresult *res;
+    arca_error_t *err;
+
+    *out = NULL;
+    err = arca_db_query(db, p, &res, "SELECT " ACCOUNT_COLUMNS " FROM arca_account "
+                        "WHERE login = $1", 1, &login);
+    if (err)
+        return err;
+    if (PQntuples(res) == 1)
+        *out = account_from_row(p, res, 0);
+    return ARCA_OK;
+}
+
+arca_error_t *arca_account_create(arca_db_t *db, apr_pool_t *p, const arca_account_t *a,
+                                  const char *password)
+{
+    const char *hash = NULL, *params[8];
+    arca_error_t *err;
+
+    if (!arca_valid_login(a->login))
+        return arca_error_create(p, 400, "'%s' is not a valid login: use 1-255 characters "
+                                 "without ':', '/' or control characters", a->login);
+    if (password && (err = arca_password_hash(p, password, &hash)))
+        return err;
+    params[0] = a->login;
+    params[1] = a->firstname ? a->firstname : "";
+    params[2] = a->lastname ? a->lastname : "";
+    params[3] = a->email ? a->email : "";
+    params[4] = hash;
+    params[5] = a->enabled ? "t" : "f";
+    params[6] = a->verified ? "t" : "f";
+    params[7] = a->site_admin ? "t" : "f";
+    err = arca_db_query(db, p, NULL,
+                        "INSERT INTO arca_account (login, firstname, lastname, email, "
+                        "password_hash, enabled, verified, site_admin) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8, params);
+    if (err && err->status == 409)
+        return arca_error_create(p, 409, "an account '%s' already exists", a->login);
+    return err;
+}
+
+arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char *login,
+                                        const char *password)
+{
+    const char *hash = NULL;
+    PGresult *res;
+    arca_error_t *err;
+
+    if (password && (err = arca_password_hash(p, password, &hash)))
+        return err;
+    err = arca_db_query(db, p, &res, "UPDATE arca_account SET password_hash = $2 "
+                        "WHERE login = $1", 2, (const char *const[]){login, hash});
+    if (err)
+        return err;
+    if (strcmp(PQcmdTuples(res), "0") == 0)
+        return arca_error_create(p, 404, "no account '%s'", login);
+    return ARCA_OK;
+}
+
+arca_error_t *arca_account_check_password(arca_db_t *db, apr_pool_t *p, const char *login,
+                                          const char *password, int *found, int *ok)
+{
+    PGresult *res;
+    arca_error_t *err;
+
+    *found = *ok = 0;
+    err = arca_db_query(db, p, &res, "SELECT password_hash, enabled FROM arca_account "
+                        "WHERE login = $1 AND password_hash IS NOT NULL", 1, &login);
+    if (err)
+        return err;
+    if (PQntuples(res) != 1)
+        return ARCA_OK;
+    *found = 1;
+    *ok = is_true(res, 0, 1) && arca_password_matches(password, PQgetvalue(res, 0, 0));
+    return ARCA_OK;
+}
+
+arca_error_t *arca_account_count(arca_db_t *db, apr_pool_t *p, long *count)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res, "SELECT count(*) FROM arca_account", 0,
+                                      NULL);
+
+    *count = err ? 0 : atol(PQgetvalue(res, 0, 0));
+    return err;
+}

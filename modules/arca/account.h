@@ -1,0 +1,40 @@
+/* Arca accounts: what an authenticated login (local, LDAP, OpenID Connect) maps to. */
+#ifndef ARCA_ACCOUNT_H
+#define ARCA_ACCOUNT_H
+
+#include "db.h"
+
+typedef struct arca_account_t {
+    const char *id; /* bigint as text */
+    const char *login;
+    const char *firstname;
+    const char *lastname;
+    const char *email;
+    int enabled;
+    int verified;
+    int site_admin;
+    int has_password; /* a local password is set (else it logs in through LDAP/OIDC) */
+} arca_account_t;
+
+/* Finds an account by login. *out is NULL (and no error) when there is none. */
+arca_error_t *arca_account_find(arca_db_t *db, apr_pool_t *p, const char *login,
+                                arca_account_t **out);
+
+/* Creates an account; `password` may be NULL (no local password). 409 if the login
+ * exists, 400 if it is not a valid login. */
+arca_error_t *arca_account_create(arca_db_t *db, apr_pool_t *p, const arca_account_t *a,
+                                  const char *password);
+
+/* Sets (or with NULL, removes) the local password. 404 if there is no such account. */
+arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char *login,
+                                        const char *password);
+
+/* Checks a login's local password. *ok is 1 only for an enabled account with a local
+ * password that matches; *found says whether the login has a local password at all. */
+arca_error_t *arca_account_check_password(arca_db_t *db, apr_pool_t *p, const char *login,
+                                          const char *password, int *found, int *ok);
+
+/* Counts accounts, for `arcactl status`. */
+arca_error_t *arca_account_count(arca_db_t *db, apr_pool_t *p, long *count);
+
+#endif

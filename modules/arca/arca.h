@@ -1,0 +1,18 @@
+/* libarca: the plain-C heart of Arca, shared by the httpd modules, arcactl and the tests.
+ * Nothing here knows httpd: inputs are APR pools, libpq connections and plain strings. */
+#ifndef ARCA_H
+#define ARCA_H
+
+#include <apr_pools.h>
+
+#include "error.h"
+
+/* Version of Arca itself, and the XNAT version Arca answers to XNAT clients that ask. */
+const char *arca_version(void);
+const char *arca_xnat_compat_version(void);
+
+/* Initialise APR and the libraries libarca uses; for programs (arcactl, tests), not for
+ * httpd, which has done it already. Returns 0 on success. */
+int arca_library_init(void);
+
+#endif

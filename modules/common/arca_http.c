@@ -1,0 +1,128 @@
+/* Shared httpd-side helpers. Each module links its own hidden copy. */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <util_script.h>
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "arca_http.h"
+
+arca_core_api arca_core;
+
+/* Log lines from here carry the name of whichever module this copy is linked into. */
+static module *log_owner;
+#undef APLOG_MODULE_INDEX
+#define APLOG_MODULE_INDEX (log_owner ? log_owner->module_index : APLOG_NO_MODULE)
+
+void arca_http_init(module *owner)
+{
+    log_owner = owner;
+}
+
+int arca_core_api_retrieve(void)
+{
+    arca_core.site_get = APR_RETRIEVE_OPTIONAL_FN(arca_site_get);
+    arca_core.request_db = APR_RETRIEVE_OPTIONAL_FN(arca_request_db);
+    arca_core.request_account = APR_RETRIEVE_OPTIONAL_FN(arca_request_account);
+    return arca_core.site_get && arca_core.request_db && arca_core.request_account;
+}
+
+static int wants_json(request_rec *r)
+{
+    const char *format = arca_http_arg(r, "format");
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+
+    if (format)
+        return strcasecmp(format, "json") == 0;
+    return accept && ap_strcasestr(accept, "application/json") != NULL;
+}
+
+int arca_http_error(request_rec *r, const arca_error_t *err)
+{
+    int status = err->status >= 400 && err->status <= 599 ? err->status : 500;
+
+    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r, ARCA_LOGNO(10020)
+                  "%d %s: %s", status, r->uri, err->message);
+    r->status = status;
+    if (status == HTTP_SERVICE_UNAVAILABLE)
+        apr_table_setn(r->headers_out, "Retry-After", "5");
+    if (wants_json(r)) {
+        json_t *body = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message",
+                                 err->message);
+        char *text = json_dumps(body, JSON_COMPACT);
+        ap_set_content_type(r, "application/json");
+        ap_rputs(text ? text : "{}", r);
+        ap_rputs("\n", r);
+        free(text);
+        json_decref(body);
+    } else {
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+        ap_rputs(err->message, r);
+        ap_rputs("\n", r);
+    }
+    return OK;
+}
+
+int arca_http_errorf(request_rec *r, int status, const char *fmt, ...)
+{
+    arca_error_t err;
+    va_list ap;
+
+    va_start(ap, fmt);
+    err.message = apr_pvsprintf(r->pool, fmt, ap);
+    va_end(ap);
+    err.status = status;
+    return arca_http_error(r, &err);
+}
+
+const char *arca_http_arg(request_rec *r, const char *name)
+{
+    static const char key[] = "arca-http-args";
+    apr_table_t *args;
+    void *cached = NULL;
+
+    apr_pool_userdata_get(&cached, key, r->pool);
+    args = cached;
+    if (args == NULL) {
+        ap_args_to_table(r, &args);
+        apr_pool_userdata_setn(args, key, NULL, r->pool);
+    }
+    return apr_table_get(args, name);
+}
+
+arca_error_t *arca_http_format(request_rec *r, arca_format_t dflt, arca_format_t *fmt)
+{
+    return arca_format_parse(r->pool, arca_http_arg(r, "format"), dflt, fmt);
+}
+
+int arca_http_write(void *request, const char *data, size_t len)
+{
+    return ap_rwrite(data, (int)len, request) < 0 ? -1 : 0;
+}
+
+int arca_http_send_resultset(request_rec *r, const arca_resultset_t *rs, arca_format_t dflt)
+{
+    arca_format_t fmt;
+    arca_error_t *err = arca_http_format(r, dflt, &fmt);
+
+    if (err)
+        return arca_http_error(r, err);
+    ap_set_content_type(r, arca_format_content_type(fmt));
+    if (r->header_only)
+        return OK;
+    err = arca_resultset_write(rs, fmt, r->pool, arca_http_write, r);
+    if (err)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10021)
+                      "response cut short: %s", err->message);
+    return OK;
+}
+
+int arca_http_send_text(request_rec *r, const char *content_type, const char *body)
+{
+    ap_set_content_type(r, content_type);
+    if (!r->header_only)
+        ap_rputs(body, r);
+    return OK;
+}

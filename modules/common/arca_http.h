@@ -1,0 +1,48 @@
+/* Helpers every Arca httpd module shares (linked into each, hidden): the core's optional
+ * functions, error responses, query arguments, writing a ResultSet to the client. */
+#ifndef ARCA_HTTP_H
+#define ARCA_HTTP_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "mod_arca.h"
+#include "resultset.h"
+
+/* The core's functions, filled in by arca_core_api_retrieve(). */
+typedef struct arca_core_api {
+    APR_OPTIONAL_FN_TYPE(arca_site_get) *site_get;
+    APR_OPTIONAL_FN_TYPE(arca_request_db) *request_db;
+    APR_OPTIONAL_FN_TYPE(arca_request_account) *request_account;
+} arca_core_api;
+
+extern arca_core_api arca_core;
+
+/* Call from the module's register_hooks: log lines of these helpers carry its name. */
+void arca_http_init(module *owner);
+
+/* Call from the optional_fn_retrieve hook. Returns 0 if mod_arca is not loaded. */
+int arca_core_api_retrieve(void);
+
+/* Answers the request with err's status and message (text, or JSON when the client asked
+ * for JSON), logs it as one numbered line, and returns OK for the handler to return. */
+int arca_http_error(request_rec *r, const arca_error_t *err);
+int arca_http_errorf(request_rec *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A query-string argument, URL-decoded; NULL if absent. The last one wins. */
+const char *arca_http_arg(request_rec *r, const char *name);
+
+/* The response format: `format=` argument, else `dflt`. */
+arca_error_t *arca_http_format(request_rec *r, arca_format_t dflt, arca_format_t *fmt);
+
+/* Sends a ResultSet in the requested format (default `dflt`) with status 200. */
+int arca_http_send_resultset(request_rec *r, const arca_resultset_t *rs, arca_format_t dflt);
+
+/* Sends a short body of the given type with status 200. */
+int arca_http_send_text(request_rec *r, const char *content_type, const char *body);
+
+/* A write callback (arca_write_fn) that writes to the request's output. */
+int arca_http_write(void *request, const char *data, size_t len);
+
+#endif

@@ -1,0 +1,16 @@
+/* Each child process keeps its own pool of PostgreSQL connections (apr_reslist: thread
+ * safe, bounded, idle connections expire). */
+#ifndef ARCA_DB_POOL_H
+#define ARCA_DB_POOL_H
+
+#include <httpd.h>
+
+#include "core_config.h"
+
+/* Creates the pools of this child, one per distinct ArcaDatabase. */
+void arca_db_pool_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* Takes a connection for the request; it goes back when the request's pool is cleaned. */
+arca_error_t *arca_db_pool_acquire(request_rec *r, arca_db_t **db);
+
+#endif

@@ -1,0 +1,46 @@
+/* mod_arca's public interface: what the other Arca modules, and third-party modules,
+ * get from the core. Everything here is an APR optional function, retrieved in the
+ * optional_fn_retrieve hook, so a module built against this header loads whether or not
+ * mod_arca is there and can say clearly when it is not. */
+#ifndef MOD_ARCA_H
+#define MOD_ARCA_H
+
+#include <httpd.h>
+#include <apr_optional.h>
+
+#include "arca.h"
+#include "db.h"
+#include "account.h"
+
+/* Every Arca log line starts with its own number, like httpd's APLOGNO ("AH00001: "),
+ * so admins can grep for it and docs can name it. Ranges: 100xx mod_arca, 101xx
+ * mod_arca_rest, 102xx mod_arca_authz. */
+#define ARCA_LOGNO(n) "ARCA" #n ": "
+
+/* What the core knows about the site, from ArcaSiteId, ArcaArchive and ArcaPrearchive. */
+typedef struct arca_site_t {
+    const char *site_id;
+    const char *archive;
+    const char *prearchive;
+} arca_site_t;
+
+/* The request's site configuration. Never NULL. */
+APR_DECLARE_OPTIONAL_FN(const arca_site_t *, arca_site_get, (request_rec *r));
+
+/* The request's database connection, taken from the process's pool on first use and
+ * given back when the request ends (a broken one is dropped, not given back). 503 when
+ * the database is unavailable. */
+APR_DECLARE_OPTIONAL_FN(arca_error_t *, arca_request_db, (request_rec *r, arca_db_t **db));
+
+/* The Arca account of the authenticated user (r->user, set by whichever httpd authn
+ * module authenticated the request). *account is NULL for an anonymous request or a user
+ * with no Arca account. Looked up once per request. */
+APR_DECLARE_OPTIONAL_FN(arca_error_t *, arca_request_account,
+                        (request_rec *r, const arca_account_t **account));
+
+/* A module that fails a request because the database is unavailable, but cannot choose
+ * the status itself (an authn provider can only return AUTH_GENERAL_ERROR, which httpd
+ * answers with 500), sets this note; mod_arca then answers 503 with a clear body. */
+#define ARCA_NOTE_DB_UNAVAILABLE "arca-db-unavailable"
+
+#endif

@@ -1,0 +1,110 @@
+/* Path routing: split into segments, strip the mount prefix, match against the table. */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "arca_http.h"
+#include "router.h"
+
+#define MAX_SEGMENTS 32
+
+typedef struct {
+    const char *ns; /* "data" or "xapi" */
+    int n;
+    const char *seg[MAX_SEGMENTS];
+} split_path;
+
+/* Splits r->uri into decoded segments. Returns 0 for a path that is not ours or that
+ * decodes to something unsafe (a NUL, a '/' inside a segment, "." or ".."). */
+static int split(request_rec *r, split_path *sp)
+{
+    char *path = apr_pstrdup(r->pool, r->uri), *state = NULL, *tok;
+    const char *raw[MAX_SEGMENTS + 3];
+    int n = 0, skip;
+
+    for (tok = apr_strtok(path, "/", &state); tok; tok = apr_strtok(NULL, "/", &state)) {
+        if (n == MAX_SEGMENTS + 2)
+            return 0;
+        raw[n++] = tok;
+    }
+    if (n == 0)
+        return 0;
+    if (strcmp(raw[0], "xapi") == 0) {
+        sp->ns = "xapi";
+        skip = 1;
+    } else if (strcmp(raw[0], "data") == 0 || strcmp(raw[0], "REST") == 0) {
+        sp->ns = "data";
+        skip = (n > 1 && strcmp(raw[1], "archive") == 0) ? 2 : 1;
+    } else {
+        return 0;
+    }
+    sp->n = 0;
+    for (int i = skip; i < n; i++) {
+        char *seg = apr_pstrdup(r->pool, raw[i]);
+        if (ap_unescape_url(seg) != OK || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0)
+            return 0;
+        sp->seg[sp->n++] = seg;
+    }
+    return 1;
+}
+
+static int match(apr_pool_t *p, const route *rt, const split_path *sp, route_match *m)
+{
+    const char *colon = strchr(rt->pattern, ':');
+    char *pat, *state = NULL, *tok;
+    int i = 0;
+
+    if (strncmp(rt->pattern, sp->ns, (size_t)(colon - rt->pattern)) != 0
+        || strlen(sp->ns) != (size_t)(colon - rt->pattern))
+        return 0;
+    m->nparams = 0;
+    pat = apr_pstrdup(p, colon + 1);
+    for (tok = apr_strtok(pat, "/", &state); tok; tok = apr_strtok(NULL, "/", &state), i++) {
+        if (i >= sp->n)
+            return 0;
+        if (tok[0] == '{') {
+            if (m->nparams == ROUTE_MAX_PARAMS)
+                return 0;
+            m->names[m->nparams] = apr_pstrndup(p, tok + 1, strlen(tok) - 2);
+            m->values[m->nparams++] = sp->seg[i];
+        } else if (strcmp(tok, sp->seg[i]) != 0) {
+            return 0;
+        }
+    }
+    return i == sp->n;
+}
+
+const char *route_param(const route_match *m, const char *name)
+{
+    for (int i = 0; i < m->nparams; i++)
+        if (strcmp(m->names[i], name) == 0)
+            return m->values[i];
+    return NULL;
+}
+
+int rest_dispatch(request_rec *r)
+{
+    split_path sp;
+    route_match m;
+    const char *method = r->header_only ? "GET" : r->method;
+    const char *allowed = NULL;
+
+    if (!split(r, &sp))
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: %s", r->uri);
+    for (const route *rt = rest_routes; rt->method; rt++) {
+        if (!match(r->pool, rt, &sp, &m))
+            continue;
+        if (strcmp(rt->method, method) == 0)
+            return rt->handler(r, &m);
+        allowed = allowed ? apr_pstrcat(r->pool, allowed, ", ", rt->method, NULL)
+                          : rt->method;
+    }
+    if (allowed) {
+        apr_table_setn(r->headers_out, "Allow", allowed);
+        return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "%s is not allowed on %s "
+                                "(allowed: %s)", r->method, r->uri, allowed);
+    }
+    return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: %s", r->uri);
+}
