@@ -8,6 +8,9 @@
 int handle_version(request_rec *r, const route_match *m);
 int handle_build_info(request_rec *r, const route_match *m);
 
+/* handle_auth.c */
+int handle_auth(request_rec *r, const route_match *m);
+
 /* handle_projects.c */
 int handle_projects_list(request_rec *r, const route_match *m);
 

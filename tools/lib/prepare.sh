@@ -41,7 +41,7 @@ build() {
     if [ ! -f Makefile ] || [ configure -nt Makefile ] \
        || [ -n "$(find sql -newer config.status -name '*.sql' 2>/dev/null)" ]; then
         say "configure"
-        ./configure -q $ARCA_CONFIGURE_FLAGS || die "configure failed"
+        ./configure -q ${ARCA_CONFIGURE_FLAGS:-} || die "configure failed"
     fi
     say "make"
     make -s -j"$(nproc)" >/dev/null || { make -j1; die "build failed"; }

@@ -1,0 +1,245 @@
+"""A private Arca for tests: a PostgreSQL cluster and an httpd with our modules, in a
+temporary directory on free loopback ports. Nothing here touches the checkout's var/."""
+
+import getpass
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import requests
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+IS_ROOT = os.geteuid() == 0
+RUN_USER = "www-data" if IS_ROOT else None  # httpd children, when we start it as root
+
+
+def _apxs(var):
+    return subprocess.run(["apxs", "-q", var], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PgCluster:
+    """PostgreSQL on a unix socket only, run as `postgres` when we are root."""
+
+    def __init__(self, base, group):
+        self.base = base
+        self.data = os.path.join(base, "data")
+        self.sockdir = os.path.join(base, "run")
+        self.log = os.path.join(base, "log")
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                      key=lambda p: int(p.split("/")[-2]))
+        assert bins, "PostgreSQL server binaries not installed"
+        self.bin = bins[-1]
+        os.makedirs(self.sockdir)
+        if IS_ROOT:
+            shutil.chown(base, "postgres")
+            shutil.chown(self.sockdir, "postgres", group)
+            os.chmod(self.sockdir, 0o2750)
+        self._as_pg(["initdb", "-D", self.data, "-A", "trust", "-U", "arca", "-E", "UTF8"])
+
+    def _as_pg(self, argv, check=True):
+        argv = [os.path.join(self.bin, argv[0])] + argv[1:]
+        if IS_ROOT:
+            argv = ["runuser", "-u", "postgres", "--"] + argv
+        return subprocess.run(argv, check=check, capture_output=True, text=True)
+
+    def conninfo(self, dbname="arca"):
+        return f"host={self.sockdir} dbname={dbname} user=arca"
+
+    def start(self):
+        self._as_pg(["pg_ctl", "-D", self.data, "-w", "-l", self.log, "-o",
+                     f"-k {self.sockdir} -c listen_addresses='' -c fsync=off", "start"])
+
+    def stop(self):
+        self._as_pg(["pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop"], check=False)
+
+    def psql(self, sql, dbname="arca"):
+        """Runs SQL; returns rows as lists of strings."""
+        out = subprocess.run([os.path.join(self.bin, "psql"), "-h", self.sockdir, "-U", "arca",
+                              "-d", dbname, "-v", "ON_ERROR_STOP=1", "-Atq", "-F", "\t",
+                              "-c", sql], check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines()]
+
+    def createdb(self, name):
+        self.psql(f'CREATE DATABASE "{name}"', dbname="postgres")
+
+
+class Httpd:
+    """One httpd, run in the foreground as a child of the test process."""
+
+    BINARY = os.path.join(_apxs("SBINDIR"), _apxs("TARGET"))
+
+    def __init__(self, root, port, database, site_id="XNAT"):
+        self.root = root
+        self.port = port
+        self.database = database
+        self.site_id = site_id
+        self.proc = None
+        for sub in ("conf/extra", "log", "run", "archive", "prearchive"):
+            os.makedirs(os.path.join(root, sub), exist_ok=True)
+        if IS_ROOT:
+            for sub in ("archive", "prearchive"):
+                shutil.chown(os.path.join(root, sub), RUN_USER, RUN_USER)
+        self.conf = os.path.join(root, "conf", "httpd.conf")
+        self.error_log_path = os.path.join(root, "log", "error.log")
+        self.write_conf()
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def write_conf(self, **overrides):
+        values = {
+            "SERVER_ROOT": self.root,
+            "LISTEN": f"127.0.0.1:{self.port}",
+            "HTTPD_MODULEDIR": _apxs("LIBEXECDIR"),
+            "ARCA_MODULEDIR": os.path.join(TOP, "modules", ".libs"),
+            "DATABASE": self.database,
+            "SITE_ID": self.site_id,
+            "SRCDIR": TOP,
+            "USER_DIRECTIVES": f"User {RUN_USER}\nGroup {RUN_USER}" if IS_ROOT else "",
+        }
+        values.update(overrides)
+        with open(os.path.join(TOP, "conf", "httpd.conf.in")) as f:
+            text = f.read()
+        for key, value in values.items():
+            text = text.replace(f"@{key}@", value)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def write_snippet(self, name, text):
+        with open(os.path.join(self.root, "conf", "extra", f"{name}.conf"), "w") as f:
+            f.write(text)
+
+    def remove_snippet(self, name):
+        path = os.path.join(self.root, "conf", "extra", f"{name}.conf")
+        if os.path.exists(path):
+            os.unlink(path)
+
+    def config_test(self):
+        """`httpd -t` on the current configuration: (exit code, output)."""
+        r = subprocess.run([self.BINARY, "-t", "-f", self.conf], capture_output=True, text=True)
+        return r.returncode, r.stdout + r.stderr
+
+    def error_log(self):
+        if not os.path.exists(self.error_log_path):
+            return ""
+        with open(self.error_log_path, errors="replace") as f:
+            return f.read()
+
+    def start(self, timeout=20):
+        """Starts httpd and waits until it answers; raises with the log if it does not."""
+        assert self.proc is None
+        self.proc = subprocess.Popen([self.BINARY, "-f", self.conf, "-DFOREGROUND"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace")
+                self.proc = None
+                raise RuntimeError(f"httpd exited at start-up:\n{err}\n{self.error_log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("httpd did not start listening in time")
+
+    def start_expecting_failure(self, timeout=20):
+        """Runs httpd that should refuse to start: returns (exit code, stderr)."""
+        r = subprocess.run([self.BINARY, "-f", self.conf, "-DFOREGROUND"],
+                           capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stderr
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+
+class ArcaEnv:
+    """The session's Arca: cluster, migrated database, site admin, running httpd."""
+
+    ADMIN = "admin"
+    ADMIN_PASSWORD = "admin-test-password"
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="arca-test-")
+        os.chmod(self.tmp, 0o755)  # httpd's User and postgres must reach inside
+        self.arcactl_path = os.path.join(TOP, "arcactl")
+        self.pg = PgCluster(os.path.join(self.tmp, "pg"), RUN_USER or getpass.getuser())
+        self.pg.start()
+        self.pg.createdb("arca")
+        self.database = self.pg.conninfo()
+        self.arcactl("migrate")
+        pwfile = os.path.join(self.tmp, "admin-password")
+        with open(pwfile, "w") as f:
+            f.write(self.ADMIN_PASSWORD + "\n")
+        self.arcactl("user", "add", self.ADMIN, "--admin", "--password-file", pwfile)
+        self.httpd = Httpd(os.path.join(self.tmp, "server"), free_port(), self.database)
+        self.httpd.start()
+
+    @property
+    def httpd_moduledir(self):
+        return _apxs("LIBEXECDIR")
+
+    # -- clients -------------------------------------------------------------------------
+    def url(self, path):
+        return self.httpd.base_url + path
+
+    def session(self, auth=None):
+        s = requests.Session()
+        s.auth = auth if auth is not None else (self.ADMIN, self.ADMIN_PASSWORD)
+        return s
+
+    def get(self, path, auth=None, **kw):
+        return requests.get(self.url(path), auth=auth or (self.ADMIN, self.ADMIN_PASSWORD),
+                            timeout=30, **kw)
+
+    def arcactl(self, *args, database=None, check=True):
+        env = dict(os.environ, ARCA_DATABASE=database or self.database)
+        r = subprocess.run([self.arcactl_path, *args], capture_output=True, text=True,
+                           env=env)
+        if check and r.returncode != 0:
+            raise AssertionError(f"arcactl {' '.join(args)} failed ({r.returncode}):\n"
+                                 f"{r.stdout}{r.stderr}")
+        return r
+
+    def sql(self, query, dbname="arca"):
+        return self.pg.psql(query, dbname=dbname)
+
+    def new_server(self, name, database=None):
+        """A second httpd (stopped) with its own root and port, e.g. over another DB."""
+        return Httpd(os.path.join(self.tmp, name), free_port(), database or self.database)
+
+    def close(self):
+        self.httpd.stop()
+        self.pg.stop()
+        if not os.environ.get("ARCA_KEEP_TEST_DIR"):
+            shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,0 +1,118 @@
+"""Start-up: bad directive values are refused by `httpd -t`; a database whose schema this
+build does not know, or no database at all, refuses start with one numbered log line."""
+
+import pytest
+
+
+@pytest.fixture
+def server(env):
+    """A second, stopped httpd with its own root and port, cleaned up after the test."""
+    made = []
+
+    def make(name, database=None):
+        s = env.new_server(name, database)
+        made.append(s)
+        return s
+    yield make
+    for s in made:
+        s.stop()
+
+
+class TestConfigCheck:
+    @pytest.mark.parametrize("directive, value, message", [
+        ("ArcaSiteId", '"bad id!"', "ArcaSiteId 'bad id!': use 1-15 letters"),
+        ("ArcaSiteId", "ABCDEFGHIJKLMNOP", "ArcaSiteId 'ABCDEFGHIJKLMNOP'"),
+        ("ArcaDatabase", '"host=/tmp nosuchkey=1"', "ArcaDatabase: not a valid PostgreSQL"),
+        ("ArcaDatabasePoolMax", "0", "ArcaDatabasePoolMax '0': use a whole number"),
+        ("ArcaDatabasePoolIdleTimeout", "soon", "ArcaDatabasePoolIdleTimeout 'soon'"),
+        ("ArcaAuthCacheTimeout", "-1", "ArcaAuthCacheTimeout '-1'"),
+    ])
+    def test_bad_value_is_rejected_with_reason(self, server, directive, value, message):
+        s = server("badconf")
+        s.write_snippet("bad", f"{directive} {value}\n")
+        rc, out = s.config_test()
+        assert rc != 0
+        assert message in out
+        assert "bad.conf" in out  # httpd names the file and line
+
+    def test_good_configuration_passes(self, server):
+        rc, out = server("goodconf").config_test()
+        assert rc == 0, out
+        assert "Syntax OK" in out
+
+    def test_missing_archive_directory_refuses_start(self, server):
+        s = server("noarchive")
+        s.write_snippet("archive", "ArcaArchive /nonexistent/arca-archive\n")
+        rc, _ = s.start_expecting_failure()
+        assert rc != 0
+        assert "ARCA10003: ArcaArchive /nonexistent/arca-archive: no such directory" \
+            in s.error_log()
+
+
+class TestSchemaCheck:
+    def _start_over(self, env, server, dbname, setup_sql):
+        env.pg.createdb(dbname)
+        if setup_sql:
+            env.sql(setup_sql, dbname=dbname)
+        s = server(dbname, env.pg.conninfo(dbname))
+        rc, _ = s.start_expecting_failure()
+        assert rc != 0
+        lines = [l for l in s.error_log().splitlines() if "ARCA100" in l]
+        assert len(lines) == 1, s.error_log()
+        return lines[0]
+
+    def test_empty_database_refuses_start(self, env, server):
+        line = self._start_over(env, server, "empty_db", None)
+        assert "ARCA10004" in line
+        assert "no Arca schema" in line and "arcactl migrate" in line
+
+    def test_newer_schema_refuses_start(self, env, server):
+        line = self._start_over(env, server, "future_db", """
+            CREATE TABLE arca_schema_migrations (version integer PRIMARY KEY,
+                name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO arca_schema_migrations VALUES (9999, 'from_the_future');""")
+        assert "ARCA10004" in line
+        assert "version 9999, newer than" in line
+
+    def test_older_schema_refuses_start(self, env, server):
+        line = self._start_over(env, server, "past_db", """
+            CREATE TABLE arca_schema_migrations (version integer PRIMARY KEY,
+                name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());""")
+        assert "ARCA10004" in line and "arcactl migrate" in line
+
+    def test_unreachable_database_refuses_start(self, env, server):
+        s = server("nodb", f"host={env.tmp}/nowhere dbname=arca user=arca")
+        rc, _ = s.start_expecting_failure()
+        assert rc != 0
+        assert "ARCA10002: Arca cannot start: the database is unavailable" in s.error_log()
+
+    def test_migrated_database_starts(self, env, server):
+        env.pg.createdb("fresh_db")
+        env.arcactl("migrate", database=env.pg.conninfo("fresh_db"))
+        s = server("fresh", env.pg.conninfo("fresh_db"))
+        s.start()
+        assert "ARCA10005: Arca" in s.error_log()
+
+
+class TestDatabaseOutage:
+    def test_503_while_postgres_is_down_then_200_without_restart(self, env):
+        pid = env.httpd.pid
+        s = env.session()
+        assert s.get(env.url("/data/projects?format=json")).status_code == 200
+        env.pg.stop()
+        try:
+            # Several requests, so that several pooled connections and processes see it;
+            # a fresh session too, whose password no process has verified yet.
+            for client in (s, env.session(), env.session()):
+                r = client.get(env.url("/data/projects?format=json"))
+                assert r.status_code == 503, r.text
+                assert "database is unavailable" in r.text
+                assert r.headers.get("Retry-After")
+        finally:
+            env.pg.start()
+        for client in (s, env.session()):
+            for _ in range(5):
+                r = client.get(env.url("/data/projects?format=json"))
+                assert r.status_code == 200, r.text
+        assert env.httpd.pid == pid
+        assert env.httpd.proc.poll() is None
