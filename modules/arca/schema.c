@@ -6,7 +6,7 @@
 
 #include "schema.h"
 
-/* Any constant shared by all migrators; pg_advisory_xact_lock takes a bigint. */
+/* Any constant shared by all migrators; pg_advisory_lock takes a bigint. */
 #define MIGRATION_LOCK_KEY "4172636100000001"
 
 int arca_schema_known_version(void)
@@ -59,35 +59,16 @@ arca_error_t *arca_schema_check(arca_db_t *db, apr_pool_t *p)
                              have, known);
 }
 
-static arca_error_t *apply_one(arca_db_t *db, apr_pool_t *p, const arca_migration_t *m,
-                               int *applied)
+static arca_error_t *apply_one(arca_db_t *db, apr_pool_t *p, const arca_migration_t *m)
 {
-    char num[16];
-    const char *params[2];
-    PGresult *res;
-    arca_error_t *err;
+    const char *params[2] = {apr_itoa(p, m->version), m->name};
+    arca_error_t *err = arca_db_begin(db, p);
 
-    if ((err = arca_db_begin(db, p)))
-        return err;
-    err = arca_db_query(db, p, NULL, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK_KEY ")",
-                        0, NULL);
-    if (!err)
-        err = arca_db_query(db, p, &res, "SELECT 1 FROM arca_schema_migrations "
-                            "WHERE version = $1", 1,
-                            (const char *const[]){apr_itoa(p, m->version)});
-    if (!err && PQntuples(res) > 0) { /* another migrator got there first */
-        arca_db_rollback(db, p);
-        return ARCA_OK;
-    }
     if (!err)
         err = arca_db_exec_script(db, p, m->sql);
-    if (!err) {
-        apr_snprintf(num, sizeof num, "%d", m->version);
-        params[0] = num;
-        params[1] = m->name;
+    if (!err)
         err = arca_db_query(db, p, NULL, "INSERT INTO arca_schema_migrations (version, name) "
                             "VALUES ($1, $2)", 2, params);
-    }
     if (!err)
         err = arca_db_commit(db, p);
     if (err) {
@@ -95,18 +76,16 @@ static arca_error_t *apply_one(arca_db_t *db, apr_pool_t *p, const arca_migratio
         return arca_error_create(p, err->status, "migration %04d_%s failed: %s (%s)",
                                  m->version, m->name, err->message, arca_db_last_detail(db));
     }
-    (*applied)++;
     return ARCA_OK;
 }
 
-arca_error_t *arca_schema_migrate(arca_db_t *db, apr_pool_t *p, int *applied,
-                                  void (*report)(const arca_migration_t *m, void *baton),
-                                  void *baton)
+static arca_error_t *migrate_locked(arca_db_t *db, apr_pool_t *p, int *applied,
+                                    void (*report)(const arca_migration_t *m, void *baton),
+                                    void *baton)
 {
     int have;
     arca_error_t *err;
 
-    *applied = 0;
     err = arca_db_query(db, p, NULL,
                         "CREATE TABLE IF NOT EXISTS arca_schema_migrations ("
                         " version integer PRIMARY KEY,"
@@ -121,14 +100,33 @@ arca_error_t *arca_schema_migrate(arca_db_t *db, apr_pool_t *p, int *applied,
     /* arca_migrations is sorted by version (embed-sql.sh sorts the file names). */
     for (int i = 0; i < arca_migration_count; i++) {
         const arca_migration_t *m = &arca_migrations[i];
-        int before = *applied;
 
         if (m->version <= have)
             continue;
-        if ((err = apply_one(db, p, m, applied)))
+        if ((err = apply_one(db, p, m)))
             return err;
-        if (report && *applied > before)
+        (*applied)++;
+        if (report)
             report(m, baton);
     }
     return ARCA_OK;
+}
+
+arca_error_t *arca_schema_migrate(arca_db_t *db, apr_pool_t *p, int *applied,
+                                  void (*report)(const arca_migration_t *m, void *baton),
+                                  void *baton)
+{
+    arca_error_t *err;
+
+    *applied = 0;
+    /* One migrator at a time, from creating the bookkeeping table to the last migration:
+     * a second one waits here, then finds nothing left to do. */
+    err = arca_db_query(db, p, NULL, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")", 0,
+                        NULL);
+    if (err)
+        return err;
+    err = migrate_locked(db, p, applied, report, baton);
+    (void)arca_db_query(db, p, NULL, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")", 0,
+                        NULL);
+    return err;
 }

@@ -24,7 +24,7 @@ arca_error_t *arca_schema_version(arca_db_t *db, apr_pool_t *p, int *version);
 arca_error_t *arca_schema_check(arca_db_t *db, apr_pool_t *p);
 
 /* Applies the migrations the database lacks, each in its own transaction, under an
- * advisory lock so that two concurrent runs cannot both apply one. Idempotent. `report`,
+ * advisory lock so that concurrent runs apply each one once. Idempotent. `report`,
  * if not NULL, is called for each migration applied. */
 arca_error_t *arca_schema_migrate(arca_db_t *db, apr_pool_t *p, int *applied,
                                   void (*report)(const arca_migration_t *m, void *baton),
