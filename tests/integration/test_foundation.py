@@ -124,3 +124,10 @@ LoadModule authn_file_module {env.httpd_moduledir}/mod_authn_file.so
         finally:
             env.httpd.remove_snippet("authn-file")
             env.httpd.restart()
+
+
+class TestStaticPages:
+    def test_front_page_is_served_without_login(self, env):
+        r = requests.get(env.url("/"))
+        assert r.status_code == 200
+        assert "Arca" in r.text
