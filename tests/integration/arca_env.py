@@ -110,6 +110,9 @@ class Httpd:
         if IS_ROOT:
             for sub in ("archive", "prearchive"):
                 shutil.chown(os.path.join(root, sub), RUN_USER, RUN_USER)
+        # A copy of the pages: the checkout may sit where httpd's User cannot read.
+        self.htdocs = os.path.join(root, "htdocs")
+        shutil.copytree(os.path.join(TOP, "htdocs"), self.htdocs, dirs_exist_ok=True)
         self.conf = os.path.join(root, "conf", "httpd.conf")
         self.error_log_path = os.path.join(root, "log", "error.log")
         self.write_conf()
@@ -126,7 +129,7 @@ class Httpd:
             "ARCA_MODULEDIR": os.path.join(TOP, "modules", ".libs"),
             "DATABASE": self.database,
             "SITE_ID": self.site_id,
-            "SRCDIR": TOP,
+            "HTDOCS": self.htdocs,
             "USER_DIRECTIVES": f"User {RUN_USER}\nGroup {RUN_USER}" if IS_ROOT else "",
         }
         values.update(overrides)
