@@ -46,6 +46,7 @@ arca_resultset_t *arca_resultset_make(apr_pool_t *p, const char *title, int ncol
     arca_resultset_t *rs = apr_pcalloc(p, sizeof *rs);
 
     rs->title = title;
+    rs->total = -1;
     rs->columns = apr_array_make(p, ncolumns, sizeof(const char *));
     rs->rows = apr_array_make(p, 16, sizeof(const char **));
     for (int i = 0; i < ncolumns; i++)
@@ -81,6 +82,11 @@ arca_resultset_t *arca_resultset_from_pg(apr_pool_t *p, const char *title,
 #define ROW(rs, i) APR_ARRAY_IDX((rs)->rows, i, const char **)
 #define VALUE(v) ((v) ? (v) : "")
 
+static long total_of(const arca_resultset_t *rs)
+{
+    return rs->total >= 0 ? rs->total : rs->rows->nelts;
+}
+
 static int put(arca_write_fn write, void *baton, const char *s)
 {
     return write(baton, s, strlen(s));
@@ -115,8 +121,8 @@ static int write_json(const arca_resultset_t *rs, apr_pool_t *p, arca_write_fn w
             json_decref(obj);
     }
     if (rc == 0)
-        rc = put(write, baton, apr_psprintf(p, "],\"totalRecords\":\"%d\",\"title\":",
-                                            rs->rows->nelts));
+        rc = put(write, baton, apr_psprintf(p, "],\"totalRecords\":\"%ld\",\"title\":",
+                                            total_of(rs)));
     if (rc == 0)
         rc = put_json(write, baton, json_string(VALUE(rs->title)));
     if (rc == 0)
@@ -209,7 +215,7 @@ static int write_xml(const arca_resultset_t *rs, apr_pool_t *p, arca_write_fn wr
     rc |= xmlTextWriterStartElement(w, BAD_CAST "ResultSet") < 0;
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST "http://nrg.wustl.edu/xe") < 0;
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "totalRecords",
-                                      BAD_CAST apr_itoa(p, rs->rows->nelts)) < 0;
+                                      BAD_CAST apr_ltoa(p, total_of(rs))) < 0;
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST VALUE(rs->title)) < 0;
     rc |= xmlTextWriterStartElement(w, BAD_CAST "results") < 0;
     rc |= xmlTextWriterStartElement(w, BAD_CAST "columns") < 0;

@@ -24,6 +24,7 @@ typedef struct arca_resultset_t {
     const char *title;
     apr_array_header_t *columns; /* const char * */
     apr_array_header_t *rows;    /* const char ** (one value per column, NULL = empty) */
+    long total;                  /* totalRecords when the rows are one page; -1: all rows */
 } arca_resultset_t;
 
 arca_resultset_t *arca_resultset_make(apr_pool_t *p, const char *title, int ncolumns,

@@ -43,8 +43,14 @@ int arca_http_error(request_rec *r, const arca_error_t *err)
 {
     int status = err->status >= 400 && err->status <= 599 ? err->status : 500;
 
-    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r, ARCA_LOGNO(10020)
-                  "%d %s: %s", status, r->uri, err->message);
+    /* A 4xx message may quote what the client sent (a label, a value): keep it out of the
+     * log, which must never hold PHI. Ours for 5xx never quote client input. */
+    if (status >= 500)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10020) "%d %s: %s", status,
+                      r->uri, err->message);
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ARCA_LOGNO(10022) "%d %s", status,
+                      r->uri);
     r->status = status;
     if (status == HTTP_SERVICE_UNAVAILABLE)
         apr_table_setn(r->headers_out, "Retry-After", "5");
@@ -77,7 +83,7 @@ int arca_http_errorf(request_rec *r, int status, const char *fmt, ...)
     return arca_http_error(r, &err);
 }
 
-const char *arca_http_arg(request_rec *r, const char *name)
+apr_table_t *arca_http_args(request_rec *r)
 {
     static const char key[] = "arca-http-args";
     apr_table_t *args;
@@ -86,10 +92,65 @@ const char *arca_http_arg(request_rec *r, const char *name)
     apr_pool_userdata_get(&cached, key, r->pool);
     args = cached;
     if (args == NULL) {
-        ap_args_to_table(r, &args);
+        args = arca_http_parse_query(r->pool, r->args);
         apr_pool_userdata_setn(args, key, NULL, r->pool);
     }
-    return apr_table_get(args, name);
+    return args;
+}
+
+/* XNAT clients send XPaths as parameter names, some with a raw '=' inside brackets
+ * (pyxnat: "xnat:subjectData/demographics%5B@xsi:type=xnat:demographicData%5D/gender=male").
+ * So each '&'-piece is decoded first ('+' is a space, as servlet containers read it), then
+ * split at the first '=' outside [...]. A piece that does not decode is dropped. */
+apr_table_t *arca_http_parse_query(apr_pool_t *p, const char *query)
+{
+    apr_table_t *args = apr_table_make(p, 8);
+    char *copy, *state = NULL, *piece;
+
+    if (query == NULL)
+        return args;
+    copy = apr_pstrdup(p, query);
+    for (piece = apr_strtok(copy, "&", &state); piece; piece = apr_strtok(NULL, "&", &state)) {
+        int depth = 0;
+        char *eq = NULL;
+        for (char *c = piece; *c; c++)
+            if (*c == '+')
+                *c = ' ';
+        if (ap_unescape_url_keep2f(piece, 1) != OK || *piece == '\0')
+            continue;
+        for (char *c = piece; *c && !eq; c++) {
+            if (*c == '[')
+                depth++;
+            else if (*c == ']' && depth > 0)
+                depth--;
+            else if (*c == '=' && depth == 0)
+                eq = c;
+        }
+        if (eq) {
+            *eq = '\0';
+            apr_table_addn(args, piece, eq + 1);
+        } else {
+            apr_table_addn(args, piece, "");
+        }
+    }
+    return args;
+}
+
+const char *arca_http_arg(request_rec *r, const char *name)
+{
+    return apr_table_get(arca_http_args(r), name);
+}
+
+int arca_http_flag(request_rec *r, const char *name)
+{
+    const char *v = arca_http_arg(r, name);
+
+    return v && (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"));
+}
+
+const char *arca_http_user(request_rec *r)
+{
+    return r->user ? r->user : "";
 }
 
 arca_error_t *arca_http_format(request_rec *r, arca_format_t dflt, arca_format_t *fmt)

@@ -33,6 +33,10 @@ int arca_http_errorf(request_rec *r, int status, const char *fmt, ...)
 /* A query-string argument, URL-decoded; NULL if absent. The last one wins. */
 const char *arca_http_arg(request_rec *r, const char *name);
 
+/* All query-string arguments, URL-decoded (parsed once per request). */
+apr_table_t *arca_http_args(request_rec *r);
+apr_table_t *arca_http_parse_query(apr_pool_t *p, const char *query);
+
 /* The response format: `format=` argument, else `dflt`. */
 arca_error_t *arca_http_format(request_rec *r, arca_format_t dflt, arca_format_t *fmt);
 
@@ -41,6 +45,12 @@ int arca_http_send_resultset(request_rec *r, const arca_resultset_t *rs, arca_fo
 
 /* Sends a short body of the given type with status 200. */
 int arca_http_send_text(request_rec *r, const char *content_type, const char *body);
+
+/* A flag argument: "true"/"1"/"yes" (any case) is 1, anything else or absent 0. */
+int arca_http_flag(request_rec *r, const char *name);
+
+/* The user name for audit columns: r->user, or "" for anonymous requests. */
+const char *arca_http_user(request_rec *r);
 
 /* A write callback (arca_write_fn) that writes to the request's output. */
 int arca_http_write(void *request, const char *data, size_t len);

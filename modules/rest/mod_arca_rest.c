@@ -4,6 +4,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_request.h>
+#include <http_core.h>
 
 #include "arca_http.h"
 #include "router.h"
@@ -16,6 +17,23 @@ static int rest_handler(request_rec *r)
     if (r->handler == NULL || strcmp(r->handler, "arca-rest") != 0)
         return DECLINED;
     return rest_dispatch(r);
+}
+
+/* XNAT clients recognise a failed login by this exact body (pyxnat raises "Authentication
+ * failed" on it, and silently misbehaves on httpd's HTML page), so API paths get it for
+ * any 401, whichever authn module sends it. */
+static int rest_header_parser(request_rec *r)
+{
+    static const char *const prefixes[] = {"/data/", "/REST/", "/xapi/", NULL};
+
+    for (int i = 0; prefixes[i]; i++) {
+        if (strncmp(r->uri, prefixes[i], strlen(prefixes[i])) == 0) {
+            ap_custom_response(r, HTTP_UNAUTHORIZED,
+                               "The request requires user authentication");
+            break;
+        }
+    }
+    return DECLINED;
 }
 
 static int rest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -35,6 +53,7 @@ static void rest_register_hooks(apr_pool_t *p)
     arca_http_init(&arca_rest_module);
     ap_hook_post_config(rest_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(rest_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(rest_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA arca_rest_module = {

@@ -8,7 +8,7 @@
 #include "arca_http.h"
 #include "router.h"
 
-#define MAX_SEGMENTS 32
+#define MAX_SEGMENTS 64
 
 typedef struct {
     const char *ns; /* "data" or "xapi" */
@@ -60,8 +60,12 @@ static int match(apr_pool_t *p, const route *rt, const split_path *sp, route_mat
         || strlen(sp->ns) != (size_t)(colon - rt->pattern))
         return 0;
     m->nparams = 0;
+    m->segments = sp->seg;
+    m->nsegments = sp->n;
     pat = apr_pstrdup(p, colon + 1);
     for (tok = apr_strtok(pat, "/", &state); tok; tok = apr_strtok(NULL, "/", &state), i++) {
+        if (strcmp(tok, "**") == 0)
+            return 1;
         if (i >= sp->n)
             return 0;
         if (tok[0] == '{') {

@@ -12,13 +12,16 @@ typedef struct route_match {
     int nparams;
     const char *names[ROUTE_MAX_PARAMS];
     const char *values[ROUTE_MAX_PARAMS]; /* URL-decoded path segments */
+    const char *const *segments;          /* all segments after the prefix (decoded) */
+    int nsegments;
 } route_match;
 
 typedef int (*route_handler)(request_rec *r, const route_match *m);
 
 typedef struct route {
     const char *method;  /* "GET" (also answers HEAD), "PUT", ... */
-    const char *pattern; /* "data:projects/{project}" or "xapi:siteConfig/buildInfo" */
+    const char *pattern; /* "data:projects/{project}" or "xapi:siteConfig/buildInfo";
+                          * a final "**" matches any number of further segments */
     route_handler handler;
 } route;
 

@@ -1,8 +1,15 @@
 """arcactl: migrations are idempotent and safe to run concurrently; status and users."""
 
+import glob
 import os
+import re
 import subprocess
 import threading
+
+
+def latest_migration():
+    sql = os.path.join(os.path.dirname(__file__), "..", "..", "sql")
+    return max(int(os.path.basename(f).split("_")[0]) for f in glob.glob(f"{sql}/[0-9]*.sql"))
 
 
 def _fresh_db(env, name):
@@ -49,7 +56,8 @@ class TestMigrate:
         r = subprocess.run([env.arcactl_path, "-d", env.database, "status"],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
-        assert "schema version: 1 (this build: 1)" in r.stdout
+        m = re.search(r"schema version: (\d+) \(this build: (\d+)\)", r.stdout)
+        assert m and m.group(1) == m.group(2) == str(latest_migration())
 
 
 class TestStatusAndUsers:

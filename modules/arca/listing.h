@@ -1,0 +1,24 @@
+/* Listings of XNAT's collections (/data/projects, .../subjects, .../scans, ...) as
+ * ResultSets: the columns a client asks for (`columns=`, or the defaults XNAT clients
+ * read), filters on fields (`?label=S1`, `*` as a wildcard), sorting and paging. */
+#ifndef ARCA_LISTING_H
+#define ARCA_LISTING_H
+
+#include <apr_tables.h>
+
+#include "db.h"
+#include "locate.h"
+#include "resultset.h"
+
+typedef struct arca_listing_query_t {
+    const arca_location_t *loc; /* a location with is_list set */
+    const apr_table_t *args;    /* the query string: columns, filters, sortBy, limit... */
+} arca_listing_query_t;
+
+arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
+                           arca_resultset_t **out);
+
+/* Default columns of a kind's listing, comma-separated. */
+const char *arca_listing_default_columns(arca_kind_t kind);
+
+#endif

@@ -1,0 +1,30 @@
+/* The /data tree (projects > subjects > experiments > scans > resources > files): one
+ * entry point that resolves the path, then a handler per kind of thing addressed. */
+#ifndef ARCA_REST_DATA_H
+#define ARCA_REST_DATA_H
+
+#include <httpd.h>
+
+#include "arca_http.h"
+#include "locate.h"
+
+/* handle_objects.c: projects, subjects, experiments, scans; and shares */
+int data_object(request_rec *r, arca_db_t *db, const arca_location_t *loc);
+int data_share(request_rec *r, arca_db_t *db, const arca_location_t *loc);
+/* handle_resources.c */
+int data_resource(request_rec *r, arca_db_t *db, const arca_location_t *loc);
+/* handle_files.c */
+int data_files(request_rec *r, arca_db_t *db, const arca_location_t *loc);
+
+/* Sends a listing of the location (a collection) in the requested format. */
+int data_send_listing(request_rec *r, arca_db_t *db, const arca_location_t *loc);
+
+/* Runs `body` inside one transaction: commits if it returns ARCA_OK, else rolls back. */
+typedef arca_error_t *(*data_txn_fn)(request_rec *r, arca_db_t *db, void *baton);
+arca_error_t *data_in_transaction(request_rec *r, arca_db_t *db, data_txn_fn body,
+                                  void *baton);
+
+/* Removes resource directories (relative to ArcaArchive) after a committed delete. */
+void data_remove_dirs(request_rec *r, const apr_array_header_t *dirs);
+
+#endif

@@ -1,0 +1,62 @@
+/* /xapi/projects/{p}/customVariables[/{level}/{name}]: a project's typed custom variables.
+ * (XNAT defines them through its web forms; this is Arca's REST for the same thing.)
+ *   GET                         the definitions (ResultSet: level, name, type, description)
+ *   PUT .../{level}/{name}?type=integer[&description=...]   define or change one
+ *   DELETE .../{level}/{name}   remove the definition (values stay, untyped) */
+#include <httpd.h>
+#include <http_protocol.h>
+
+#include "arca_http.h"
+#include "field_defs.h"
+#include "handlers.h"
+
+static arca_error_t *project_exists(request_rec *r, arca_db_t *db, const char *project)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, r->pool, &res,
+                                      "SELECT 1 FROM arca_project WHERE id = $1", 1, &project);
+
+    if (!err && PQntuples(res) == 0)
+        return arca_error_create(r->pool, 404, "no project '%s'", project);
+    return err;
+}
+
+int handle_custom_vars_list(request_rec *r, const route_match *m)
+{
+    const char *project = route_param(m, "project");
+    arca_resultset_t *rs;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if ((err = arca_core.request_db(r, &db)) || (err = project_exists(r, db, project))
+        || (err = arca_field_defs_list(db, r->pool, project, &rs)))
+        return arca_http_error(r, err);
+    return arca_http_send_resultset(r, rs, ARCA_FORMAT_JSON);
+}
+
+int handle_custom_var_put(request_rec *r, const route_match *m)
+{
+    const char *project = route_param(m, "project");
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if ((err = arca_core.request_db(r, &db)) || (err = project_exists(r, db, project))
+        || (err = arca_field_def_put(db, r->pool, project, route_param(m, "level"),
+                                     route_param(m, "name"), arca_http_arg(r, "type"),
+                                     arca_http_arg(r, "description"))))
+        return arca_http_error(r, err);
+    return OK;
+}
+
+int handle_custom_var_delete(request_rec *r, const route_match *m)
+{
+    const char *project = route_param(m, "project");
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if ((err = arca_core.request_db(r, &db)) || (err = project_exists(r, db, project))
+        || (err = arca_field_def_delete(db, r->pool, project, route_param(m, "level"),
+                                        route_param(m, "name"))))
+        return arca_http_error(r, err);
+    return OK;
+}

@@ -1,0 +1,533 @@
+/* Files of resources: list (or one zip of everything below any object), download with
+ * Range and conditional requests, upload (raw body, multipart form, or a zip/tar to
+ * unpack), delete. An upload streams to a temp file in the archive, is fsynced and renamed
+ * into place, and only then gets its row, all rows of one request in one transaction; on
+ * any failure the transaction rolls back and the files placed by this request are removed,
+ * so no row ever points at a missing file and nothing is half-written. */
+#include <string.h>
+#include <strings.h>
+
+#include <httpd.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <apr_strings.h>
+
+#include "archive_stream.h"
+#include "data.h"
+#include "filestore.h"
+#include "model_write.h"
+#include "multipart.h"
+
+extern module AP_MODULE_DECLARE_DATA arca_rest_module;
+APLOG_USE_MODULE(arca_rest);
+
+#define CHUNK (64 * 1024)
+
+static const char *archive_root(request_rec *r, arca_error_t **err)
+{
+    const char *root = arca_core.site_get(r)->archive;
+
+    *err = root ? ARCA_OK : arca_error_create(r->pool, 500, "ArcaArchive is not configured");
+    return root;
+}
+
+/* ---- the request body, as a pull source ------------------------------------------------ */
+
+typedef struct {
+    request_rec *r;
+    char *buf;
+    int started, done;
+} body_t;
+
+static arca_error_t *body_read(body_t *b, const char **data, apr_size_t *len)
+{
+    long n;
+
+    *len = 0;
+    if (b->done)
+        return ARCA_OK;
+    if (!b->started) {
+        b->started = 1;
+        if (ap_setup_client_block(b->r, REQUEST_CHUNKED_DECHUNK) != OK)
+            return arca_error_create(b->r->pool, 400, "cannot read the request body");
+        if (!ap_should_client_block(b->r)) {
+            b->done = 1;
+            return ARCA_OK;
+        }
+        b->buf = apr_palloc(b->r->pool, CHUNK);
+    }
+    n = ap_get_client_block(b->r, b->buf, CHUNK);
+    if (n < 0)
+        return arca_error_create(b->r->pool, 400, "the upload was interrupted");
+    if (n == 0)
+        b->done = 1;
+    *data = b->buf;
+    *len = (apr_size_t)n;
+    return ARCA_OK;
+}
+
+static arca_error_t *body_read_fn(void *baton, const void **buf, apr_size_t *len)
+{
+    const char *data = NULL;
+    arca_error_t *err = body_read(baton, &data, len);
+
+    *buf = data;
+    return err;
+}
+
+/* ---- storing files ----------------------------------------------------------------------- */
+
+typedef struct {
+    request_rec *r;
+    arca_db_t *db;
+    const arca_location_t *loc;
+    const char *archive;
+    const char *tmpdir;
+    const char *resource_pk;
+    const char *resource_dir;
+    int overwrite;
+    const char *format, *content, *tags;
+    apr_array_header_t *placed; /* absolute paths this request put in place */
+    int count;
+    char *buf;                  /* one read buffer for all entries of an archive */
+    arca_upload_t *current;     /* multipart: the file being received */
+    const char *current_name;
+    int parts_with_files;
+} store_t;
+
+static arca_error_t *check_not_there(store_t *st, const char *name)
+{
+    PGresult *res;
+    arca_error_t *err;
+
+    if (st->overwrite)
+        return ARCA_OK;
+    err = arca_db_query(st->db, st->r->pool, &res, "SELECT 1 FROM arca_file "
+                        "WHERE resource_pk = $1::bigint AND path = $2", 2,
+                        (const char *const[]){st->resource_pk, name});
+    if (err)
+        return err;
+    if (PQntuples(res) > 0)
+        return arca_error_create(st->r->pool, 409, "file '%s' already exists (add "
+                                 "overwrite=true to replace it)", name);
+    return ARCA_OK;
+}
+
+/* Puts a completed upload in place and records it. */
+static arca_error_t *place(store_t *st, arca_upload_t *up, const char *name)
+{
+    const char *final = apr_pstrcat(st->r->pool, st->archive, "/", st->resource_dir, "/",
+                                    name, NULL);
+    const char *params[7];
+    arca_error_t *err;
+
+    /* The row decides whether a file exists; a file on disk without a row is an orphan of
+     * an earlier crash and is replaced. */
+    if ((err = arca_upload_commit(up, final, 1)))
+        return err;
+    APR_ARRAY_PUSH(st->placed, const char *) = final;
+    params[0] = st->resource_pk;
+    params[1] = name;
+    params[2] = apr_off_t_toa(st->r->pool, arca_upload_size(up));
+    params[3] = arca_upload_md5(up);
+    params[4] = st->format;
+    params[5] = st->content;
+    params[6] = st->tags;
+    st->count++;
+    return arca_db_query(st->db, st->r->pool, NULL,
+        "INSERT INTO arca_file (resource_pk, path, size, digest, format, content, tags) "
+        "VALUES ($1::bigint, $2, $3::bigint, $4, $5, $6, $7) ON CONFLICT (resource_pk, path) "
+        "DO UPDATE SET size = EXCLUDED.size, digest = EXCLUDED.digest, format = "
+        "EXCLUDED.format, content = EXCLUDED.content, tags = EXCLUDED.tags, insert_date = now()",
+        7, params);
+}
+
+static arca_error_t *check_name(store_t *st, const char *name)
+{
+    if (!arca_safe_relpath(name))
+        return arca_error_create(st->r->pool, 400, "'%s' is not a safe file path inside a "
+                                 "resource", name);
+    return check_not_there(st, name);
+}
+
+/* One file from the raw request body. */
+static arca_error_t *store_body(store_t *st, const char *name)
+{
+    body_t body = {st->r, NULL, 0, 0};
+    arca_upload_t *up;
+    const char *data;
+    apr_size_t len;
+    arca_error_t *err;
+
+    if ((err = check_name(st, name)) || (err = arca_upload_begin(st->r->pool, st->tmpdir, &up)))
+        return err;
+    do {
+        if ((err = body_read(&body, &data, &len)) || (len && (err = arca_upload_write(up, data, len)))) {
+            arca_upload_abort(up);
+            return err;
+        }
+    } while (len > 0);
+    return place(st, up, name);
+}
+
+/* Each file of a zip or tar body, at its path inside the archive. */
+static arca_error_t *store_entry(void *baton, const char *name, apr_off_t size,
+                                 arca_archive_entry_t *e)
+{
+    store_t *st = baton;
+    arca_upload_t *up;
+    apr_size_t got;
+    arca_error_t *err;
+
+    if ((err = check_name(st, name)) || (err = arca_upload_begin(st->r->pool, st->tmpdir, &up)))
+        return err;
+    do {
+        if ((err = arca_archive_entry_read(e, st->buf, CHUNK, &got))
+            || (got && (err = arca_upload_write(up, st->buf, got)))) {
+            arca_upload_abort(up);
+            return err;
+        }
+    } while (got > 0);
+    return place(st, up, name);
+}
+
+static arca_error_t *store_archive(store_t *st)
+{
+    body_t body = {st->r, NULL, 0, 0};
+    int count;
+    arca_error_t *err;
+
+    st->buf = apr_palloc(st->r->pool, CHUNK);
+    err = arca_archive_extract(st->r->pool, body_read_fn, &body, store_entry, st, &count);
+    if (!err && count == 0)
+        err = arca_error_create(st->r->pool, 400, "the archive holds no files");
+    return err;
+}
+
+/* multipart/form-data: the file part(s) go to the URL's file name (one file) or, when
+ * the URL names no file, to each part's own file name. Other form fields are ignored. */
+static arca_error_t *part_begin(void *baton, const char *name, const char *filename,
+                                const char *content_type)
+{
+    store_t *st = baton;
+    arca_error_t *err;
+
+    if (filename == NULL)
+        return ARCA_OK;
+    if (st->current_name == NULL || st->parts_with_files > 0) {
+        const char *base = strrchr(filename, '/');
+        if (st->parts_with_files > 0 && st->current_name)
+            return arca_error_create(st->r->pool, 400, "several files in one form upload to "
+                                     "a single file name");
+        st->current_name = base ? base + 1 : filename;
+    }
+    st->parts_with_files++;
+    if ((err = check_name(st, st->current_name)))
+        return err;
+    return arca_upload_begin(st->r->pool, st->tmpdir, &st->current);
+}
+
+static arca_error_t *part_data(void *baton, const char *data, apr_size_t len)
+{
+    store_t *st = baton;
+
+    return st->current ? arca_upload_write(st->current, data, len) : ARCA_OK;
+}
+
+static arca_error_t *part_end(void *baton)
+{
+    store_t *st = baton;
+    arca_upload_t *up = st->current;
+
+    if (up == NULL)
+        return ARCA_OK;
+    st->current = NULL;
+    return place(st, up, st->current_name);
+}
+
+static arca_error_t *store_multipart(store_t *st, const char *content_type, const char *name)
+{
+    arca_multipart_callbacks_t cb = {part_begin, part_data, part_end, st};
+    body_t body = {st->r, NULL, 0, 0};
+    arca_multipart_t *mp;
+    const char *boundary, *data;
+    apr_size_t len;
+    arca_error_t *err;
+
+    st->current_name = name;
+    if ((err = arca_multipart_boundary(st->r->pool, content_type, &boundary))
+        || (err = arca_multipart_create(st->r->pool, boundary, &cb, &mp)))
+        return err;
+    do {
+        if ((err = body_read(&body, &data, &len)) || (len && (err = arca_multipart_feed(mp, data, len))))
+            break;
+    } while (len > 0);
+    if (!err)
+        err = arca_multipart_finish(mp);
+    if (st->current)
+        arca_upload_abort(st->current);
+    if (!err && st->parts_with_files == 0)
+        err = arca_error_create(st->r->pool, 400, "the form holds no file");
+    return err;
+}
+
+static int is_multipart(const char *content_type)
+{
+    return content_type && strncasecmp(content_type, "multipart/form-data", 19) == 0;
+}
+
+static const char *arg_or_empty(request_rec *r, const char *name)
+{
+    const char *v = arca_http_arg(r, name);
+
+    /* pyxnat sends "U" for a format, content or tags it was not given */
+    return v && strcmp(v, "U") != 0 ? v : "";
+}
+
+static arca_error_t *upload_body(request_rec *r, arca_db_t *db, void *baton)
+{
+    store_t *st = baton;
+    const arca_location_t *loc = st->loc;
+    const char *content_type = apr_table_get(r->headers_in, "Content-Type");
+    arca_error_t *err;
+
+    st->resource_pk = loc->resource_pk;
+    st->resource_dir = loc->resource_dir;
+    if (st->resource_pk == NULL) {
+        if (!arca_valid_label(loc->resource_label))
+            return arca_error_create(r->pool, 400, "'%s' is not a valid resource label",
+                                     loc->resource_label);
+        if ((err = arca_resource_create(db, r->pool, loc, loc->resource_label,
+                                        &st->resource_pk, &st->resource_dir)))
+            return err;
+    }
+    if (!arca_safe_relpath(st->resource_dir))
+        return arca_error_create(r->pool, 500, "the resource's directory is not usable");
+    if (arca_http_flag(r, "extract")) {
+        if (is_multipart(content_type))
+            return arca_error_create(r->pool, 400, "to unpack an archive, send it as the "
+                                     "request body (inbody=true), not as a form");
+        return store_archive(st);
+    }
+    if (is_multipart(content_type) && !arca_http_flag(r, "inbody"))
+        return store_multipart(st, content_type, loc->file_path);
+    return store_body(st, loc->file_path);
+}
+
+static int upload(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    store_t st;
+    arca_error_t *err;
+
+    memset(&st, 0, sizeof st);
+    st.r = r;
+    st.db = db;
+    st.loc = loc;
+    if ((st.archive = archive_root(r, &err)) == NULL)
+        return arca_http_error(r, err);
+    if (loc->is_list && !arca_http_flag(r, "extract") && !is_multipart(apr_table_get(
+            r->headers_in, "Content-Type")))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "name the file: .../files/{name}");
+    st.tmpdir = apr_pstrcat(r->pool, st.archive, "/.tmp", NULL);
+    if ((err = arca_mkdirs(r->pool, st.tmpdir)))
+        return arca_http_error(r, err);
+    st.overwrite = arca_http_flag(r, "overwrite");
+    st.format = arg_or_empty(r, "format");
+    st.content = arg_or_empty(r, "content");
+    st.tags = arg_or_empty(r, "tags");
+    st.placed = apr_array_make(r->pool, 4, sizeof(const char *));
+    if ((err = data_in_transaction(r, db, upload_body, &st))) {
+        for (int i = 0; i < st.placed->nelts; i++)
+            apr_file_remove(APR_ARRAY_IDX(st.placed, i, const char *), r->pool);
+        /* the body may be partly unread: do not try to keep the connection */
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return arca_http_error(r, err);
+    }
+    r->status = HTTP_OK;
+    return arca_http_send_text(r, "text/plain; charset=utf-8",
+                               apr_psprintf(r->pool, "%d file%s stored\n", st.count,
+                                            st.count == 1 ? "" : "s"));
+}
+
+/* ---- download --------------------------------------------------------------------------- */
+
+static const char *type_of(const char *name)
+{
+    static const struct { const char *ext, *type; } types[] = {
+        {".dcm", "application/dicom"}, {".zip", "application/zip"},
+        {".gz", "application/gzip"}, {".json", "application/json"},
+        {".xml", "text/xml"}, {".txt", "text/plain"}, {".csv", "text/csv"},
+        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".pdf", "application/pdf"},
+    };
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t e = strlen(types[i].ext);
+        if (n > e && strcasecmp(name + n - e, types[i].ext) == 0)
+            return types[i].type;
+    }
+    return "application/octet-stream";
+}
+
+static int download(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    const char *archive, *disk;
+    apr_file_t *fd;
+    apr_bucket_brigade *bb;
+    PGresult *res;
+    arca_error_t *err;
+    int rc;
+
+    if ((archive = archive_root(r, &err)) == NULL)
+        return arca_http_error(r, err);
+    if (loc->resource_pk == NULL)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no resource '%s'",
+                                loc->resource_label);
+    err = arca_db_query(db, r->pool, &res, "SELECT 1 FROM arca_file WHERE resource_pk = "
+                        "$1::bigint AND path = $2", 2,
+                        (const char *const[]){loc->resource_pk, loc->file_path});
+    if (err)
+        return arca_http_error(r, err);
+    if (PQntuples(res) == 0)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no file '%s' in resource '%s'",
+                                loc->file_path, loc->resource_label);
+    disk = apr_pstrcat(r->pool, archive, "/", loc->resource_dir, "/", loc->file_path, NULL);
+    if (apr_file_open(&fd, disk, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, r->pool) != APR_SUCCESS
+        || apr_file_info_get(&r->finfo, APR_FINFO_NORM, fd) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10111)
+                      "a file the database lists is missing from the archive");
+        return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "the file is missing from "
+                                "the archive; tell the administrator");
+    }
+    ap_set_content_type(r, type_of(loc->file_path));
+    ap_update_mtime(r, r->finfo.mtime);
+    ap_set_last_modified(r);
+    ap_set_etag(r);
+    apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");
+    ap_set_content_length(r, r->finfo.size);
+    if ((rc = ap_meets_conditions(r)) != OK) {
+        r->status = rc;
+        return rc == HTTP_NOT_MODIFIED ? OK : rc;
+    }
+    if (r->header_only)
+        return OK;
+    /* A file bucket: the kernel sends it (sendfile), and the byterange filter answers
+     * Range requests from it without reading the parts it skips. */
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_brigade_insert_file(bb, fd, 0, r->finfo.size, r->pool);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS ? OK : AP_FILTER_ERROR;
+}
+
+/* ---- zip of everything below a location ------------------------------------------------ */
+
+/* Zip member names pyxnat and XNAT users expect: <top>/resources/<label>/files/<path>,
+ * top being the project ID, the subject's or session's label, or <session>/scans/<id>. */
+static const char zip_name_sql[] =
+    "SELECT CASE WHEN r.project IS NOT NULL THEN r.project "
+    "WHEN r.subject_id IS NOT NULL THEN (SELECT label FROM arca_subject_label x "
+    "  WHERE x.subject_id = r.subject_id AND x.is_primary) "
+    "WHEN r.experiment_id IS NOT NULL THEN (SELECT label FROM arca_experiment_label x "
+    "  WHERE x.experiment_id = r.experiment_id AND x.is_primary) "
+    "ELSE (SELECT label FROM arca_experiment_label x WHERE x.experiment_id = rs.experiment_id "
+    "  AND x.is_primary) || '/scans/' || rs.id END "
+    "|| '/resources/' || r.label || '/files/' || o.path, r.dir || '/' || o.path "
+    "FROM arca_file o JOIN arca_resource r ON r.pk = o.resource_pk "
+    "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk WHERE r.pk IN (";
+
+static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    const char *archive, *key, *sql;
+    arca_zip_writer_t *zw;
+    PGresult *res;
+    arca_error_t *err;
+
+    if ((archive = archive_root(r, &err)) == NULL)
+        return arca_http_error(r, err);
+    if (loc->resource_pk) {
+        key = loc->resource_pk;
+        sql = apr_pstrcat(r->pool, zip_name_sql, "SELECT $1::bigint) ORDER BY 1", NULL);
+    } else {
+        key = loc->owner == ARCA_KIND_PROJECT ? loc->project
+              : loc->owner == ARCA_KIND_SUBJECT ? loc->subject_id
+              : loc->owner == ARCA_KIND_EXPERIMENT ? loc->experiment_id : loc->scan_pk;
+        sql = apr_pstrcat(r->pool, zip_name_sql,
+                          arca_resources_under_sql(r->pool, loc->owner, "$1"), ") ORDER BY 1",
+                          NULL);
+    }
+    if ((err = arca_db_query(db, r->pool, &res, sql, 1, &key)))
+        return arca_http_error(r, err);
+    ap_set_content_type(r, "application/zip");
+    apr_table_setn(r->headers_out, "Content-Disposition", "attachment; filename=\"files.zip\"");
+    if (r->header_only)
+        return OK;
+    if ((err = arca_zip_writer_open(r->pool, arca_http_write, r,
+                                    arca_http_flag(r, "compress"), &zw)))
+        return arca_http_error(r, err);
+    for (int i = 0; i < PQntuples(res) && !err; i++)
+        err = arca_zip_add_file(zw, PQgetvalue(res, i, 0),
+                                apr_pstrcat(r->pool, archive, "/", PQgetvalue(res, i, 1), NULL));
+    if (!err)
+        err = arca_zip_writer_close(zw);
+    if (err) {
+        /* the status is sent: all that is left is to cut the response short */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10112)
+                      "zip download cut short: %s", err->message);
+        r->connection->aborted = 1;
+    }
+    return OK;
+}
+
+/* ---- delete ----------------------------------------------------------------------------- */
+
+static int delete_file(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    const char *archive;
+    PGresult *res;
+    arca_error_t *err;
+
+    if ((archive = archive_root(r, &err)) == NULL)
+        return arca_http_error(r, err);
+    if (loc->resource_pk == NULL)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no resource '%s'",
+                                loc->resource_label);
+    err = arca_db_query(db, r->pool, &res, "DELETE FROM arca_file WHERE resource_pk = "
+                        "$1::bigint AND path = $2 RETURNING 1", 2,
+                        (const char *const[]){loc->resource_pk, loc->file_path});
+    if (err)
+        return arca_http_error(r, err);
+    if (PQntuples(res) == 0)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no file '%s'", loc->file_path);
+    apr_file_remove(apr_pstrcat(r->pool, archive, "/", loc->resource_dir, "/", loc->file_path,
+                                NULL), r->pool);
+    return OK;
+}
+
+int data_files(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    const char *format = arca_http_arg(r, "format");
+
+    switch (r->method_number) {
+    case M_GET:
+        if (!loc->is_list)
+            return download(r, db, loc);
+        if (format && strcasecmp(format, "zip") == 0)
+            return send_zip(r, db, loc);
+        return data_send_listing(r, db, loc);
+    case M_PUT:
+    case M_POST:
+        if (loc->resource_pk == NULL && loc->resource_label == NULL)
+            return arca_http_errorf(r, HTTP_BAD_REQUEST, "upload files into a resource: "
+                                    ".../resources/{label}/files/{name}");
+        return upload(r, db, loc);
+    case M_DELETE:
+        if (loc->is_list)
+            return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "DELETE a single file");
+        return delete_file(r, db, loc);
+    default:
+        apr_table_setn(r->headers_out, "Allow", "GET, PUT, POST, DELETE");
+        return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "%s is not allowed here",
+                                r->method);
+    }
+}

@@ -1,0 +1,292 @@
+/* Projects, subjects, experiments and scans: GET (listing or item), PUT (create or update,
+ * XNAT style: fields as query parameters), DELETE; and shares into other projects. */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "data.h"
+#include "filestore.h"
+#include "item.h"
+#include "model_write.h"
+
+static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    arca_item_t *item;
+    arca_format_t fmt;
+    arca_error_t *err;
+
+    if ((err = arca_http_format(r, ARCA_FORMAT_XML, &fmt))
+        || (err = arca_item_load(db, r->pool, loc, &item)))
+        return arca_http_error(r, err);
+    if (fmt != ARCA_FORMAT_JSON && fmt != ARCA_FORMAT_XML)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "a single %s comes as json or xml",
+                                arca_kind_name(loc->kind));
+    ap_set_content_type(r, arca_format_content_type(fmt));
+    if (r->header_only)
+        return OK;
+    err = fmt == ARCA_FORMAT_JSON ? arca_item_write_json(item, r->pool, arca_http_write, r)
+                                  : arca_item_write_xml(item, r->pool, arca_http_write, r);
+    return err ? arca_http_error(r, err) : OK;
+}
+
+typedef struct {
+    const arca_location_t *loc;
+    arca_changes_t *changes;
+    const char *xsi_type;
+    const char *id;       /* the object's ID (created or existing) */
+    const char *key;      /* its key for updates (scan: pk) */
+    int created;
+} put_state;
+
+/* The scan type that goes with a session type: xnat:ctSessionData -> xnat:ctScanData. */
+static const char *scan_type_for(apr_pool_t *p, const char *session_xsi)
+{
+    const char *suffix = session_xsi ? strstr(session_xsi, "SessionData") : NULL;
+
+    if (suffix == NULL || suffix[11] != '\0')
+        return "xnat:otherDicomScanData";
+    return apr_pstrcat(p, apr_pstrmemdup(p, session_xsi, (apr_size_t)(suffix - session_xsi)),
+                       "ScanData", NULL);
+}
+
+static arca_error_t *check_label(apr_pool_t *p, const char *what, const char *label)
+{
+    if (!arca_valid_label(label))
+        return arca_error_create(p, 400, "'%s' is not a valid %s label: use 1-64 letters, "
+                                 "digits, '_', '-' or '.', not starting with '.'", label, what);
+    return ARCA_OK;
+}
+
+/* The subject a new experiment goes under: the path's, else `subject_ID` (ID or label). */
+static arca_error_t *subject_for_new_experiment(request_rec *r, arca_db_t *db,
+                                                const arca_location_t *loc, const char **id)
+{
+    const char *given = arca_http_arg(r, "subject_ID");
+    PGresult *res;
+    arca_error_t *err;
+
+    if (loc->subject_id) {
+        *id = loc->subject_id;
+        return ARCA_OK;
+    }
+    if (given == NULL)
+        return arca_error_create(r->pool, 400, "to create an experiment here, give "
+                                 "subject_ID, or PUT it under .../subjects/{subject}/");
+    err = arca_db_query(db, r->pool, &res, "SELECT subject_id FROM arca_subject_label "
+                        "WHERE project = $1 AND (label = $2 OR subject_id = $2) LIMIT 1", 2,
+                        (const char *const[]){loc->project, given});
+    if (err)
+        return err;
+    if (PQntuples(res) == 0)
+        return arca_error_create(r->pool, 404, "no subject '%s' in project '%s'", given,
+                                 loc->project);
+    *id = PQgetvalue(res, 0, 0);
+    return ARCA_OK;
+}
+
+static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
+{
+    const arca_location_t *loc = st->loc;
+    const char *site = arca_core.site_get(r)->site_id, *user = arca_http_user(r);
+    const char *subject_id = NULL, *label = st->changes->label ? st->changes->label : loc->name;
+    arca_error_t *err;
+
+    st->created = 1;
+    switch (loc->kind) {
+    case ARCA_KIND_PROJECT:
+        st->id = st->key = loc->name;
+        return arca_project_create(db, r->pool, loc->name, user);
+    case ARCA_KIND_SUBJECT:
+        if (loc->project == NULL)
+            return arca_error_create(r->pool, 400, "create subjects under "
+                                     "/data/projects/{project}/subjects/");
+        if ((err = check_label(r->pool, "subject", label)))
+            return err;
+        err = arca_subject_create(db, r->pool, site, loc->project, label, user, &st->id);
+        st->key = st->id;
+        return err;
+    case ARCA_KIND_EXPERIMENT:
+        if (loc->project == NULL)
+            return arca_error_create(r->pool, 400, "create experiments under "
+                                     "/data/projects/{project}/subjects/{subject}/experiments/");
+        if (st->xsi_type == NULL)
+            return arca_error_create(r->pool, 400, "xsiType is required to create an "
+                                     "experiment (xnat:ctSessionData, xnat:mrSessionData...)");
+        if ((err = check_label(r->pool, "experiment", label))
+            || (err = subject_for_new_experiment(r, db, loc, &subject_id)))
+            return err;
+        err = arca_experiment_create(db, r->pool, site, loc->project, subject_id, label,
+                                     st->xsi_type, NULL, user, &st->id);
+        st->key = st->id;
+        return err;
+    case ARCA_KIND_SCAN: {
+        const char *xsi = st->xsi_type;
+        if ((err = check_label(r->pool, "scan", loc->name)))
+            return err;
+        if (xsi == NULL) {
+            PGresult *res;
+            if ((err = arca_db_query(db, r->pool, &res, "SELECT xsi_type FROM arca_experiment "
+                                     "WHERE id = $1", 1, &loc->experiment_id)))
+                return err;
+            xsi = scan_type_for(r->pool, PQgetvalue(res, 0, 0));
+        }
+        st->id = loc->name;
+        return arca_scan_create(db, r->pool, loc->experiment_id, loc->name, xsi, &st->key);
+    }
+    default:
+        return arca_error_create(r->pool, 500, "cannot create this kind here");
+    }
+}
+
+static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
+{
+    put_state *st = baton;
+    const arca_location_t *loc = st->loc;
+    const char *project = loc->kind == ARCA_KIND_PROJECT ? loc->name
+                          : loc->experiment_project ? loc->experiment_project : loc->project;
+    arca_error_t *err;
+
+    if (!loc->exists) {
+        if ((err = create_object(r, db, st)))
+            return err;
+        if (loc->kind == ARCA_KIND_PROJECT)
+            project = loc->name;
+    } else {
+        switch (loc->kind) {
+        case ARCA_KIND_PROJECT: st->id = st->key = loc->name; break;
+        case ARCA_KIND_SUBJECT: st->id = st->key = loc->subject_id; break;
+        case ARCA_KIND_EXPERIMENT: st->id = st->key = loc->experiment_id; break;
+        default: st->id = loc->scan_id; st->key = loc->scan_pk; break;
+        }
+        if (st->changes->label && loc->project
+            && (loc->kind == ARCA_KIND_SUBJECT || loc->kind == ARCA_KIND_EXPERIMENT)
+            && ((err = check_label(r->pool, arca_kind_name(loc->kind), st->changes->label))
+                || (err = arca_relabel(db, r->pool, loc->kind, st->id, loc->project,
+                                       st->changes->label))))
+            return err;
+    }
+    return arca_changes_apply(db, r->pool, loc->kind, st->key, project, st->changes);
+}
+
+static int put_object(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    put_state st = {loc, NULL, NULL, NULL, NULL, 0};
+    arca_error_t *err;
+
+    if (loc->is_list) {
+        apr_table_setn(r->headers_out, "Allow", "GET");
+        return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "PUT a single %s, not the list",
+                                arca_kind_name(loc->kind));
+    }
+    st.xsi_type = arca_http_arg(r, "xsiType");
+    if (st.xsi_type && !arca_valid_xsi_type(st.xsi_type))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "xsiType '%s' is not a type name "
+                                "(such as xnat:ctSessionData)", st.xsi_type);
+    if ((err = arca_changes_from_args(r->pool, loc->kind, arca_http_args(r), &st.changes))
+        || (err = data_in_transaction(r, db, put_body, &st)))
+        return arca_http_error(r, err);
+    r->status = st.created ? HTTP_CREATED : HTTP_OK;
+    return arca_http_send_text(r, "text/plain; charset=utf-8", st.id);
+}
+
+typedef struct {
+    const arca_location_t *loc;
+    apr_array_header_t *dirs;
+    int unshared;
+} delete_state;
+
+static arca_error_t *delete_body(request_rec *r, arca_db_t *db, void *baton)
+{
+    delete_state *st = baton;
+    const arca_location_t *loc = st->loc;
+    const char *key;
+
+    switch (loc->kind) {
+    case ARCA_KIND_PROJECT: key = loc->name; break;
+    case ARCA_KIND_SUBJECT: key = loc->subject_id; break;
+    case ARCA_KIND_EXPERIMENT: key = loc->experiment_id; break;
+    default: key = loc->scan_pk; break;
+    }
+    /* Deleting a shared subject or experiment from a project it is only shared into
+     * removes the share, as XNAT does; the object stays in its own project. */
+    if (loc->project && (loc->kind == ARCA_KIND_SUBJECT || loc->kind == ARCA_KIND_EXPERIMENT)) {
+        arca_error_t *err = arca_unshare(db, r->pool, loc->kind, key, loc->project);
+        if (err == ARCA_OK) {
+            st->unshared = 1;
+            st->dirs = apr_array_make(r->pool, 1, sizeof(const char *));
+            return ARCA_OK;
+        }
+        if (err->status != HTTP_CONFLICT)
+            return err;
+    }
+    return arca_delete(db, r->pool, loc->kind, key, &st->dirs);
+}
+
+static int delete_object(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    delete_state st = {loc, NULL, 0};
+    arca_error_t *err;
+
+    if (loc->is_list) {
+        apr_table_setn(r->headers_out, "Allow", "GET");
+        return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "DELETE a single %s, not the "
+                                "list", arca_kind_name(loc->kind));
+    }
+    if (!loc->exists)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "no %s '%s'", arca_kind_name(loc->kind),
+                                loc->name);
+    if ((err = data_in_transaction(r, db, delete_body, &st)))
+        return arca_http_error(r, err);
+    if (arca_http_flag(r, "removeFiles"))
+        data_remove_dirs(r, st.dirs);
+    return OK;
+}
+
+int data_object(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    if (r->method_number == M_GET) {
+        if (loc->is_list)
+            return data_send_listing(r, db, loc);
+        if (!loc->exists)
+            return arca_http_errorf(r, HTTP_NOT_FOUND, "no %s '%s'",
+                                    arca_kind_name(loc->kind), loc->name);
+        return send_item(r, db, loc);
+    }
+    if (r->method_number == M_PUT || r->method_number == M_POST)
+        return put_object(r, db, loc);
+    if (r->method_number == M_DELETE)
+        return delete_object(r, db, loc);
+    apr_table_setn(r->headers_out, "Allow", "GET, PUT, POST, DELETE");
+    return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "%s is not allowed here", r->method);
+}
+
+/* PUT .../subjects/S/projects/OTHER?label=L[&primary=true]; DELETE removes the share. */
+int data_share(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    const char *id = loc->kind == ARCA_KIND_SUBJECT ? loc->subject_id : loc->experiment_id;
+    const char *label = arca_http_arg(r, "label");
+    arca_error_t *err;
+
+    if (loc->kind != ARCA_KIND_SUBJECT && loc->kind != ARCA_KIND_EXPERIMENT)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "only subjects and experiments are shared");
+    if (r->method_number == M_DELETE) {
+        if ((err = arca_unshare(db, r->pool, loc->kind, id, loc->share_project)))
+            return arca_http_error(r, err);
+        return OK;
+    }
+    if (r->method_number != M_PUT && r->method_number != M_POST)
+        return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "PUT or DELETE a share");
+    if (label == NULL || *label == '\0')
+        label = loc->kind == ARCA_KIND_SUBJECT ? loc->subject_label : loc->experiment_label;
+    if ((err = check_label(r->pool, arca_kind_name(loc->kind), label))
+        || (err = arca_db_begin(db, r->pool))
+        || (err = arca_share(db, r->pool, loc->kind, id, loc->share_project, label,
+                             arca_http_flag(r, "primary")))
+        || (err = arca_db_commit(db, r->pool))) {
+        arca_db_rollback(db, r->pool);
+        return arca_http_error(r, err);
+    }
+    return arca_http_send_text(r, "text/plain; charset=utf-8", id);
+}

@@ -1,0 +1,124 @@
+/* Resources (a labelled set of files on a project, subject, experiment or scan): list,
+ * create or update (PUT, XNAT style), read as a catalog, delete. */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+#include <libxml/xmlwriter.h>
+
+#include "data.h"
+#include "filestore.h"
+#include "model_write.h"
+
+typedef struct {
+    const arca_location_t *loc;
+    arca_changes_t *changes;
+    const char *pk;
+    int created;
+} put_state;
+
+static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
+{
+    put_state *st = baton;
+    const char *dir;
+    arca_error_t *err;
+
+    st->pk = st->loc->resource_pk;
+    if (!st->loc->exists) {
+        if (!arca_valid_label(st->loc->name))
+            return arca_error_create(r->pool, 400, "'%s' is not a valid resource label: use "
+                                     "1-64 letters, digits, '_', '-' or '.'", st->loc->name);
+        if ((err = arca_resource_create(db, r->pool, st->loc, st->loc->name, &st->pk, &dir)))
+            return err;
+        st->created = 1;
+    }
+    return arca_changes_apply(db, r->pool, ARCA_KIND_RESOURCE, st->pk, NULL, st->changes);
+}
+
+/* The resource as XNAT's catalog document: one cat:entry per file. */
+static int send_catalog(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    PGresult *res;
+    xmlBufferPtr buf;
+    xmlTextWriterPtr w;
+    arca_error_t *err = arca_db_query(db, r->pool, &res,
+        "SELECT path, size::text, digest, format, content, tags FROM arca_file "
+        "WHERE resource_pk = $1::bigint ORDER BY path", 1, &loc->resource_pk);
+
+    if (err)
+        return arca_http_error(r, err);
+    buf = xmlBufferCreate();
+    w = xmlNewTextWriterMemory(buf, 0);
+    xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
+    xmlTextWriterStartElement(w, BAD_CAST "cat:Catalog");
+    xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:cat", BAD_CAST "http://nrg.wustl.edu/catalog");
+    xmlTextWriterWriteAttribute(w, BAD_CAST "ID", BAD_CAST loc->resource_label);
+    xmlTextWriterStartElement(w, BAD_CAST "cat:entries");
+    for (int i = 0; i < PQntuples(res); i++) {
+        static const char *const attrs[] = {"URI", "size", "digest", "format", "content",
+                                            "tags"};
+        xmlTextWriterStartElement(w, BAD_CAST "cat:entry");
+        xmlTextWriterWriteAttribute(w, BAD_CAST "ID", BAD_CAST PQgetvalue(res, i, 0));
+        for (int c = 0; c < 6; c++)
+            if (*PQgetvalue(res, i, c))
+                xmlTextWriterWriteAttribute(w, BAD_CAST attrs[c], BAD_CAST PQgetvalue(res, i, c));
+        xmlTextWriterEndElement(w);
+    }
+    xmlTextWriterEndDocument(w);
+    xmlFreeTextWriter(w);
+    ap_set_content_type(r, "text/xml; charset=utf-8");
+    if (!r->header_only)
+        ap_rwrite(xmlBufferContent(buf), xmlBufferLength(buf), r);
+    xmlBufferFree(buf);
+    return OK;
+}
+
+typedef struct {
+    const arca_location_t *loc;
+    apr_array_header_t *dirs;
+} delete_state;
+
+static arca_error_t *delete_body(request_rec *r, arca_db_t *db, void *baton)
+{
+    delete_state *st = baton;
+
+    return arca_delete(db, r->pool, ARCA_KIND_RESOURCE, st->loc->resource_pk, &st->dirs);
+}
+
+int data_resource(request_rec *r, arca_db_t *db, const arca_location_t *loc)
+{
+    arca_error_t *err;
+
+    if (r->method_number == M_GET) {
+        if (loc->is_list)
+            return data_send_listing(r, db, loc);
+        if (!loc->exists)
+            return arca_http_errorf(r, HTTP_NOT_FOUND, "no resource '%s'", loc->name);
+        return send_catalog(r, db, loc);
+    }
+    if (loc->is_list)
+        return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "%s a single resource, not the "
+                                "list", r->method);
+    if (r->method_number == M_PUT || r->method_number == M_POST) {
+        put_state st = {loc, NULL, NULL, 0};
+        if ((err = arca_changes_from_args(r->pool, ARCA_KIND_RESOURCE, arca_http_args(r),
+                                          &st.changes))
+            || (err = data_in_transaction(r, db, put_body, &st)))
+            return arca_http_error(r, err);
+        r->status = st.created ? HTTP_CREATED : HTTP_OK;
+        return arca_http_send_text(r, "text/plain; charset=utf-8", st.pk);
+    }
+    if (r->method_number == M_DELETE) {
+        delete_state st = {loc, NULL};
+        if (!loc->exists)
+            return arca_http_errorf(r, HTTP_NOT_FOUND, "no resource '%s'", loc->name);
+        if ((err = data_in_transaction(r, db, delete_body, &st)))
+            return arca_http_error(r, err);
+        if (arca_http_flag(r, "removeFiles"))
+            data_remove_dirs(r, st.dirs);
+        return OK;
+    }
+    apr_table_setn(r->headers_out, "Allow", "GET, PUT, POST, DELETE");
+    return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "%s is not allowed here", r->method);
+}
