@@ -141,5 +141,6 @@ CREATE TABLE arca_field_def (
     name        text NOT NULL CHECK (name ~ '^[a-z][a-z0-9_]{0,63}$'),
     type        text NOT NULL CHECK (type IN ('string', 'integer', 'float', 'boolean', 'date')),
     description text NOT NULL DEFAULT '',
+    definition  text NOT NULL DEFAULT 'default', -- XNAT's variable set ("definition ID")
     PRIMARY KEY (project, level, name)
 );

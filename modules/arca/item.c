@@ -181,10 +181,18 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
     sub = *loc;
     sub.is_list = 1;
     switch (loc->kind) {
-    case ARCA_KIND_PROJECT:
+    case ARCA_KIND_PROJECT: {
+        PGresult *defs;
         sub.project = loc->name;
         err = add_resources(db, p, item, &sub, ARCA_KIND_PROJECT);
+        if (!err)
+            err = arca_db_query(db, p, &defs, "SELECT level, name, type, definition FROM "
+                                "arca_field_def WHERE project = $1 ORDER BY definition, name",
+                                1, &loc->name);
+        if (!err)
+            item->field_defs = defs;
         break;
+    }
     case ARCA_KIND_SUBJECT:
         sub.kind = ARCA_KIND_EXPERIMENT;
         if (!(err = list_all(db, p, &sub, NULL, &rs)))
@@ -275,24 +283,6 @@ arca_error_t *arca_item_write_json(const arca_item_t *item, apr_pool_t *p,
 
 /* ---- XML ------------------------------------------------------------------------------- */
 
-/* XNAT's element names: xnat:subjectData is written <xnat:Subject>, xnat:mrSessionData
- * <xnat:MRSession>, xnat:ctScanData <xnat:CTScan>. Others keep their type name. */
-static const char *element_of(apr_pool_t *p, const char *xsi)
-{
-    static const struct { const char *xsi, *element; } names[] = {
-        {"xnat:projectData", "xnat:Project"}, {"xnat:subjectData", "xnat:Subject"},
-        {"xnat:mrSessionData", "xnat:MRSession"}, {"xnat:ctSessionData", "xnat:CTSession"},
-        {"xnat:petSessionData", "xnat:PETSession"}, {"xnat:crSessionData", "xnat:CRSession"},
-        {"xnat:mrScanData", "xnat:MRScan"}, {"xnat:ctScanData", "xnat:CTScan"},
-        {"xnat:petScanData", "xnat:PETScan"}, {"xnat:crScanData", "xnat:CRScan"},
-        {"xnat:resourceCatalog", "xnat:resource"}, {"xnat:projectShare", "xnat:share"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(names[i].xsi, xsi) == 0)
-            return names[i].element;
-    return xsi;
-}
-
 /* Fields XNAT writes as attributes of the element rather than child elements. */
 static int is_attribute(const char *alias)
 {
@@ -317,11 +307,71 @@ static int is_demographic(arca_kind_t kind, const char *alias)
     return 0;
 }
 
+/* A project's custom variables as XNAT's study protocols, one per data type, which is
+ * where pyxnat's add_custom_variables and get_custom_variables look for them. */
+static int write_protocols(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item)
+{
+    static const struct { const char *name, *type, *level; } protocols[] = {
+        {"Subjects", "xnat:subjectData", "subject"},
+        {"CT Sessions", "xnat:ctSessionData", "experiment"},
+        {"MR Sessions", "xnat:mrSessionData", "experiment"},
+        {"PET Sessions", "xnat:petSessionData", "experiment"},
+        {"CR Sessions", "xnat:crSessionData", "experiment"},
+    };
+    const PGresult *defs = item->field_defs;
+    const char *project = arca_item_get(item, "ID");
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof protocols / sizeof protocols[0] && !rc; i++) {
+        const char *open_def = NULL;
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:studyProtocol") < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "ID", BAD_CAST apr_pstrcat(p,
+                  project ? project : "", "_", protocols[i].type, NULL)) < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST protocols[i].name) < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "data-type",
+                                          BAD_CAST protocols[i].type) < 0;
+        for (int r = 0; defs && r < PQntuples(defs) && !rc; r++) {
+            const char *def = PQgetvalue(defs, r, 3), *name = PQgetvalue(defs, r, 1);
+            if (strcmp(PQgetvalue(defs, r, 0), protocols[i].level) != 0)
+                continue;
+            if (open_def == NULL)
+                rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:definitions") < 0;
+            if (open_def == NULL || strcmp(open_def, def) != 0) {
+                if (open_def)
+                    rc |= (xmlTextWriterEndElement(w) < 0) | (xmlTextWriterEndElement(w) < 0);
+                rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:definition") < 0;
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "ID", BAD_CAST def) < 0;
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "data-type",
+                                                  BAD_CAST protocols[i].type) < 0;
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "description", BAD_CAST "") < 0;
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "project-specific",
+                                                  BAD_CAST "1") < 0;
+                rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:fields") < 0;
+                open_def = def;
+            }
+            rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:field") < 0;
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST name) < 0;
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "custom") < 0;
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "datatype",
+                                              BAD_CAST PQgetvalue(defs, r, 2)) < 0;
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "required", BAD_CAST "0") < 0;
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlPath", BAD_CAST apr_psprintf(p,
+                      "%s/fields/field[name=%s]/field", protocols[i].type, name)) < 0;
+            rc |= xmlTextWriterEndElement(w) < 0;
+        }
+        if (open_def) /* fields, definition, definitions */
+            rc |= (xmlTextWriterEndElement(w) < 0) | (xmlTextWriterEndElement(w) < 0)
+                  | (xmlTextWriterEndElement(w) < 0);
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    return rc;
+}
+
 static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item,
                           const char *element, int root)
 {
     int rc = xmlTextWriterStartElement(w, BAD_CAST (element ? element
-                                                    : element_of(p, item->xsi_type))) < 0;
+                                                    : arca_element_of_xsi(item->xsi_type))) < 0;
     int demo_open = 0;
 
     if (root) {
@@ -368,6 +418,8 @@ static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *
         }
         rc |= xmlTextWriterEndElement(w) < 0;
     }
+    if (item->kind == ARCA_KIND_PROJECT && root && !rc)
+        rc |= write_protocols(w, p, item);
     for (int c = 0; c < item->children->nelts && !rc; c++) {
         const arca_item_child_t *ch = &APR_ARRAY_IDX(item->children, c, arca_item_child_t);
         const char *slash = strchr(ch->field, '/');

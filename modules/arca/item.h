@@ -19,6 +19,7 @@ struct arca_item_t {
     apr_array_header_t *custom_names;
     apr_array_header_t *custom_values;
     apr_array_header_t *children;    /* arca_item_child_t */
+    const PGresult *field_defs;      /* projects: level, name, type, definition */
 };
 
 typedef struct arca_item_child_t {

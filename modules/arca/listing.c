@@ -89,15 +89,20 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
         if (loc->project) {
             *from = apr_pstrcat(p, "arca_experiment_label l JOIN arca_experiment o "
                                 "ON o.id = l.experiment_id", subject_label, NULL);
-            *where = apr_pstrcat(p, "o.session_id IS NULL AND l.project = ",
-                                 param(ps, loc->project), NULL);
+            *where = apr_pstrcat(p, "l.project = ", param(ps, loc->project), NULL);
         } else {
             *from = apr_pstrcat(p, "arca_experiment o JOIN arca_experiment_label l "
                                 "ON l.experiment_id = o.id AND l.is_primary", subject_label,
                                 NULL);
-            *where = "o.session_id IS NULL";
+            *where = "true";
         }
-        if (loc->subject_id)
+        /* a session's assessors, or else the sessions (and subject assessors) */
+        if (loc->session_id)
+            *where = apr_pstrcat(p, *where, " AND o.session_id = ", param(ps, loc->session_id),
+                                 NULL);
+        else
+            *where = apr_pstrcat(p, *where, " AND o.session_id IS NULL", NULL);
+        if (loc->subject_id && !loc->session_id)
             *where = apr_pstrcat(p, *where, " AND o.subject_id = ",
                                  param(ps, loc->subject_id), NULL);
         return ARCA_OK;

@@ -81,14 +81,20 @@ static arca_error_t *find_experiment(walk_t *w, const char *name, int *found)
                      "ON e.id = l.experiment_id WHERE l.project = $1 "
                      "AND (l.label = $2 OR l.experiment_id = $2) "
                      "AND ($3::text IS NULL OR e.subject_id = $3) "
-                     "ORDER BY (l.label = $2) DESC LIMIT 1", NULL), 3,
-                     (const char *const[]){loc->project, name, loc->subject_id});
+                     "AND e.session_id IS NOT DISTINCT FROM $4 "
+                     "ORDER BY (l.label = $2) DESC LIMIT 1", NULL), 4,
+                     (const char *const[]){loc->project, name, loc->subject_id,
+                                           loc->session_id});
     else
         err = query1(w, &res, apr_pstrcat(w->p, cols,
                      "FROM arca_experiment e JOIN arca_experiment_label l "
-                     "ON l.experiment_id = e.id AND l.is_primary WHERE e.id = $1 "
-                     "AND ($2::text IS NULL OR e.subject_id = $2)", NULL), 2,
-                     (const char *const[]){name, loc->subject_id});
+                     "ON l.experiment_id = e.id AND l.is_primary "
+                     /* by ID; an assessor also by its label under its session */
+                     "WHERE (e.id = $1 OR ($3::text IS NOT NULL AND l.label = $1)) "
+                     "AND ($2::text IS NULL OR e.subject_id = $2) "
+                     "AND ($3::text IS NULL OR e.session_id = $3) "
+                     "ORDER BY (e.id = $1) DESC LIMIT 1", NULL), 3,
+                     (const char *const[]){name, loc->subject_id, loc->session_id});
     *found = !err && PQntuples(res) == 1;
     if (*found) {
         loc->experiment_id = PQgetvalue(res, 0, 0);
@@ -295,6 +301,16 @@ static arca_error_t *walk_experiment(walk_t *w)
         return walk_owner_files(w, ARCA_KIND_EXPERIMENT);
     if (strcmp(s, "projects") == 0)
         return walk_share(w);
+    if (strcmp(s, "assessors") == 0 && w->loc->session_id == NULL) {
+        /* the assessors of this session: experiments whose session is it */
+        w->loc->session_id = w->loc->experiment_id;
+        return walk_experiment(w);
+    }
+    if (strcmp(s, "out") == 0 && w->loc->session_id && w->i < w->n
+        && strcmp(w->seg[w->i], "resources") == 0) {
+        w->i++; /* an assessor's output resources are its resources */
+        return walk_resources(w, ARCA_KIND_EXPERIMENT);
+    }
     return bad_path(w);
 }
 

@@ -22,6 +22,7 @@ typedef struct arca_location_t {
     const char *experiment_id;
     const char *experiment_label;
     const char *experiment_project; /* primary project of the experiment */
+    const char *session_id;   /* assessors: the session they assess (.../assessors/A) */
     const char *scan_pk;
     const char *scan_id;
     const char *resource_pk;  /* NULL under a resource a file upload will create */

@@ -71,6 +71,12 @@ const char *arca_type_name(arca_type_t type);
  * everything below it), the object's key being the placeholder `ph` ("$3"). */
 const char *arca_resources_under_sql(apr_pool_t *p, arca_kind_t kind, const char *ph);
 
+/* XNAT writes some types under element names of their own: xnat:subjectData is
+ * <xnat:Subject>, xnat:mrSessionData <xnat:MRSession>. Both directions; a name without a
+ * mapping is returned as it is. */
+const char *arca_element_of_xsi(const char *xsi);
+const char *arca_xsi_of_element(apr_pool_t *p, const char *element);
+
 /* xsiType names: "ns:name" of letters, digits and '_'. */
 int arca_valid_xsi_type(const char *xsi);
 

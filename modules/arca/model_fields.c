@@ -195,6 +195,31 @@ const char *arca_resources_under_sql(apr_pool_t *p, arca_kind_t kind, const char
     }
 }
 
+static const struct { const char *xsi, *element; } element_names[] = {
+    {"xnat:projectData", "xnat:Project"}, {"xnat:subjectData", "xnat:Subject"},
+    {"xnat:mrSessionData", "xnat:MRSession"}, {"xnat:ctSessionData", "xnat:CTSession"},
+    {"xnat:petSessionData", "xnat:PETSession"}, {"xnat:crSessionData", "xnat:CRSession"},
+    {"xnat:mrScanData", "xnat:MRScan"}, {"xnat:ctScanData", "xnat:CTScan"},
+    {"xnat:petScanData", "xnat:PETScan"}, {"xnat:crScanData", "xnat:CRScan"},
+    {"xnat:resourceCatalog", "xnat:resource"}, {"xnat:projectShare", "xnat:share"},
+};
+
+const char *arca_element_of_xsi(const char *xsi)
+{
+    for (size_t i = 0; i < sizeof element_names / sizeof element_names[0]; i++)
+        if (strcmp(element_names[i].xsi, xsi) == 0)
+            return element_names[i].element;
+    return xsi;
+}
+
+const char *arca_xsi_of_element(apr_pool_t *p, const char *element)
+{
+    for (size_t i = 0; i < sizeof element_names / sizeof element_names[0]; i++)
+        if (strcmp(element_names[i].element, element) == 0)
+            return element_names[i].xsi;
+    return apr_pstrdup(p, element);
+}
+
 int arca_valid_xsi_type(const char *xsi)
 {
     const char *colon = xsi ? strchr(xsi, ':') : NULL;
@@ -215,14 +240,14 @@ int arca_field_name_is_xpath(const char *name)
 }
 
 /* "a|b|c" holds `path`? */
-static int in_paths(const char *paths, const char *path)
+static int in_paths(const char *paths, const char *path, int nocase)
 {
     size_t n = strlen(path);
 
     while (paths && *paths) {
         const char *bar = strchr(paths, '|');
         size_t len = bar ? (size_t)(bar - paths) : strlen(paths);
-        if (len == n && strncasecmp(paths, path, n) == 0)
+        if (len == n && (nocase ? strncasecmp(paths, path, n) : strncmp(paths, path, n)) == 0)
             return 1;
         paths = bar ? bar + 1 : NULL;
     }
@@ -269,10 +294,15 @@ int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
      * named under its own type (xnat:ctSessionData/date) as well as the root type. */
     if (arca_field_name_is_xpath(name))
         path = strchr(name, '/') + 1;
-    for (const arca_field_t *f = kinds[kind].fields; f->alias; f++) {
-        if ((path == name && strcmp(f->alias, name) == 0) || in_paths(f->paths, path)) {
-            ref->field = f;
-            return 1;
+    /* exact names first; then, for XPaths, the same without case, since clients write
+     * "xnat:subjectAssessorData/subject_id" for XNAT's subject_ID */
+    for (int nocase = 0; nocase <= (path != name); nocase++) {
+        for (const arca_field_t *f = kinds[kind].fields; f->alias; f++) {
+            if ((!nocase && path == name && strcmp(f->alias, name) == 0)
+                || in_paths(f->paths, path, nocase)) {
+                ref->field = f;
+                return 1;
+            }
         }
     }
     if (kind <= ARCA_KIND_SCAN && (ref->custom = custom_field_name(p, path)) != NULL)

@@ -24,6 +24,12 @@ typedef arca_error_t *(*data_txn_fn)(request_rec *r, arca_db_t *db, void *baton)
 arca_error_t *data_in_transaction(request_rec *r, arca_db_t *db, data_txn_fn body,
                                   void *baton);
 
+/* Reads an XML document sent with a PUT: the raw body (text/xml, application/xml or
+ * inbody=true) or the first part of a multipart form (pyxnat's way). *data is NULL when
+ * the request carries none. 413 beyond `max` bytes. */
+arca_error_t *data_read_document(request_rec *r, apr_size_t max, const char **data,
+                                 apr_size_t *len);
+
 /* Removes resource directories (relative to ArcaArchive) after a committed delete. */
 void data_remove_dirs(request_rec *r, const apr_array_header_t *dirs);
 

@@ -43,7 +43,8 @@ int handle_custom_var_put(request_rec *r, const route_match *m)
     if ((err = arca_core.request_db(r, &db)) || (err = project_exists(r, db, project))
         || (err = arca_field_def_put(db, r->pool, project, route_param(m, "level"),
                                      route_param(m, "name"), arca_http_arg(r, "type"),
-                                     arca_http_arg(r, "description"))))
+                                     arca_http_arg(r, "description"),
+                                     arca_http_arg(r, "definition"))))
         return arca_http_error(r, err);
     return OK;
 }

@@ -1,7 +1,9 @@
 /* The entry point of the /data tree: resolve, then dispatch on what the path names. */
 #include <httpd.h>
 #include <http_log.h>
+#include <http_protocol.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -9,6 +11,7 @@
 #include "filestore.h"
 #include "handlers.h"
 #include "listing.h"
+#include "multipart.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
 APLOG_USE_MODULE(arca_rest);
@@ -55,6 +58,84 @@ arca_error_t *data_in_transaction(request_rec *r, arca_db_t *db, data_txn_fn bod
         return ARCA_OK;
     arca_db_rollback(db, r->pool);
     return err;
+}
+
+typedef struct {
+    request_rec *r;
+    char *buf;
+    apr_size_t len, max;
+    int parts;
+} doc_t;
+
+static arca_error_t *doc_append(doc_t *d, const char *data, apr_size_t len)
+{
+    if (d->len + len > d->max)
+        return arca_error_create(d->r->pool, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                 "the document is larger than %" APR_SIZE_T_FMT " bytes",
+                                 d->max);
+    memcpy(d->buf + d->len, data, len);
+    d->len += len;
+    return ARCA_OK;
+}
+
+static arca_error_t *doc_part_begin(void *baton, const char *name, const char *filename,
+                                    const char *content_type)
+{
+    ((doc_t *)baton)->parts++;
+    return ARCA_OK;
+}
+
+static arca_error_t *doc_part_data(void *baton, const char *data, apr_size_t len)
+{
+    doc_t *d = baton;
+
+    return d->parts == 1 ? doc_append(d, data, len) : ARCA_OK; /* the first part only */
+}
+
+arca_error_t *data_read_document(request_rec *r, apr_size_t max, const char **data,
+                                 apr_size_t *len)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    int multipart = type && strncasecmp(type, "multipart/form-data", 19) == 0;
+    int xml = type && (strncasecmp(type, "text/xml", 8) == 0
+                       || strncasecmp(type, "application/xml", 15) == 0);
+    doc_t d = {r, NULL, 0, max, 0};
+    arca_multipart_callbacks_t cb = {doc_part_begin, doc_part_data, NULL, &d};
+    arca_multipart_t *mp = NULL;
+    const char *boundary;
+    char chunk[8192];
+    long n;
+    arca_error_t *err = ARCA_OK;
+
+    *data = NULL;
+    *len = 0;
+    if (!multipart && !xml && !arca_http_flag(r, "inbody"))
+        return ARCA_OK;
+    if (multipart && ((err = arca_multipart_boundary(r->pool, type, &boundary))
+                      || (err = arca_multipart_create(r->pool, boundary, &cb, &mp))))
+        return err;
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
+        return arca_error_create(r->pool, 400, "cannot read the request body");
+    if (!ap_should_client_block(r))
+        return ARCA_OK;
+    d.buf = apr_palloc(r->pool, max + 1);
+    while (!err && (n = ap_get_client_block(r, chunk, sizeof chunk)) > 0)
+        err = mp ? arca_multipart_feed(mp, chunk, (apr_size_t)n)
+                 : doc_append(&d, chunk, (apr_size_t)n);
+    if (!err && n < 0)
+        err = arca_error_create(r->pool, 400, "the request body was cut short");
+    if (!err && mp)
+        err = arca_multipart_finish(mp);
+    if (err) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return err;
+    }
+    if (d.len > 0) {
+        d.buf[d.len] = '\0';
+        *data = d.buf;
+        *len = d.len;
+    }
+    return ARCA_OK;
 }
 
 void data_remove_dirs(request_rec *r, const apr_array_header_t *dirs)

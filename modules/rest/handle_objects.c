@@ -8,7 +8,9 @@
 
 #include "data.h"
 #include "filestore.h"
+#include "field_defs.h"
 #include "item.h"
+#include "item_xml_read.h"
 #include "model_write.h"
 
 static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
@@ -107,8 +109,11 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
         err = arca_subject_create(db, r->pool, site, loc->project, label, user, &st->id);
         st->key = st->id;
         return err;
-    case ARCA_KIND_EXPERIMENT:
-        if (loc->project == NULL)
+    case ARCA_KIND_EXPERIMENT: {
+        /* an assessor goes into its session's project unless the path names one */
+        const char *project = loc->project ? loc->project
+                              : loc->session_id ? loc->experiment_project : NULL;
+        if (project == NULL)
             return arca_error_create(r->pool, 400, "create experiments under "
                                      "/data/projects/{project}/subjects/{subject}/experiments/");
         if (st->xsi_type == NULL)
@@ -117,10 +122,11 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
         if ((err = check_label(r->pool, "experiment", label))
             || (err = subject_for_new_experiment(r, db, loc, &subject_id)))
             return err;
-        err = arca_experiment_create(db, r->pool, site, loc->project, subject_id, label,
-                                     st->xsi_type, NULL, user, &st->id);
+        err = arca_experiment_create(db, r->pool, site, project, subject_id, label,
+                                     st->xsi_type, loc->session_id, user, &st->id);
         st->key = st->id;
         return err;
+    }
     case ARCA_KIND_SCAN: {
         const char *xsi = st->xsi_type;
         if ((err = check_label(r->pool, "scan", loc->name)))
@@ -170,9 +176,73 @@ static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
     return arca_changes_apply(db, r->pool, loc->kind, st->key, project, st->changes);
 }
 
+#define MAX_DOCUMENT (8 * 1024 * 1024)
+
+/* Does an item document's type fit what the path addresses? */
+static int type_fits(arca_kind_t kind, const char *xsi)
+{
+    const char *level = arca_field_level_of_type(xsi);
+
+    return level && strcmp(level, arca_kind_name(kind)) == 0;
+}
+
+/* The query's parameters, plus the fields of an XML item document sent as the body (the
+ * query wins where both name a field). Document fields Arca does not know are skipped:
+ * XNAT's documents carry much that is not a field here. */
+static arca_error_t *args_with_document(request_rec *r, const arca_location_t *loc,
+                                        apr_table_t **args, arca_xml_item_t **doc)
+{
+    const apr_array_header_t *fields;
+    const char *data;
+    apr_size_t len;
+    arca_error_t *err;
+
+    *doc = NULL;
+    *args = arca_http_args(r);
+    if ((err = data_read_document(r, MAX_DOCUMENT, &data, &len)) || data == NULL)
+        return err;
+    if ((err = arca_item_xml_parse(r->pool, data, len, doc)))
+        return err;
+    if (!type_fits(loc->kind, (*doc)->xsi_type))
+        return arca_error_create(r->pool, 400, "a %s document cannot be PUT as a %s",
+                                 (*doc)->xsi_type, arca_kind_name(loc->kind));
+    *args = apr_table_copy(r->pool, *args);
+    if (apr_table_get(*args, "xsiType") == NULL)
+        apr_table_setn(*args, "xsiType", (*doc)->xsi_type);
+    fields = apr_table_elts((*doc)->fields);
+    for (int i = 0; i < fields->nelts; i++) {
+        const apr_table_entry_t *e = &APR_ARRAY_IDX(fields, i, apr_table_entry_t);
+        arca_field_ref_t ref;
+        if (arca_field_resolve(r->pool, loc->kind, e->key, &ref)
+            && apr_table_get(*args, e->key) == NULL)
+            apr_table_setn(*args, e->key, e->val);
+    }
+    return ARCA_OK;
+}
+
+typedef struct {
+    put_state *st;
+    const arca_xml_item_t *doc;
+    int replace;
+} put_doc_state;
+
+/* The object's fields, then a project document's custom variable definitions. */
+static arca_error_t *put_with_document(request_rec *r, arca_db_t *db, void *baton)
+{
+    put_doc_state *pd = baton;
+    arca_error_t *err = put_body(r, db, pd->st);
+
+    if (err || pd->doc == NULL || pd->st->loc->kind != ARCA_KIND_PROJECT)
+        return err;
+    return arca_field_defs_apply_xml(db, r->pool, pd->st->id, pd->doc->defs, pd->replace);
+}
+
 static int put_object(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
     put_state st = {loc, NULL, NULL, NULL, NULL, 0};
+    arca_xml_item_t *doc;
+    apr_table_t *args;
+    put_doc_state pd;
     arca_error_t *err;
 
     if (loc->is_list) {
@@ -180,12 +250,17 @@ static int put_object(request_rec *r, arca_db_t *db, const arca_location_t *loc)
         return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "PUT a single %s, not the list",
                                 arca_kind_name(loc->kind));
     }
-    st.xsi_type = arca_http_arg(r, "xsiType");
+    if ((err = args_with_document(r, loc, &args, &doc)))
+        return arca_http_error(r, err);
+    st.xsi_type = apr_table_get(args, "xsiType");
     if (st.xsi_type && !arca_valid_xsi_type(st.xsi_type))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "xsiType '%s' is not a type name "
                                 "(such as xnat:ctSessionData)", st.xsi_type);
-    if ((err = arca_changes_from_args(r->pool, loc->kind, arca_http_args(r), &st.changes))
-        || (err = data_in_transaction(r, db, put_body, &st)))
+    pd.st = &st;
+    pd.doc = doc;
+    pd.replace = arca_http_flag(r, "allowDataDeletion");
+    if ((err = arca_changes_from_args(r->pool, loc->kind, args, &st.changes))
+        || (err = data_in_transaction(r, db, put_with_document, &pd)))
         return arca_http_error(r, err);
     r->status = st.created ? HTTP_CREATED : HTTP_OK;
     return arca_http_send_text(r, "text/plain; charset=utf-8", st.id);
