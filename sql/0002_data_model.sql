@@ -45,6 +45,9 @@ CREATE TABLE arca_subject_label (
     UNIQUE (project, label)
 );
 
+-- site-wide listings page through primary labels in order
+CREATE INDEX arca_subject_label_primary ON arca_subject_label (label) WHERE is_primary;
+
 CREATE TABLE arca_experiment (
     id          text PRIMARY KEY,
     project     text NOT NULL REFERENCES arca_project (id) ON DELETE CASCADE, -- primary
@@ -77,6 +80,8 @@ CREATE TABLE arca_experiment_label (
     PRIMARY KEY (experiment_id, project),
     UNIQUE (project, label)
 );
+
+CREATE INDEX arca_experiment_label_primary ON arca_experiment_label (label) WHERE is_primary;
 
 CREATE TABLE arca_scan (
     pk          bigserial PRIMARY KEY,      -- XNAT's xnat_imagescandata_id

@@ -10,7 +10,7 @@
 
 #define ACCOUNT_COLUMNS \
     "id, login, firstname, lastname, email, enabled, verified, site_admin, " \
-    "password_hash IS NOT NULL"
+    "password_hash IS NOT NULL, data_access, non_expiring, auth_source"
 
 static int is_true(const PGresult *res, int row, int col)
 {
@@ -30,6 +30,10 @@ static arca_account_t *account_from_row(apr_pool_t *p, const PGresult *res, int 
     a->verified = is_true(res, row, 6);
     a->site_admin = is_true(res, row, 7);
     a->has_password = is_true(res, row, 8);
+    a->data_access = strcmp(PQgetvalue(res, row, 9), "edit") == 0   ? 2
+                     : strcmp(PQgetvalue(res, row, 9), "read") == 0 ? 1 : 0;
+    a->non_expiring = is_true(res, row, 10);
+    a->auth_source = PQgetvalue(res, row, 11);
     return a;
 }
 
@@ -70,8 +74,8 @@ arca_error_t *arca_account_create(arca_db_t *db, apr_pool_t *p, const arca_accou
     params[7] = a->site_admin ? "t" : "f";
     err = arca_db_query(db, p, NULL,
                         "INSERT INTO arca_account (login, firstname, lastname, email, "
-                        "password_hash, enabled, verified, site_admin) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8, params);
+                        "password_hash, enabled, verified, site_admin, password_changed_at) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())", 8, params);
     if (err && err->status == 409)
         return arca_error_create(p, 409, "an account '%s' already exists", a->login);
     return err;
@@ -86,7 +90,8 @@ arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char
 
     if (password && (err = arca_password_hash(p, password, &hash)))
         return err;
-    err = arca_db_query(db, p, &res, "UPDATE arca_account SET password_hash = $2 "
+    err = arca_db_query(db, p, &res, "UPDATE arca_account SET password_hash = $2, "
+                        "password_changed_at = now(), failed_logins = 0, locked_until = NULL "
                         "WHERE login = $1", 2, (const char *const[]){login, hash});
     if (err)
         return err;
@@ -111,6 +116,48 @@ arca_error_t *arca_account_check_password(arca_db_t *db, apr_pool_t *p, const ch
     *found = 1;
     *ok = is_true(res, 0, 1) && arca_password_matches(password, PQgetvalue(res, 0, 0));
     return ARCA_OK;
+}
+
+arca_error_t *arca_account_logins(arca_db_t *db, apr_pool_t *p, apr_array_header_t **out)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res, "SELECT login FROM arca_account ORDER BY "
+                                      "login", 0, NULL);
+
+    if (err)
+        return err;
+    *out = apr_array_make(p, PQntuples(res), sizeof(const char *));
+    for (int i = 0; i < PQntuples(res); i++)
+        APR_ARRAY_PUSH(*out, const char *) = PQgetvalue(res, i, 0);
+    return ARCA_OK;
+}
+
+arca_error_t *arca_account_set(arca_db_t *db, apr_pool_t *p, const char *login,
+                               const char *field, const char *value)
+{
+    /* the column names are ours, never the client's */
+    static const struct { const char *field, *column, *cast; } settable[] = {
+        {"enabled", "enabled", "::boolean"}, {"verified", "verified", "::boolean"},
+        {"site_admin", "site_admin", "::boolean"}, {"non_expiring", "non_expiring", "::boolean"},
+        {"data_access", "data_access", ""}, {"firstname", "firstname", ""},
+        {"lastname", "lastname", ""}, {"email", "email", ""},
+    };
+    PGresult *res;
+    arca_error_t *err;
+
+    for (size_t i = 0; i < sizeof settable / sizeof settable[0]; i++) {
+        if (strcmp(settable[i].field, field) != 0)
+            continue;
+        err = arca_db_query(db, p, &res, apr_psprintf(p, "UPDATE arca_account SET %s = $2%s "
+                            "WHERE login = $1 RETURNING 1", settable[i].column,
+                            settable[i].cast), 2, (const char *const[]){login, value});
+        if (err && err->status == 400)
+            return arca_error_create(p, 400, "%s: '%s' is not a valid value", field, value);
+        if (!err && PQntuples(res) == 0)
+            return arca_error_create(p, 404, "no user '%s'", login);
+        return err;
+    }
+    return arca_error_create(p, 500, "no account field '%s'", field);
 }
 
 arca_error_t *arca_account_count(arca_db_t *db, apr_pool_t *p, long *count)

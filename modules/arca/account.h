@@ -2,6 +2,8 @@
 #ifndef ARCA_ACCOUNT_H
 #define ARCA_ACCOUNT_H
 
+#include <apr_tables.h>
+
 #include "db.h"
 
 typedef struct arca_account_t {
@@ -14,6 +16,9 @@ typedef struct arca_account_t {
     int verified;
     int site_admin;
     int has_password; /* a local password is set (else it logs in through LDAP/OIDC) */
+    int data_access;  /* all-data access: 0 none, 1 read, 2 read, edit and delete */
+    int non_expiring; /* exempt from password expiry */
+    const char *auth_source; /* local, ldap, oidc, external */
 } arca_account_t;
 
 /* Finds an account by login. *out is NULL (and no error) when there is none. */
@@ -33,6 +38,15 @@ arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char
  * password that matches; *found says whether the login has a local password at all. */
 arca_error_t *arca_account_check_password(arca_db_t *db, apr_pool_t *p, const char *login,
                                           const char *password, int *found, int *ok);
+
+/* All logins, sorted. */
+arca_error_t *arca_account_logins(arca_db_t *db, apr_pool_t *p, apr_array_header_t **out);
+
+/* Sets one of the account's flags or fields by name: "enabled", "verified", "site_admin",
+ * "non_expiring" (value "t"/"f"), "data_access" ("none"/"read"/"edit"), "firstname",
+ * "lastname", "email". 404 for an unknown login, 400 for a bad value. */
+arca_error_t *arca_account_set(arca_db_t *db, apr_pool_t *p, const char *login,
+                               const char *field, const char *value);
 
 /* Counts accounts, for `arcactl status`. */
 arca_error_t *arca_account_count(arca_db_t *db, apr_pool_t *p, long *count);

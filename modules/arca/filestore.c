@@ -328,6 +328,10 @@ static arca_error_t *dir_error(apr_pool_t *p, const char *dir, apr_status_t rv)
 {
     char reason[128];
 
+    /* a client's path that needs a folder where it already put a file: its conflict */
+    if (APR_STATUS_IS_ENOTDIR(rv))
+        return arca_error_create(p, 409, "a file is in the way: that path would put a "
+                                 "folder where a file already is");
     apr_strerror(rv, reason, sizeof reason);
     return arca_error_create(p, 500, "cannot create directory %s: %s", dir, reason);
 }

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <libxml/xmlwriter.h>
 
+#include "authz.h"
 #include "item.h"
 #include "listing.h"
 
@@ -53,10 +54,11 @@ const char *arca_item_get(const arca_item_t *item, const char *alias)
 
 /* Rows of a kind's listing in a context, each with all fields. */
 static arca_error_t *list_all(arca_db_t *db, apr_pool_t *p, const arca_location_t *ctx,
-                              const char *key, arca_resultset_t **rs)
+                              const arca_account_t *who, const char *key,
+                              arca_resultset_t **rs)
 {
     apr_table_t *args = apr_table_make(p, 2);
-    arca_listing_query_t q = {ctx, args};
+    arca_listing_query_t q = {ctx, args, who, 0};
 
     apr_table_setn(args, "columns", all_columns(p, ctx->kind));
     if (key)
@@ -118,7 +120,8 @@ static void add_child(apr_pool_t *p, arca_item_t *item, const char *field,
 }
 
 static arca_error_t *add_resources(arca_db_t *db, apr_pool_t *p, arca_item_t *item,
-                                   const arca_location_t *loc, arca_kind_t owner)
+                                   const arca_location_t *loc, const arca_account_t *who,
+                                   arca_kind_t owner)
 {
     arca_location_t ctx = *loc;
     arca_resultset_t *rs;
@@ -127,7 +130,7 @@ static arca_error_t *add_resources(arca_db_t *db, apr_pool_t *p, arca_item_t *it
     ctx.kind = ARCA_KIND_RESOURCE;
     ctx.is_list = 1;
     ctx.owner = owner;
-    if ((err = list_all(db, p, &ctx, NULL, &rs)))
+    if ((err = list_all(db, p, &ctx, who, NULL, &rs)))
         return err;
     add_child(p, item, "resources/resource", ARCA_KIND_RESOURCE, rs, "xnat:resourceCatalog");
     return ARCA_OK;
@@ -135,14 +138,18 @@ static arca_error_t *add_resources(arca_db_t *db, apr_pool_t *p, arca_item_t *it
 
 /* Projects a subject or experiment is shared into, with its label there. */
 static arca_error_t *add_shares(arca_db_t *db, apr_pool_t *p, arca_item_t *item,
-                                const char *id)
+                                const arca_account_t *who, const char *id)
 {
     PGresult *res;
     arca_resultset_t *rs;
+    /* only the projects this user may know of */
     arca_error_t *err = arca_db_query(db, p, &res, apr_psprintf(p,
-        "SELECT project, label FROM %s WHERE %s = $1 AND NOT is_primary ORDER BY project",
+        "SELECT project, label FROM %s WHERE %s = $1 AND NOT is_primary AND ($3 OR project "
+        "IN (%s)) ORDER BY project",
         item->kind == ARCA_KIND_SUBJECT ? "arca_subject_label" : "arca_experiment_label",
-        item->kind == ARCA_KIND_SUBJECT ? "subject_id" : "experiment_id"), 1, &id);
+        item->kind == ARCA_KIND_SUBJECT ? "subject_id" : "experiment_id",
+        arca_listed_projects_sql(p, "$2")), 3,
+        (const char *const[]){id, who ? who->id : NULL, arca_sees_all(who) ? "t" : "f"});
 
     if (err)
         return err;
@@ -152,7 +159,7 @@ static arca_error_t *add_shares(arca_db_t *db, apr_pool_t *p, arca_item_t *item,
 }
 
 arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,
-                             arca_item_t **out)
+                             const arca_account_t *who, arca_item_t **out)
 {
     arca_location_t ctx = *loc, sub;
     arca_resultset_t *rs;
@@ -168,7 +175,7 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
     case ARCA_KIND_SCAN: key = loc->scan_pk; id = loc->scan_id; break;
     default: return arca_error_create(p, 500, "no item view for this kind");
     }
-    if ((err = list_all(db, p, &ctx, id, &rs)))
+    if ((err = list_all(db, p, &ctx, who, id, &rs)))
         return err;
     if (rs->rows->nelts != 1)
         return arca_error_create(p, 404, "no such %s", arca_kind_name(loc->kind));
@@ -184,7 +191,7 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
     case ARCA_KIND_PROJECT: {
         PGresult *defs;
         sub.project = loc->name;
-        err = add_resources(db, p, item, &sub, ARCA_KIND_PROJECT);
+        err = add_resources(db, p, item, &sub, who, ARCA_KIND_PROJECT);
         if (!err)
             err = arca_db_query(db, p, &defs, "SELECT level, name, type, definition FROM "
                                 "arca_field_def WHERE project = $1 ORDER BY definition, name",
@@ -195,24 +202,24 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
     }
     case ARCA_KIND_SUBJECT:
         sub.kind = ARCA_KIND_EXPERIMENT;
-        if (!(err = list_all(db, p, &sub, NULL, &rs)))
+        if (!(err = list_all(db, p, &sub, who, NULL, &rs)))
             add_child(p, item, "experiments/experiment", ARCA_KIND_EXPERIMENT, rs, NULL);
         if (!err)
-            err = add_resources(db, p, item, loc, ARCA_KIND_SUBJECT);
+            err = add_resources(db, p, item, loc, who, ARCA_KIND_SUBJECT);
         if (!err)
-            err = add_shares(db, p, item, id);
+            err = add_shares(db, p, item, who, id);
         break;
     case ARCA_KIND_EXPERIMENT:
         sub.kind = ARCA_KIND_SCAN;
-        if (!(err = list_all(db, p, &sub, NULL, &rs)))
+        if (!(err = list_all(db, p, &sub, who, NULL, &rs)))
             add_child(p, item, "scans/scan", ARCA_KIND_SCAN, rs, NULL);
         if (!err)
-            err = add_resources(db, p, item, loc, ARCA_KIND_EXPERIMENT);
+            err = add_resources(db, p, item, loc, who, ARCA_KIND_EXPERIMENT);
         if (!err)
-            err = add_shares(db, p, item, id);
+            err = add_shares(db, p, item, who, id);
         break;
     default:
-        err = add_resources(db, p, item, loc, ARCA_KIND_SCAN);
+        err = add_resources(db, p, item, loc, who, ARCA_KIND_SCAN);
         break;
     }
     *out = item;

@@ -4,6 +4,7 @@
 #ifndef ARCA_ITEM_H
 #define ARCA_ITEM_H
 
+#include "account.h"
 #include "db.h"
 #include "locate.h"
 #include "resultset.h"
@@ -27,9 +28,10 @@ typedef struct arca_item_child_t {
     apr_array_header_t *items;       /* arca_item_t * */
 } arca_item_child_t;
 
-/* Loads the object a location names (it must exist), with its children. */
+/* Loads the object a location names (it must exist, and `who` may read it), with the
+ * children `who` may read. */
 arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,
-                             arca_item_t **out);
+                             const arca_account_t *who, arca_item_t **out);
 
 /* {"items":[{"meta":{...},"data_fields":{...},"children":[...]}]} */
 arca_error_t *arca_item_write_json(const arca_item_t *item, apr_pool_t *p,

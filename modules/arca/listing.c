@@ -6,6 +6,7 @@
 
 #include <apr_strings.h>
 
+#include "authz.h"
 #include "listing.h"
 
 #define MAX_PARAMS 64
@@ -59,6 +60,33 @@ static const char *owner_key(const arca_location_t *loc)
     case ARCA_KIND_EXPERIMENT: return loc->experiment_id;
     default: return loc->scan_pk;
     }
+}
+
+/* The access filter of a listing: site-wide lists show only rows of projects the user may
+ * read (projects: may see listed); lists inside a project or object were checked whole by
+ * the caller. The same rules as arca_can_project(), in SQL (authz.c). */
+static const char *access_filter(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps)
+{
+    const arca_location_t *loc = q->loc;
+    const char *ph;
+
+    if (q->unrestricted || arca_sees_all(q->who))
+        return NULL;
+    if (loc->kind == ARCA_KIND_PROJECT)
+        return apr_pstrcat(p, "o.id IN (", arca_listed_projects_sql(p, param(ps, q->who ?
+                           q->who->id : NULL)), ")", NULL);
+    /* inside a project, or below a session: the caller checked the whole list */
+    if (loc->project || loc->kind > ARCA_KIND_EXPERIMENT
+        || (loc->kind == ARCA_KIND_EXPERIMENT && loc->session_id))
+        return NULL;
+    ph = param(ps, q->who ? q->who->id : NULL);
+    if (loc->kind == ARCA_KIND_SUBJECT)
+        return apr_pstrcat(p, "EXISTS (SELECT 1 FROM arca_subject_label x WHERE x.subject_id "
+                           "= o.id AND x.project IN (", arca_readable_projects_sql(p, ph),
+                           "))", NULL);
+    return apr_pstrcat(p, "EXISTS (SELECT 1 FROM arca_experiment_label x WHERE "
+                       "x.experiment_id = o.id AND x.project IN (",
+                       arca_readable_projects_sql(p, ph), "))", NULL);
 }
 
 /* FROM and WHERE of each kind's listing, in the context the location gives. */
@@ -228,7 +256,7 @@ static void choose_columns(apr_pool_t *p, const arca_listing_query_t *q,
      * (pyxnat reads ID beside `columns=alias`), so both are always there. */
     if (key_column[q->loc->kind] && !has_field(p, q, names, key_column[q->loc->kind]))
         APR_ARRAY_PUSH(names, const char *) = key_column[q->loc->kind];
-    if (!listed(names, "URI") && q->loc->kind != ARCA_KIND_RESOURCE)
+    if (!listed(names, "URI"))
         APR_ARRAY_PUSH(names, const char *) = "URI";
 }
 
@@ -335,7 +363,7 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
     params_t ps = {p, {0}, 0};
     apr_array_header_t *names = apr_array_make(p, 16, sizeof(const char *));
     const char *from = NULL, *where = NULL, *select = NULL, *order, *sort_by, *sort_order;
-    int n_unsorted;
+    int n_filters;
     filter_baton fb;
     long limit, offset;
     PGresult *res;
@@ -346,6 +374,17 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
         || (err = parse_count(p, q->args, "offset", 0, 1000000000, &offset))
         || (err = from_where(p, q->loc, &ps, &from, &where)))
         return err;
+    {
+        const char *filter = access_filter(p, q, &ps);
+        if (filter)
+            where = apr_pstrcat(p, where, " AND ", filter, NULL);
+    }
+    /* parameters in this order: context, filters (the count query stops here), then
+     * the columns' and the sort's */
+    fb = (filter_baton){q, &ps, where, p};
+    if (q->args)
+        apr_table_do(add_filter, &fb, q->args, NULL);
+    n_filters = ps.n;
     choose_columns(p, q, names);
     for (int i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
@@ -357,10 +396,6 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
         select = apr_pstrcat(p, select ? select : "", select ? ", " : "", "(", sql, ")::text",
                              NULL);
     }
-    fb = (filter_baton){q, &ps, where, p};
-    if (q->args)
-        apr_table_do(add_filter, &fb, q->args, NULL);
-    n_unsorted = ps.n;
     order = natural_order(q->loc->kind);
     sort_by = q->args ? apr_table_get(q->args, "sortBy") : NULL;
     sort_order = q->args ? apr_table_get(q->args, "sortOrder") : NULL;
@@ -374,10 +409,11 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
                             ", ", natural_order(q->loc->kind), NULL);
     }
     err = arca_db_query(db, p, &res,
-                        apr_pstrcat(p, "SELECT ", select, ", count(*) OVER () FROM ", from,
-                                    " WHERE ", fb.where, " ORDER BY ", order,
+                        apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ", fb.where,
+                                    " ORDER BY ", order,
                                     limit >= 0 ? apr_psprintf(p, " LIMIT %ld", limit) : "",
-                                    apr_psprintf(p, " OFFSET %ld", offset), NULL),
+                                    offset > 0 ? apr_psprintf(p, " OFFSET %ld", offset) : "",
+                                    NULL),
                         ps.n, ps.params);
     if (err)
         return err;
@@ -389,13 +425,12 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
             row[c] = PQgetvalue(res, r, c);
         arca_resultset_add(rs, row);
     }
-    rs->total = PQntuples(res) > 0 ? atol(PQgetvalue(res, 0, names->nelts)) : 0;
-    if (PQntuples(res) == 0 && offset > 0) {
-        /* past the end: the total still matters to a pager */
+    /* A page: totalRecords is the count of the whole list, which costs a second query;
+     * a whole list counts itself. */
+    if (limit >= 0 || offset > 0) {
         PGresult *cnt;
-        if ((err = arca_db_query(db, p, &cnt, apr_pstrcat(p, "SELECT count(*) FROM (SELECT ",
-                                 select, " FROM ", from, " WHERE ", fb.where, ") x", NULL),
-                                 n_unsorted, ps.params)))
+        if ((err = arca_db_query(db, p, &cnt, apr_pstrcat(p, "SELECT count(*) FROM ", from,
+                                 " WHERE ", fb.where, NULL), n_filters, ps.params)))
             return err;
         rs->total = atol(PQgetvalue(cnt, 0, 0));
     }

@@ -6,6 +6,7 @@
 
 #include <apr_tables.h>
 
+#include "account.h"
 #include "db.h"
 #include "locate.h"
 #include "resultset.h"
@@ -13,6 +14,9 @@
 typedef struct arca_listing_query_t {
     const arca_location_t *loc; /* a location with is_list set */
     const apr_table_t *args;    /* the query string: columns, filters, sortBy, limit... */
+    const arca_account_t *who;  /* rows are limited to what this user may read (NULL:
+                                 * anonymous); the caller has checked the context itself */
+    int unrestricted;           /* internal use: no access filter at all */
 } arca_listing_query_t;
 
 arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,

@@ -52,18 +52,20 @@ static arca_error_t *find_subject(walk_t *w, const char *name, int *found)
 
     if (loc->project)
         err = query1(w, &res,
-                     "SELECT l.subject_id, l.label FROM arca_subject_label l "
+                     "SELECT l.subject_id, l.label, s.project FROM arca_subject_label l "
+                     "JOIN arca_subject s ON s.id = l.subject_id "
                      "WHERE l.project = $1 AND (l.label = $2 OR l.subject_id = $2) "
                      "ORDER BY (l.label = $2) DESC LIMIT 1", 2,
                      (const char *const[]){loc->project, name});
     else
         err = query1(w, &res,
-                     "SELECT l.subject_id, l.label FROM arca_subject_label l "
+                     "SELECT l.subject_id, l.label, l.project FROM arca_subject_label l "
                      "WHERE l.subject_id = $1 AND l.is_primary", 1, &name);
     *found = !err && PQntuples(res) == 1;
     if (*found) {
         loc->subject_id = PQgetvalue(res, 0, 0);
         loc->subject_label = PQgetvalue(res, 0, 1);
+        loc->subject_project = PQgetvalue(res, 0, 2);
     }
     return err;
 }
@@ -122,27 +124,26 @@ static arca_error_t *find_scan(walk_t *w, const char *id, int *found)
     return err;
 }
 
-/* A resource of the current owner, by label or by its numeric ID (pyxnat uses both). */
+/* A resource of the current owner, by label or by its numeric ID (pyxnat uses both). The
+ * owner column is named outright so that its index serves the lookup. */
 static arca_error_t *find_resource(walk_t *w, const char *name, int *found)
 {
     arca_location_t *loc = w->loc;
-    const char *params[5] = {name, NULL, NULL, NULL, NULL};
+    const char *owner, *key;
     PGresult *res;
     arca_error_t *err;
 
     switch (loc->owner) {
-    case ARCA_KIND_PROJECT: params[1] = loc->project; break;
-    case ARCA_KIND_SUBJECT: params[2] = loc->subject_id; break;
-    case ARCA_KIND_EXPERIMENT: params[3] = loc->experiment_id; break;
-    default: params[4] = loc->scan_pk; break;
+    case ARCA_KIND_PROJECT: owner = "project = $2"; key = loc->project; break;
+    case ARCA_KIND_SUBJECT: owner = "subject_id = $2"; key = loc->subject_id; break;
+    case ARCA_KIND_EXPERIMENT: owner = "experiment_id = $2"; key = loc->experiment_id; break;
+    default: owner = "scan_pk = $2::bigint"; key = loc->scan_pk; break;
     }
-    err = query1(w, &res,
-                 "SELECT pk, label, dir FROM arca_resource WHERE "
-                 "project IS NOT DISTINCT FROM $2 AND subject_id IS NOT DISTINCT FROM $3 "
-                 "AND experiment_id IS NOT DISTINCT FROM $4 "
-                 "AND scan_pk IS NOT DISTINCT FROM $5::bigint "
-                 "AND (label = $1 OR ($1 ~ '^[0-9]{1,18}$' AND pk = $1::bigint)) "
-                 "ORDER BY (label = $1) DESC LIMIT 1", 5, params);
+    err = query1(w, &res, apr_pstrcat(w->p,
+                 "SELECT pk, label, dir FROM arca_resource WHERE ", owner,
+                 " AND (label = $1 OR ($1 ~ '^[0-9]{1,18}$' AND pk = $1::bigint)) "
+                 "ORDER BY (label = $1) DESC LIMIT 1", NULL), 2,
+                 (const char *const[]){name, key});
     *found = !err && PQntuples(res) == 1;
     if (*found) {
         loc->resource_pk = PQgetvalue(res, 0, 0);
@@ -243,7 +244,7 @@ static arca_error_t *walk_resources(walk_t *w, arca_kind_t owner)
     /* A file uploaded into a resource that does not exist yet creates it, as in XNAT;
      * anything else below a missing resource is a 404. */
     if (!found) {
-        if (strcmp(w->seg[w->i], "files") != 0 || w->i + 1 == w->n)
+        if (strcmp(w->seg[w->i], "files") != 0)
             return not_found(w, "resource", name);
         w->loc->resource_label = name;
     }

@@ -19,6 +19,7 @@ typedef struct arca_location_t {
     const char *project;      /* the project the path goes through, if any */
     const char *subject_id;   /* resolved accession IDs and labels along the path */
     const char *subject_label;
+    const char *subject_project; /* primary project of the subject */
     const char *experiment_id;
     const char *experiment_label;
     const char *experiment_project; /* primary project of the experiment */

@@ -37,6 +37,7 @@ typedef struct arca_field_t {
     const char *read_sql;       /* SQL expression in listings, over the listing's aliases */
     const char *paths;          /* '|'-separated XPaths (after "{type}/") naming it too */
     arca_type_t type;
+    long min, max;              /* integers: the range allowed, when max > min */
 } arca_field_t;
 
 /* A client's name for a field, resolved. */
@@ -64,6 +65,8 @@ int arca_field_name_is_xpath(const char *name);
  * string and "NULL" clear a field and are always accepted. */
 arca_error_t *arca_value_check(apr_pool_t *p, const char *field, arca_type_t type,
                                const char *value);
+/* arca_value_check, plus the field's own range. */
+arca_error_t *arca_field_check(apr_pool_t *p, const arca_field_t *f, const char *value);
 arca_type_t arca_type_from_name(const char *name, int *ok);
 const char *arca_type_name(arca_type_t type);
 

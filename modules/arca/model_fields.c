@@ -38,7 +38,7 @@ static const arca_field_t subject_fields[] = {
     {"label", NULL, "l.label", "label", T},
     {"gender", "gender", "o.gender", DEMO "gender|demographics/gender", T},
     {"handedness", "handedness", "o.handedness", DEMO "handedness|demographics/handedness", T},
-    {"yob", "yob", "o.yob::text", DEMO "yob|demographics/yob", I},
+    {"yob", "yob", "o.yob::text", DEMO "yob|demographics/yob", I, 1800, 2200},
     {"dob", "dob", "o.dob::text", DEMO "dob|demographics/dob", D},
     {"education", "education", "o.education", DEMO "education|demographics/education", T},
     {"race", "race", "o.race", DEMO "race|demographics/race", T},
@@ -112,6 +112,11 @@ static const arca_field_t resource_fields[] = {
     {"content", "content", "o.content", "content", T},
     {"format", "format", "o.format", "format", T},
     {"description", "description", "o.description", "description", T},
+    {"URI", NULL, "CASE WHEN o.project IS NOT NULL THEN '/data/projects/' || o.project "
+     "WHEN o.subject_id IS NOT NULL THEN '/data/subjects/' || o.subject_id "
+     "WHEN o.experiment_id IS NOT NULL THEN '/data/experiments/' || o.experiment_id "
+     "ELSE '/data/experiments/' || sc.experiment_id || '/scans/' || sc.id END "
+     "|| '/resources/' || o.pk", NULL, T},
     {NULL}
 };
 
@@ -319,6 +324,18 @@ static const char *const type_names[] = {
 const char *arca_type_name(arca_type_t type)
 {
     return type_names[type];
+}
+
+arca_error_t *arca_field_check(apr_pool_t *p, const arca_field_t *f, const char *value)
+{
+    arca_error_t *err = arca_value_check(p, f->alias, f->type, value);
+
+    if (err || f->max <= f->min || *value == '\0' || strcmp(value, "NULL") == 0)
+        return err;
+    if (strtol(value, NULL, 10) < f->min || strtol(value, NULL, 10) > f->max)
+        return arca_error_create(p, 400, "%s: '%s' is out of range (%ld to %ld)", f->alias,
+                                 value, f->min, f->max);
+    return ARCA_OK;
 }
 
 arca_type_t arca_type_from_name(const char *name, int *ok)

@@ -73,7 +73,7 @@ static int collect(void *data, const char *name, const char *value)
     }
     if (ref.field->column == NULL)
         return 1; /* ID, URI, insert_date...: read-only, as in XNAT */
-    if ((b->err = arca_value_check(b->p, ref.field->alias, ref.field->type, value)))
+    if ((b->err = arca_field_check(b->p, ref.field, value)))
         return 0;
     APR_ARRAY_PUSH(b->c->fields, const arca_field_t *) = ref.field;
     APR_ARRAY_PUSH(b->c->values, const char *) =
@@ -362,19 +362,24 @@ arca_error_t *arca_unshare(arca_db_t *db, apr_pool_t *p, arca_kind_t kind, const
                            const char *project)
 {
     PGresult *res;
+    /* never the primary label: that row is the object's place in its own project */
     arca_error_t *err = arca_db_query(db, p, &res,
-        apr_psprintf(p, "DELETE FROM %s WHERE %s = $1 AND project = $2 RETURNING is_primary",
-                     label_table(kind), label_key(kind)), 2,
+        apr_psprintf(p, "DELETE FROM %s WHERE %s = $1 AND project = $2 AND NOT is_primary "
+                     "RETURNING 1", label_table(kind), label_key(kind)), 2,
         (const char *const[]){id, project});
 
+    if (err || PQntuples(res) > 0)
+        return err;
+    err = arca_db_query(db, p, &res,
+        apr_psprintf(p, "SELECT 1 FROM %s WHERE %s = $1 AND project = $2",
+                     label_table(kind), label_key(kind)), 2,
+        (const char *const[]){id, project});
     if (err)
         return err;
-    if (PQntuples(res) == 0)
-        return arca_error_create(p, 404, "not shared into project '%s'", project);
-    if (PQgetvalue(res, 0, 0)[0] == 't')
+    if (PQntuples(res) > 0)
         return arca_error_create(p, 409, "'%s' is the primary project: delete the %s "
                                  "instead of unsharing it", project, arca_kind_name(kind));
-    return ARCA_OK;
+    return arca_error_create(p, 404, "not shared into project '%s'", project);
 }
 
 arca_error_t *arca_delete(arca_db_t *db, apr_pool_t *p, arca_kind_t kind, const char *key,

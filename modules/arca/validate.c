@@ -53,3 +53,29 @@ int arca_valid_conninfo(apr_pool_t *p, const char *conninfo, const char **why)
     }
     return 0;
 }
+
+int arca_valid_utf8(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+
+    while (*s) {
+        unsigned c = *s++;
+        int n;
+        unsigned cp;
+        if (c < 0x80)
+            continue;
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+        else return 0;
+        for (int i = 0; i < n; i++) {
+            if ((*s & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (*s++ & 0x3F);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+            || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+    }
+    return 1;
+}

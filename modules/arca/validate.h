@@ -14,4 +14,7 @@ int arca_valid_login(const char *login);
 /* A libpq conninfo string or URI that parses. On failure *why says what is wrong. */
 int arca_valid_conninfo(apr_pool_t *p, const char *conninfo, const char **why);
 
+/* Well-formed UTF-8 (no overlong forms, no surrogates), as PostgreSQL will store. */
+int arca_valid_utf8(const char *s);
+
 #endif

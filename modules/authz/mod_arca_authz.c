@@ -11,6 +11,7 @@
 
 #include "arca_http.h"
 #include "credential_cache.h"
+#include "account_gate.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_authz_module;
 APLOG_USE_MODULE(arca_authz);
@@ -126,6 +127,7 @@ static void authz_register_hooks(apr_pool_t *p)
                               &arca_authn_provider, AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_post_config(authz_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(authz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    account_gate_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA arca_authz_module = {

@@ -45,10 +45,18 @@ int arca_http_error(request_rec *r, const arca_error_t *err)
 
     /* A 4xx message may quote what the client sent (a label, a value): keep it out of the
      * log, which must never hold PHI. Ours for 5xx never quote client input. */
-    if (status >= 500)
+    if (status >= 500) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10020) "%d %s: %s", status,
                       r->uri, err->message);
-    else
+        /* A server-side failure's details (paths, SQL states) are for the log, not for the
+         * client; unavailability (503) and a full disk (507) are the client's business. */
+        if (status == HTTP_INTERNAL_SERVER_ERROR)
+            err = arca_error_create(r->pool, status, "internal error: the server's error log "
+                                    "has the details (ARCA10020, %s)",
+                                    apr_table_get(r->subprocess_env, "UNIQUE_ID")
+                                        ? apr_table_get(r->subprocess_env, "UNIQUE_ID")
+                                        : r->log_id ? r->log_id : "no request id");
+    } else
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ARCA_LOGNO(10022) "%d %s", status,
                       r->uri);
     r->status = status;
@@ -186,4 +194,49 @@ int arca_http_send_text(request_rec *r, const char *content_type, const char *bo
     if (!r->header_only)
         ap_rputs(body, r);
     return OK;
+}
+
+static apr_status_t free_json(void *data)
+{
+    json_decref(data);
+    return APR_SUCCESS;
+}
+
+arca_error_t *arca_http_read_json(request_rec *r, apr_size_t max, json_t **out)
+{
+    char *buf = apr_palloc(r->pool, max + 1);
+    apr_size_t len = 0;
+    long n;
+    json_error_t jerr;
+
+    *out = NULL;
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
+        return arca_error_create(r->pool, 400, "cannot read the request body");
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len, max + 1 - len)) > 0) {
+            len += (apr_size_t)n;
+            if (len > max) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return arca_error_create(r->pool, 413, "the JSON body is larger than %"
+                                         APR_SIZE_T_FMT " bytes", max);
+            }
+        }
+        if (n < 0)
+            return arca_error_create(r->pool, 400, "the request body was cut short");
+    }
+    *out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*out == NULL)
+        return arca_error_create(r->pool, 400, "the body is not JSON: %s (line %d)",
+                                 jerr.text, jerr.line);
+    apr_pool_cleanup_register(r->pool, *out, free_json, apr_pool_cleanup_null);
+    return ARCA_OK;
+}
+
+int arca_http_send_json(request_rec *r, json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    int rc = arca_http_send_text(r, "application/json", text ? text : "null");
+
+    free(text);
+    return rc;
 }

@@ -52,6 +52,14 @@ int arca_http_flag(request_rec *r, const char *name);
 /* The user name for audit columns: r->user, or "" for anonymous requests. */
 const char *arca_http_user(request_rec *r);
 
+/* Reads a JSON request body of at most `max` bytes (400 if it is not JSON, 413 if larger).
+ * The value is freed with the request's pool. */
+struct json_t;
+arca_error_t *arca_http_read_json(request_rec *r, apr_size_t max, struct json_t **out);
+
+/* Sends a JSON value with status r->status (200 unless set). */
+int arca_http_send_json(request_rec *r, struct json_t *value);
+
 /* A write callback (arca_write_fn) that writes to the request's output. */
 int arca_http_write(void *request, const char *data, size_t len);
 

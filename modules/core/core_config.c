@@ -15,7 +15,27 @@ void *arca_core_create_server_conf(apr_pool_t *p, server_rec *s)
 
     conf->pool_max = -1;
     conf->pool_idle_timeout = -1;
+    conf->site.login.auto_enable = -1;
+    conf->site.login.auto_verify = -1;
     return conf;
+}
+
+static void merge_login_policy(arca_login_policy_t *conf, const arca_login_policy_t *base,
+                               const arca_login_policy_t *add, int add_sets_claim)
+{
+    conf->auto_enable = add->auto_enable >= 0 ? add->auto_enable : base->auto_enable;
+    conf->auto_verify = add->auto_verify >= 0 ? add->auto_verify : base->auto_verify;
+    /* ArcaLoginClaim's two arguments go together. */
+    if (add_sets_claim) {
+        conf->login_var = add->login_var;
+        conf->issuer_var = add->issuer_var;
+    } else {
+        conf->login_var = base->login_var;
+        conf->issuer_var = base->issuer_var;
+    }
+    conf->firstname_var = add->firstname_var ? add->firstname_var : base->firstname_var;
+    conf->lastname_var = add->lastname_var ? add->lastname_var : base->lastname_var;
+    conf->email_var = add->email_var ? add->email_var : base->email_var;
 }
 
 void *arca_core_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
@@ -30,6 +50,9 @@ void *arca_core_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->pool_max = add->pool_max >= 0 ? add->pool_max : base->pool_max;
     conf->pool_idle_timeout = add->pool_idle_timeout >= 0 ? add->pool_idle_timeout
                                                           : base->pool_idle_timeout;
+    merge_login_policy(&conf->site.login, &base->site.login, &add->site.login,
+                       add->login_claim_set);
+    conf->login_claim_set = add->login_claim_set || base->login_claim_set;
     return conf;
 }
 
@@ -42,6 +65,10 @@ void arca_core_conf_defaults(arca_core_conf *conf)
         conf->pool_max = 0;
     if (conf->pool_idle_timeout < 0)
         conf->pool_idle_timeout = 60;
+    if (conf->site.login.auto_enable < 0)
+        conf->site.login.auto_enable = 1;
+    if (conf->site.login.auto_verify < 0)
+        conf->site.login.auto_verify = 1;
 }
 
 static const char *set_database(cmd_parms *cmd, void *dummy, const char *arg)
@@ -119,6 +146,56 @@ static const char *set_pool_idle(cmd_parms *cmd, void *dummy, const char *arg)
                        &arca_core_conf_get(cmd->server)->pool_idle_timeout);
 }
 
+static const char *set_auto_enable(cmd_parms *cmd, void *dummy, int on)
+{
+    arca_core_conf_get(cmd->server)->site.login.auto_enable = on != 0;
+    return NULL;
+}
+
+static const char *set_auto_verify(cmd_parms *cmd, void *dummy, int on)
+{
+    arca_core_conf_get(cmd->server)->site.login.auto_verify = on != 0;
+    return NULL;
+}
+
+/* Names of request environment variables: what httpd modules set (AUTHENTICATE_MAIL,
+ * OIDC_CLAIM_email): letters, digits, '_', '-' and '.'. */
+static const char *env_var_name(cmd_parms *cmd, const char *arg)
+{
+    if (*arg == '\0' || arg[strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789_-.")] != '\0')
+        return apr_psprintf(cmd->pool, "%s '%s': give the name of a request environment "
+                            "variable, such as OIDC_CLAIM_email (letters, digits, '_', '-', "
+                            "'.')", cmd->cmd->name, arg);
+    return NULL;
+}
+
+static const char *set_login_claim(cmd_parms *cmd, void *dummy, const char *login,
+                                   const char *issuer)
+{
+    arca_login_policy_t *policy = &arca_core_conf_get(cmd->server)->site.login;
+    const char *err;
+
+    if ((err = env_var_name(cmd, login)) || (issuer && (err = env_var_name(cmd, issuer))))
+        return err;
+    policy->login_var = strcmp(login, "REMOTE_USER") == 0 ? NULL : login;
+    policy->issuer_var = issuer;
+    arca_core_conf_get(cmd->server)->login_claim_set = 1;
+    return NULL;
+}
+
+/* ArcaClaimFirstName, ArcaClaimLastName, ArcaClaimEmail: cmd->info is the field's offset. */
+static const char *set_claim_var(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    arca_login_policy_t *policy = &arca_core_conf_get(cmd->server)->site.login;
+    const char *err = env_var_name(cmd, arg);
+
+    if (err)
+        return err;
+    *(const char **)((char *)policy + (size_t)cmd->info) = arg;
+    return NULL;
+}
+
 const command_rec arca_core_directives[] = {
     AP_INIT_TAKE1("ArcaDatabase", set_database, NULL, RSRC_CONF,
                   "PostgreSQL connection string (libpq conninfo or URI)"),
@@ -132,5 +209,23 @@ const command_rec arca_core_directives[] = {
                   "most database connections per child process (default: ThreadsPerChild)"),
     AP_INIT_TAKE1("ArcaDatabasePoolIdleTimeout", set_pool_idle, NULL, RSRC_CONF,
                   "seconds an unused pooled connection is kept (default 60)"),
+    AP_INIT_FLAG("ArcaAutoEnable", set_auto_enable, NULL, RSRC_CONF,
+                 "On: an account created by a login made elsewhere (LDAP, OpenID Connect) "
+                 "starts enabled; Off: an administrator enables it (default On)"),
+    AP_INIT_FLAG("ArcaAutoVerify", set_auto_verify, NULL, RSRC_CONF,
+                 "On: an account created by a login made elsewhere starts verified "
+                 "(default On)"),
+    AP_INIT_TAKE12("ArcaLoginClaim", set_login_claim, NULL, RSRC_CONF,
+                   "environment variable holding the Arca login (default REMOTE_USER), and "
+                   "optionally one holding the issuer, giving login@issuer-host"),
+    AP_INIT_TAKE1("ArcaClaimFirstName", set_claim_var,
+                  (void *)APR_OFFSETOF(arca_login_policy_t, firstname_var), RSRC_CONF,
+                  "environment variable holding a new account's first name"),
+    AP_INIT_TAKE1("ArcaClaimLastName", set_claim_var,
+                  (void *)APR_OFFSETOF(arca_login_policy_t, lastname_var), RSRC_CONF,
+                  "environment variable holding a new account's last name"),
+    AP_INIT_TAKE1("ArcaClaimEmail", set_claim_var,
+                  (void *)APR_OFFSETOF(arca_login_policy_t, email_var), RSRC_CONF,
+                  "environment variable holding a new account's email address"),
     {NULL}
 };

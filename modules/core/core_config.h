@@ -10,7 +10,8 @@
 
 typedef struct arca_core_conf {
     const char *conninfo;     /* ArcaDatabase */
-    arca_site_t site;         /* ArcaSiteId, ArcaArchive, ArcaPrearchive */
+    arca_site_t site;         /* ArcaSiteId, ArcaArchive, ArcaPrearchive, login policy */
+    int login_claim_set;      /* ArcaLoginClaim was given (it may name REMOTE_USER) */
     int pool_max;             /* ArcaDatabasePoolMax; 0: one per worker thread */
     int pool_idle_timeout;    /* ArcaDatabasePoolIdleTimeout, seconds */
     apr_reslist_t *pool;      /* this child's connections (set in child_init) */

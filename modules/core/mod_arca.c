@@ -70,6 +70,14 @@ static arca_error_t *arca_request_account(request_rec *r, const arca_account_t *
     return ARCA_OK;
 }
 
+static void arca_request_set_account(request_rec *r, const arca_account_t *account)
+{
+    request_state *st = state_of(r);
+
+    st->account = account;
+    st->account_looked_up = 1;
+}
+
 /* ---- 503 for requests failed by a provider because the database is down --------------- */
 
 static apr_status_t unavailable_filter(ap_filter_t *f, apr_bucket_brigade *bb)
@@ -180,6 +188,7 @@ static void arca_register_hooks(apr_pool_t *p)
     APR_REGISTER_OPTIONAL_FN(arca_site_get);
     APR_REGISTER_OPTIONAL_FN(arca_request_db);
     APR_REGISTER_OPTIONAL_FN(arca_request_account);
+    APR_REGISTER_OPTIONAL_FN(arca_request_set_account);
 }
 
 module AP_MODULE_DECLARE_DATA arca_module = {

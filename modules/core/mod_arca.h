@@ -17,11 +17,26 @@
  * mod_arca_rest, 102xx mod_arca_authz. */
 #define ARCA_LOGNO(n) "ARCA" #n ": "
 
-/* What the core knows about the site, from ArcaSiteId, ArcaArchive and ArcaPrearchive. */
+/* How logins made elsewhere (LDAP, OpenID Connect, other httpd authn modules) become Arca
+ * accounts: ArcaAutoEnable, ArcaAutoVerify, ArcaLoginClaim and ArcaClaim*. The names are
+ * of request environment variables (r->subprocess_env); NULL means the default. */
+typedef struct arca_login_policy_t {
+    int auto_enable;           /* a new account starts enabled (default 1) */
+    int auto_verify;           /* a new account starts verified (default 1) */
+    const char *login_var;     /* the login; NULL: REMOTE_USER */
+    const char *issuer_var;    /* with login_var: login is "<login>@<issuer host>" */
+    const char *firstname_var; /* NULL: the login source's usual attribute or claim */
+    const char *lastname_var;
+    const char *email_var;
+} arca_login_policy_t;
+
+/* What the core knows about the site, from ArcaSiteId, ArcaArchive, ArcaPrearchive and
+ * the login policy directives. */
 typedef struct arca_site_t {
     const char *site_id;
     const char *archive;
     const char *prearchive;
+    arca_login_policy_t login;
 } arca_site_t;
 
 /* The request's site configuration. Never NULL. */
@@ -37,6 +52,12 @@ APR_DECLARE_OPTIONAL_FN(arca_error_t *, arca_request_db, (request_rec *r, arca_d
  * with no Arca account. Looked up once per request. */
 APR_DECLARE_OPTIONAL_FN(arca_error_t *, arca_request_account,
                         (request_rec *r, const arca_account_t **account));
+
+/* Tells the core which account the request's user is, once a module has mapped it (the
+ * account gate of mod_arca_authz, for logins made elsewhere): arca_request_account() then
+ * answers it without a query. */
+APR_DECLARE_OPTIONAL_FN(void, arca_request_set_account,
+                        (request_rec *r, const arca_account_t *account));
 
 /* A module that fails a request because the database is unavailable, but cannot choose
  * the status itself (an authn provider can only return AUTH_GENERAL_ERROR, which httpd

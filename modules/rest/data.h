@@ -6,6 +6,7 @@
 #include <httpd.h>
 
 #include "arca_http.h"
+#include "authz.h"
 #include "locate.h"
 
 /* handle_objects.c: projects, subjects, experiments, scans; and shares */
@@ -15,6 +16,19 @@ int data_share(request_rec *r, arca_db_t *db, const arca_location_t *loc);
 int data_resource(request_rec *r, arca_db_t *db, const arca_location_t *loc);
 /* handle_files.c */
 int data_files(request_rec *r, arca_db_t *db, const arca_location_t *loc);
+
+/* access.c: may the request's user do what its method means at this location? An error
+ * (401, 403, or 404 where the project must not be known to exist) when not. */
+arca_error_t *data_check_access(request_rec *r, arca_db_t *db, const arca_location_t *loc,
+                                const arca_account_t *who);
+
+/* May the request's user do `action` in `project`? (401, 403, or 404 for a project the
+ * user may not know of.) */
+arca_error_t *data_check_project(request_rec *r, arca_db_t *db, const char *project,
+                                 arca_action_t action);
+
+/* The request's Arca account (NULL: anonymous), looked up once. */
+const arca_account_t *data_who(request_rec *r);
 
 /* Sends a listing of the location (a collection) in the requested format. */
 int data_send_listing(request_rec *r, arca_db_t *db, const arca_location_t *loc);

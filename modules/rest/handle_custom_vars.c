@@ -7,18 +7,15 @@
 #include <http_protocol.h>
 
 #include "arca_http.h"
+#include "data.h"
 #include "field_defs.h"
 #include "handlers.h"
 
+/* Reading the definitions needs read access to the project; changing them, its owners. */
 static arca_error_t *project_exists(request_rec *r, arca_db_t *db, const char *project)
 {
-    PGresult *res;
-    arca_error_t *err = arca_db_query(db, r->pool, &res,
-                                      "SELECT 1 FROM arca_project WHERE id = $1", 1, &project);
-
-    if (!err && PQntuples(res) == 0)
-        return arca_error_create(r->pool, 404, "no project '%s'", project);
-    return err;
+    return data_check_project(r, db, project, r->method_number == M_GET ? ARCA_READ
+                                                                       : ARCA_MANAGE);
 }
 
 int handle_custom_vars_list(request_rec *r, const route_match *m)

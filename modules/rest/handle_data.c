@@ -22,8 +22,12 @@ int handle_data(request_rec *r, const route_match *m)
     arca_location_t loc;
     arca_error_t *err;
 
+    const arca_account_t *who;
+
     if ((err = arca_core.request_db(r, &db))
-        || (err = arca_locate(db, r->pool, m->segments, m->nsegments, &loc)))
+        || (err = arca_core.request_account(r, &who))
+        || (err = arca_locate(db, r->pool, m->segments, m->nsegments, &loc))
+        || (err = data_check_access(r, db, &loc, who)))
         return arca_http_error(r, err);
     if (loc.share_project)
         return data_share(r, db, &loc);
@@ -36,7 +40,7 @@ int handle_data(request_rec *r, const route_match *m)
 
 int data_send_listing(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
-    arca_listing_query_t q = {loc, arca_http_args(r)};
+    arca_listing_query_t q = {loc, arca_http_args(r), data_who(r), 0};
     arca_resultset_t *rs;
     arca_format_t fmt;
     arca_error_t *err;
@@ -45,6 +49,14 @@ int data_send_listing(request_rec *r, arca_db_t *db, const arca_location_t *loc)
         || (err = arca_listing(db, r->pool, &q, &rs)))
         return arca_http_error(r, err);
     return arca_http_send_resultset(r, rs, ARCA_FORMAT_HTML);
+}
+
+const arca_account_t *data_who(request_rec *r)
+{
+    const arca_account_t *who = NULL;
+
+    (void)arca_core.request_account(r, &who); /* cached: handle_data looked it up first */
+    return who;
 }
 
 arca_error_t *data_in_transaction(request_rec *r, arca_db_t *db, data_txn_fn body,

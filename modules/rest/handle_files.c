@@ -18,6 +18,7 @@
 #include "filestore.h"
 #include "model_write.h"
 #include "multipart.h"
+#include "validate.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
 APLOG_USE_MODULE(arca_rest);
@@ -91,6 +92,7 @@ typedef struct {
     apr_array_header_t *placed; /* absolute paths this request put in place */
     int count;
     char *buf;                  /* one read buffer for all entries of an archive */
+    const char *created_dir;    /* the directory of a resource this request created */
     arca_upload_t *current;     /* multipart: the file being received */
     const char *current_name;
     int parts_with_files;
@@ -125,7 +127,8 @@ static arca_error_t *place(store_t *st, arca_upload_t *up, const char *name)
     /* The row decides whether a file exists; a file on disk without a row is an orphan of
      * an earlier crash and is replaced. */
     if ((err = arca_upload_commit(up, final, 1)))
-        return err;
+        return err->status == 409 ? arca_error_create(st->r->pool, 409, "'%s': %s", name,
+                                                      err->message) : err;
     APR_ARRAY_PUSH(st->placed, const char *) = final;
     params[0] = st->resource_pk;
     params[1] = name;
@@ -145,6 +148,8 @@ static arca_error_t *place(store_t *st, arca_upload_t *up, const char *name)
 
 static arca_error_t *check_name(store_t *st, const char *name)
 {
+    if (!arca_valid_utf8(name))
+        return arca_error_create(st->r->pool, 400, "file names must be UTF-8");
     if (!arca_safe_relpath(name))
         return arca_error_create(st->r->pool, 400, "'%s' is not a safe file path inside a "
                                  "resource", name);
@@ -301,6 +306,7 @@ static arca_error_t *upload_body(request_rec *r, arca_db_t *db, void *baton)
         if ((err = arca_resource_create(db, r->pool, loc, loc->resource_label,
                                         &st->resource_pk, &st->resource_dir)))
             return err;
+        st->created_dir = st->resource_dir;
     }
     if (!arca_safe_relpath(st->resource_dir))
         return arca_error_create(r->pool, 500, "the resource's directory is not usable");
@@ -340,6 +346,11 @@ static int upload(request_rec *r, arca_db_t *db, const arca_location_t *loc)
     if ((err = data_in_transaction(r, db, upload_body, &st))) {
         for (int i = 0; i < st.placed->nelts; i++)
             apr_file_remove(APR_ARRAY_IDX(st.placed, i, const char *), r->pool);
+        if (st.created_dir) { /* the resource is rolled back: its directory goes too */
+            apr_array_header_t *dirs = apr_array_make(r->pool, 1, sizeof(const char *));
+            APR_ARRAY_PUSH(dirs, const char *) = st.created_dir;
+            data_remove_dirs(r, dirs);
+        }
         /* the body may be partly unread: do not try to keep the connection */
         r->connection->keepalive = AP_CONN_CLOSE;
         return arca_http_error(r, err);
@@ -422,23 +433,55 @@ static int download(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 
 /* ---- zip of everything below a location ------------------------------------------------ */
 
-/* Zip member names pyxnat and XNAT users expect: <top>/resources/<label>/files/<path>,
- * top being the project ID, the subject's or session's label, or <session>/scans/<id>. */
-static const char zip_name_sql[] =
-    "SELECT CASE WHEN r.project IS NOT NULL THEN r.project "
-    "WHEN r.subject_id IS NOT NULL THEN (SELECT label FROM arca_subject_label x "
-    "  WHERE x.subject_id = r.subject_id AND x.is_primary) "
-    "WHEN r.experiment_id IS NOT NULL THEN (SELECT label FROM arca_experiment_label x "
-    "  WHERE x.experiment_id = r.experiment_id AND x.is_primary) "
-    "ELSE (SELECT label FROM arca_experiment_label x WHERE x.experiment_id = rs.experiment_id "
-    "  AND x.is_primary) || '/scans/' || rs.id END "
-    "|| '/resources/' || r.label || '/files/' || o.path, r.dir || '/' || o.path "
+/* Every file below the zipped object, with the labels its member name is made of. */
+static const char zip_files_sql[] =
+    "SELECT CASE WHEN r.project IS NOT NULL THEN 'p' WHEN r.subject_id IS NOT NULL THEN 's' "
+    "  ELSE 'e' END, coalesce(r.project, sj.project), sjl.label, el.label, sesl.label, rs.id, "
+    "  r.label, o.path, r.dir || '/' || o.path "
     "FROM arca_file o JOIN arca_resource r ON r.pk = o.resource_pk "
-    "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk WHERE r.pk IN (";
+    "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk "
+    "LEFT JOIN arca_experiment e ON e.id = coalesce(r.experiment_id, rs.experiment_id) "
+    "LEFT JOIN arca_experiment_label el ON el.experiment_id = e.id AND el.is_primary "
+    "LEFT JOIN arca_experiment_label sesl ON sesl.experiment_id = e.session_id "
+    "  AND sesl.is_primary "
+    "LEFT JOIN arca_subject sj ON sj.id = coalesce(r.subject_id, e.subject_id) "
+    "LEFT JOIN arca_subject_label sjl ON sjl.subject_id = sj.id AND sjl.is_primary "
+    "WHERE r.pk IN (";
+
+/* A member's name, relative to the zipped level, always ending in
+ * resources/{R}/files/{path} (what pyxnat's Resource.get looks for), laid out like the
+ * archive so that no two files of one zip can share a name:
+ *   session level:  {session}[/assessors/{A}][/scans/{N}]/resources/{R}/files/{path}
+ *   subject level:  {subject}/resources/... or {subject}/experiments/{session...}
+ *   project level:  {project}/resources/..., {project}/subjects/{subject...} */
+static const char *zip_member(apr_pool_t *p, const PGresult *res, int i, arca_kind_t level)
+{
+    const char *owner = PQgetvalue(res, i, 0), *project = PQgetvalue(res, i, 1);
+    const char *subject = PQgetvalue(res, i, 2), *tail;
+    const char *files = apr_pstrcat(p, "resources/", PQgetvalue(res, i, 6), "/files/",
+                                    PQgetvalue(res, i, 7), NULL);
+
+    if (*owner == 'p')
+        return apr_pstrcat(p, project, "/", files, NULL);
+    if (*owner == 's')
+        tail = apr_pstrcat(p, subject, "/", files, NULL);
+    else {
+        const char *session = PQgetisnull(res, i, 4) ? PQgetvalue(res, i, 3)
+            : apr_pstrcat(p, PQgetvalue(res, i, 4), "/assessors/", PQgetvalue(res, i, 3),
+                          NULL);
+        tail = apr_pstrcat(p, session, PQgetisnull(res, i, 5) ? "" : "/scans/",
+                           PQgetvalue(res, i, 5), "/", files, NULL);
+        if (level == ARCA_KIND_SUBJECT || level == ARCA_KIND_PROJECT)
+            tail = apr_pstrcat(p, subject, "/experiments/", tail, NULL);
+    }
+    return level == ARCA_KIND_PROJECT ? apr_pstrcat(p, project, "/subjects/", tail, NULL)
+                                      : tail;
+}
 
 static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
     const char *archive, *key, *sql;
+    arca_kind_t level;
     arca_zip_writer_t *zw;
     PGresult *res;
     arca_error_t *err;
@@ -447,13 +490,15 @@ static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
         return arca_http_error(r, err);
     if (loc->resource_pk) {
         key = loc->resource_pk;
-        sql = apr_pstrcat(r->pool, zip_name_sql, "SELECT $1::bigint) ORDER BY 1", NULL);
+        level = ARCA_KIND_RESOURCE;
+        sql = apr_pstrcat(r->pool, zip_files_sql, "SELECT $1::bigint) ORDER BY 9", NULL);
     } else {
+        level = loc->owner;
         key = loc->owner == ARCA_KIND_PROJECT ? loc->project
               : loc->owner == ARCA_KIND_SUBJECT ? loc->subject_id
               : loc->owner == ARCA_KIND_EXPERIMENT ? loc->experiment_id : loc->scan_pk;
-        sql = apr_pstrcat(r->pool, zip_name_sql,
-                          arca_resources_under_sql(r->pool, loc->owner, "$1"), ") ORDER BY 1",
+        sql = apr_pstrcat(r->pool, zip_files_sql,
+                          arca_resources_under_sql(r->pool, loc->owner, "$1"), ") ORDER BY 9",
                           NULL);
     }
     if ((err = arca_db_query(db, r->pool, &res, sql, 1, &key)))
@@ -466,8 +511,8 @@ static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
                                     arca_http_flag(r, "compress"), &zw)))
         return arca_http_error(r, err);
     for (int i = 0; i < PQntuples(res) && !err; i++)
-        err = arca_zip_add_file(zw, PQgetvalue(res, i, 0),
-                                apr_pstrcat(r->pool, archive, "/", PQgetvalue(res, i, 1), NULL));
+        err = arca_zip_add_file(zw, zip_member(r->pool, res, i, level),
+                                apr_pstrcat(r->pool, archive, "/", PQgetvalue(res, i, 8), NULL));
     if (!err)
         err = arca_zip_writer_close(zw);
     if (err) {
@@ -510,6 +555,9 @@ int data_files(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 
     switch (r->method_number) {
     case M_GET:
+        if (loc->resource_label && loc->resource_pk == NULL)
+            return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no resource '%s'",
+                                    loc->resource_label);
         if (!loc->is_list)
             return download(r, db, loc);
         if (format && strcasecmp(format, "zip") == 0)

@@ -20,7 +20,7 @@ static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
     arca_error_t *err;
 
     if ((err = arca_http_format(r, ARCA_FORMAT_XML, &fmt))
-        || (err = arca_item_load(db, r->pool, loc, &item)))
+        || (err = arca_item_load(db, r->pool, loc, data_who(r), &item)))
         return arca_http_error(r, err);
     if (fmt != ARCA_FORMAT_JSON && fmt != ARCA_FORMAT_XML)
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "a single %s comes as json or xml",
@@ -97,9 +97,17 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
 
     st->created = 1;
     switch (loc->kind) {
-    case ARCA_KIND_PROJECT:
+    case ARCA_KIND_PROJECT: {
+        const arca_account_t *who = data_who(r);
         st->id = st->key = loc->name;
-        return arca_project_create(db, r->pool, loc->name, user);
+        if ((err = arca_project_create(db, r->pool, loc->name, user)))
+            return err;
+        /* the creator owns the project */
+        return who ? arca_db_query(db, r->pool, NULL, "INSERT INTO arca_project_member "
+                                   "(project, account_id, role) VALUES ($1, $2::bigint, "
+                                   "'owner')", 2, (const char *const[]){loc->name, who->id})
+                   : ARCA_OK;
+    }
     case ARCA_KIND_SUBJECT:
         if (loc->project == NULL)
             return arca_error_create(r->pool, 400, "create subjects under "
@@ -150,8 +158,13 @@ static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
 {
     put_state *st = baton;
     const arca_location_t *loc = st->loc;
+    /* custom variables are typed by the project that owns the object, whichever path
+     * (a share) the write came through */
     const char *project = loc->kind == ARCA_KIND_PROJECT ? loc->name
-                          : loc->experiment_project ? loc->experiment_project : loc->project;
+                          : loc->kind == ARCA_KIND_SUBJECT && loc->exists ? loc->subject_project
+                          : loc->experiment_id && (loc->kind != ARCA_KIND_EXPERIMENT
+                                                   || loc->exists) ? loc->experiment_project
+                          : loc->project;
     arca_error_t *err;
 
     if (!loc->exists) {
@@ -166,11 +179,14 @@ static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
         case ARCA_KIND_EXPERIMENT: st->id = st->key = loc->experiment_id; break;
         default: st->id = loc->scan_id; st->key = loc->scan_pk; break;
         }
-        if (st->changes->label && loc->project
+        /* a new label, in the path's project, or the primary one for /data/subjects/ID */
+        if (st->changes->label
             && (loc->kind == ARCA_KIND_SUBJECT || loc->kind == ARCA_KIND_EXPERIMENT)
             && ((err = check_label(r->pool, arca_kind_name(loc->kind), st->changes->label))
-                || (err = arca_relabel(db, r->pool, loc->kind, st->id, loc->project,
-                                       st->changes->label))))
+                || (err = arca_relabel(db, r->pool, loc->kind, st->id,
+                                       loc->project ? loc->project
+                                       : loc->kind == ARCA_KIND_SUBJECT ? loc->subject_project
+                                       : loc->experiment_project, st->changes->label))))
             return err;
     }
     return arca_changes_apply(db, r->pool, loc->kind, st->key, project, st->changes);

@@ -23,4 +23,26 @@ int handle_custom_vars_list(request_rec *r, const route_match *m);
 int handle_custom_var_put(request_rec *r, const route_match *m);
 int handle_custom_var_delete(request_rec *r, const route_match *m);
 
+/* handle_project_users.c */
+int handle_project_users(request_rec *r, const route_match *m);
+int handle_project_user_put(request_rec *r, const route_match *m);
+int handle_project_user_delete(request_rec *r, const route_match *m);
+int handle_accessibility_get(request_rec *r, const route_match *m);
+int handle_accessibility_put(request_rec *r, const route_match *m);
+
+/* handle_users.c */
+int handle_users_list(request_rec *r, const route_match *m);
+int handle_user_current(request_rec *r, const route_match *m);
+int handle_user_get(request_rec *r, const route_match *m);
+int handle_user_create(request_rec *r, const route_match *m);
+int handle_user_update(request_rec *r, const route_match *m);
+int handle_user_flag_get(request_rec *r, const route_match *m);
+int handle_user_flag_put(request_rec *r, const route_match *m);
+int handle_user_roles(request_rec *r, const route_match *m);
+int handle_user_role_put(request_rec *r, const route_match *m);
+int handle_user_role_delete(request_rec *r, const route_match *m);
+int handle_user_group_put(request_rec *r, const route_match *m);
+int handle_user_group_delete(request_rec *r, const route_match *m);
+int handle_audit(request_rec *r, const route_match *m);
+
 #endif

@@ -3,8 +3,10 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <http_protocol.h>
 #include <http_request.h>
 #include <http_core.h>
+#include <util_filter.h>
 
 #include "arca_http.h"
 #include "router.h"
@@ -19,21 +21,53 @@ static int rest_handler(request_rec *r)
     return rest_dispatch(r);
 }
 
-/* XNAT clients recognise a failed login by this exact body (pyxnat raises "Authentication
- * failed" on it, and silently misbehaves on httpd's HTML page), so API paths get it for
- * any 401, whichever authn module sends it. */
-static int rest_header_parser(request_rec *r)
+static int is_api_path(const char *uri)
 {
     static const char *const prefixes[] = {"/data/", "/REST/", "/xapi/", NULL};
 
-    for (int i = 0; prefixes[i]; i++) {
-        if (strncmp(r->uri, prefixes[i], strlen(prefixes[i])) == 0) {
-            ap_custom_response(r, HTTP_UNAUTHORIZED,
-                               "The request requires user authentication");
-            break;
-        }
-    }
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(uri, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* Errors httpd raises itself on API paths (a bad URL, a failed login, a body too large)
+ * get plain-text bodies: XNAT clients misread httpd's HTML pages (pyxnat crashes parsing
+ * them). And a failed login says exactly what pyxnat recognises as one. This runs before
+ * httpd looks at the URL, so it covers the errors that come from that too. */
+static int rest_post_read_request(request_rec *r)
+{
+    static const struct { int status; const char *text; } texts[] = {
+        {HTTP_BAD_REQUEST, "Bad Request"},
+        {HTTP_UNAUTHORIZED, "The request requires user authentication"},
+        {HTTP_FORBIDDEN, "Forbidden"},
+        {HTTP_NOT_FOUND, "Not Found"},
+        {HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed"},
+        {HTTP_REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large"},
+        {HTTP_REQUEST_URI_TOO_LARGE, "Request-URI Too Long"},
+        {HTTP_INTERNAL_SERVER_ERROR, "Internal Server Error"},
+    };
+
+    if (r->uri == NULL || !is_api_path(r->uri))
+        return DECLINED;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        ap_custom_response(r, texts[i].status, texts[i].text);
+    apr_table_setn(r->notes, "arca-api", "1");
     return DECLINED;
+}
+
+/* ... and are labelled text/plain, not httpd's text/html. */
+static apr_status_t plain_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "text/plain; charset=utf-8");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void insert_plain_error_filter(request_rec *r)
+{
+    if (apr_table_get(r->notes, "arca-api"))
+        ap_add_output_filter("ARCA_PLAIN_ERROR", NULL, r, r->connection);
 }
 
 static int rest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -53,7 +87,10 @@ static void rest_register_hooks(apr_pool_t *p)
     arca_http_init(&arca_rest_module);
     ap_hook_post_config(rest_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(rest_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_header_parser(rest_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(rest_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(insert_plain_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter("ARCA_PLAIN_ERROR", plain_error_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
 }
 
 module AP_MODULE_DECLARE_DATA arca_rest_module = {

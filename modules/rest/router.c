@@ -16,6 +16,27 @@ typedef struct {
     const char *seg[MAX_SEGMENTS];
 } split_path;
 
+/* httpd resolves "/a/%2e%2e/b" to "/b" before a handler sees r->uri, so a client's dot
+ * segments would silently address something else (PUT .../subjects/%2e%2e is a PUT on the
+ * project). The path as sent is checked instead: any "." or ".." segment, encoded or not,
+ * and the request is refused. */
+static int has_dot_segment(request_rec *r)
+{
+    const char *raw = r->unparsed_uri;
+    const char *end = raw ? raw + strcspn(raw, "?#") : NULL;
+    char *path, *state = NULL, *tok;
+
+    if (raw == NULL)
+        return 0;
+    path = apr_pstrmemdup(r->pool, raw, (apr_size_t)(end - raw));
+    for (tok = apr_strtok(path, "/", &state); tok; tok = apr_strtok(NULL, "/", &state)) {
+        ap_unescape_url_keep2f(tok, 1);
+        if (strcmp(tok, ".") == 0 || strcmp(tok, "..") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Splits r->uri into decoded segments. Returns 0 for a path that is not ours or that
  * decodes to something unsafe (a NUL, a '/' inside a segment, "." or ".."). */
 static int split(request_rec *r, split_path *sp)
@@ -95,6 +116,9 @@ int rest_dispatch(request_rec *r)
     const char *method = r->header_only ? "GET" : r->method;
     const char *allowed = NULL;
 
+    if (has_dot_segment(r))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "path segments '.' and '..' are not "
+                                "allowed");
     if (!split(r, &sp))
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: %s", r->uri);
     for (const route *rt = rest_routes; rt->method; rt++) {

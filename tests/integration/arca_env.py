@@ -161,6 +161,17 @@ class Httpd:
         with open(self.error_log_path, errors="replace") as f:
             return f.read()
 
+    def wait_for_log(self, text, timeout=10):
+        """The error log once it holds `text` (httpd listens before it has logged all of
+        its start-up, so a line may come a moment after the port answers)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.error_log()
+            if text in log:
+                return log
+            time.sleep(0.05)
+        return self.error_log()
+
     def start(self, timeout=20):
         """Starts httpd and waits until it answers; raises with the log if it does not."""
         assert self.proc is None

@@ -64,9 +64,10 @@ class TestFirstEndpoints:
         assert r.status_code == 404
         assert "Not Found" in r.text
 
-    def test_path_traversal_is_404(self, env):
+    def test_path_traversal_is_refused(self, env):
         r = env.get("/data/projects/%2e%2e/etc")
-        assert r.status_code == 404
+        assert r.status_code == 400
+        assert "'..'" in r.text
 
     def test_wrong_method_is_405_with_allow(self, env):
         r = requests.delete(env.url("/data/projects"), auth=(env.ADMIN, env.ADMIN_PASSWORD))
@@ -100,7 +101,8 @@ class TestAuthentication:
 
     def test_user_authenticated_elsewhere_maps_to_account(self, env):
         """REMOTE_USER set by another httpd authn module (here mod_authn_file) maps to
-        the Arca account of that name, or is refused clearly when there is none."""
+        the Arca account of that name; a login Arca has not seen gets an account
+        (ArcaAutoEnable, on by default) marked as external."""
         pwfile = f"{env.tmp}/htpasswd"
         for user in ("admin", "stranger"):
             subprocess.run(["htpasswd", "-b", "-B"] + (["-c"] if user == "admin" else [])
@@ -119,8 +121,9 @@ LoadModule authn_file_module {env.httpd_moduledir}/mod_authn_file.so
             assert r.status_code == 200
             assert r.text.startswith("User 'admin' is logged in")
             r = env.get("/data/auth", auth=("stranger", "filepw"))
-            assert r.status_code == 403
-            assert "no Arca account" in r.text
+            assert r.status_code == 200
+            assert env.sql("SELECT auth_source, password_hash IS NULL FROM arca_account "
+                           "WHERE login = 'stranger'") == [["external", "t"]]
         finally:
             env.httpd.remove_snippet("authn-file")
             env.httpd.restart()

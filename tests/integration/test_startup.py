@@ -91,7 +91,7 @@ class TestSchemaCheck:
         env.arcactl("migrate", database=env.pg.conninfo("fresh_db"))
         s = server("fresh", env.pg.conninfo("fresh_db"))
         s.start()
-        assert "ARCA10005: Arca" in s.error_log()
+        assert "ARCA10005: Arca" in s.wait_for_log("ARCA10005")
 
 
 class TestDatabaseOutage:
