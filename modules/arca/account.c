@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "account.h"
+#include "audit.h"
 #include "password.h"
 #include "validate.h"
 
@@ -158,6 +159,62 @@ arca_error_t *arca_account_set(arca_db_t *db, apr_pool_t *p, const char *login,
         return err;
     }
     return arca_error_create(p, 500, "no account field '%s'", field);
+}
+
+arca_error_t *arca_account_authenticate(arca_db_t *db, apr_pool_t *p, const char *login,
+                                        const char *password,
+                                        const arca_password_policy_t *policy, const char *remote,
+                                        arca_login_result_t *result)
+{
+    PGresult *res;
+    arca_error_t *err;
+    int locked, expired;
+
+    *result = ARCA_LOGIN_NO_LOCAL_PASSWORD;
+    err = arca_db_query(db, p, &res,
+        "SELECT password_hash, coalesce(locked_until > now(), false), "
+        "  NOT non_expiring AND $2::bigint > 0 AND coalesce(password_changed_at, created_at) "
+        "  < now() - make_interval(secs => $2::bigint) "
+        "FROM arca_account WHERE login = $1 AND password_hash IS NOT NULL", 2,
+        (const char *const[]){login, apr_ltoa(p, policy->password_max_age)});
+    if (err || PQntuples(res) != 1)
+        return err;
+    locked = is_true(res, 0, 1);
+    expired = is_true(res, 0, 2);
+    if (locked) {
+        *result = ARCA_LOGIN_LOCKED;
+        return arca_audit(db, p, login, "login_refused", login, "account locked", remote);
+    }
+    if (!arca_password_matches(password, PQgetvalue(res, 0, 0))) {
+        /* one statement counts the failure and, at the threshold, locks */
+        err = arca_db_query(db, p, &res,
+            "UPDATE arca_account SET failed_logins = failed_logins + 1, locked_until = "
+            "CASE WHEN $2::int > 0 AND failed_logins + 1 >= $2::int "
+            "THEN now() + make_interval(secs => $3::bigint) END "
+            "WHERE login = $1 RETURNING locked_until IS NOT NULL", 3,
+            (const char *const[]){login, apr_itoa(p, policy->lockout_threshold),
+                                  apr_ltoa(p, policy->lockout_seconds)});
+        if (err)
+            return err;
+        *result = ARCA_LOGIN_WRONG_PASSWORD;
+        if ((err = arca_audit(db, p, login, "login_failed", login, "wrong password", remote)))
+            return err;
+        if (PQntuples(res) == 1 && is_true(res, 0, 0))
+            return arca_audit(db, p, "", "account_locked", login,
+                              apr_psprintf(p, "%d failed logins", policy->lockout_threshold),
+                              remote);
+        return ARCA_OK;
+    }
+    if (expired) {
+        *result = ARCA_LOGIN_EXPIRED;
+        return arca_audit(db, p, login, "login_refused", login, "password expired", remote);
+    }
+    *result = ARCA_LOGIN_OK;
+    if ((err = arca_db_query(db, p, NULL, "UPDATE arca_account SET failed_logins = 0, "
+                             "locked_until = NULL, last_login_at = now() WHERE login = $1",
+                             1, &login)))
+        return err;
+    return arca_audit(db, p, login, "login", login, "", remote);
 }
 
 arca_error_t *arca_account_count(arca_db_t *db, apr_pool_t *p, long *count)

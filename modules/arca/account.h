@@ -34,6 +34,29 @@ arca_error_t *arca_account_create(arca_db_t *db, apr_pool_t *p, const arca_accou
 arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char *login,
                                         const char *password);
 
+/* What a login attempt with a local password came to. */
+typedef enum {
+    ARCA_LOGIN_OK,
+    ARCA_LOGIN_NO_LOCAL_PASSWORD, /* unknown, or logs in elsewhere (LDAP, OIDC) */
+    ARCA_LOGIN_WRONG_PASSWORD,
+    ARCA_LOGIN_LOCKED,            /* too many failures: locked until a time */
+    ARCA_LOGIN_EXPIRED            /* the password is older than the policy allows */
+} arca_login_result_t;
+
+typedef struct arca_password_policy_t {
+    int lockout_threshold;   /* failures in a row that lock the account; 0: never */
+    long lockout_seconds;    /* how long a lock lasts */
+    long password_max_age;   /* seconds a password is valid; 0: forever */
+} arca_password_policy_t;
+
+/* Checks a local password under the site's policy, counting failures and locking the
+ * account when they reach the threshold; every failure and lock is audited (`remote`: the
+ * client's address). A locked account is refused even with the right password. */
+arca_error_t *arca_account_authenticate(arca_db_t *db, apr_pool_t *p, const char *login,
+                                        const char *password,
+                                        const arca_password_policy_t *policy, const char *remote,
+                                        arca_login_result_t *result);
+
 /* Checks a login's local password. *ok is 1 only for an enabled account with a local
  * password that matches; *found says whether the login has a local password at all. */
 arca_error_t *arca_account_check_password(arca_db_t *db, apr_pool_t *p, const char *login,

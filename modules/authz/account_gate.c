@@ -168,17 +168,19 @@ static int gate_fixups(request_rec *r)
     err = arca_core.request_db(r, &db);
     if (!err)
         err = arca_account_external(db, r->pool, &in, &account, &created);
-    if (err) {
-        if (err->status < 500)
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ARCA_LOGNO(10214)
-                          "'%s' cannot be mapped to an Arca account: %s", r->user,
-                          err->message);
-        if (err->status >= 500)
-            return refuse(r, err->status, err->message);
+    if (err && err->status >= 500) /* logged once, when the refusal is answered */
+        return refuse(r, err->status, err->message);
+    if (err) { /* a login Arca cannot take, such as mod_auth_openidc's "sub@https://..." */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ARCA_LOGNO(10214)
+                      "'%s' cannot be mapped to an Arca account: %s", r->user, err->message);
         return refuse(r, HTTP_FORBIDDEN, apr_pstrcat(r->pool, err->message, " (the site's "
                       "administrator can choose another login with ArcaLoginClaim)", NULL));
     }
     set_account(r, account);
+    /* From here on the user is the Arca login, for handlers, the audit and the access log
+     * (%u), also when ArcaLoginClaim made it from claims rather than REMOTE_USER. */
+    if (strcmp(r->user, account->login) != 0)
+        r->user = apr_pstrdup(r->pool, account->login);
     if (created)
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, ARCA_LOGNO(10210)
                       "created the Arca account '%s' at its first %s login (enabled: %s, "

@@ -1,6 +1,10 @@
-/* mod_arca_authz: Arca's own logins for httpd. For now the authn provider `arca`
- * (AuthBasicProvider arca) checking local accounts' passwords; an account without a local
- * password answers "not found" so that httpd goes on to the next provider (ldap). */
+/* mod_arca_authz: Arca's own logins for httpd.
+ * - The authn provider `arca` (AuthBasicProvider arca): local passwords, under the
+ *   lock-out and expiry policy, and alias tokens (alias:secret). An account without a
+ *   local password answers "not found", so httpd goes on to the next provider (ldap).
+ * - Server-side sessions: a JSESSIONID cookie authenticates a request before Basic auth
+ *   is looked at; state-changing requests on a session need its CSRF token.
+ * - The account gate (account_gate.c) and the Require providers (require.c). */
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
@@ -11,6 +15,9 @@
 
 #include "arca_http.h"
 #include "credential_cache.h"
+#include "secret.h"
+#include "session.h"
+#include "token.h"
 #include "account_gate.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_authz_module;
@@ -19,43 +26,172 @@ APLOG_USE_MODULE(arca_authz);
 #define DEFAULT_CACHE_SECONDS 300
 
 typedef struct {
-    int cache_seconds; /* ArcaAuthCacheTimeout; -1 unset */
+    int cache_seconds;           /* ArcaAuthCacheTimeout; -1 unset */
+    int lockout_threshold;       /* ArcaLockoutThreshold; -1 unset */
+    int lockout_seconds;         /* ArcaLockoutDuration */
+    int password_max_age_days;   /* ArcaPasswordMaxAge */
+    int session_idle_seconds;    /* ArcaSessionIdleTimeout */
     credential_cache *cache;
 } authz_conf;
+
+#define DEFAULT_LOCKOUT_THRESHOLD 10
+#define DEFAULT_LOCKOUT_SECONDS 900
+#define DEFAULT_SESSION_IDLE 900 /* XNAT's default: 15 minutes */
+
+#define SET_OR(v, dflt) ((v) >= 0 ? (v) : (dflt))
 
 static authz_conf *conf_of(server_rec *s)
 {
     return ap_get_module_config(s->module_config, &arca_authz_module);
 }
 
+static authn_status db_unavailable(request_rec *r, const arca_error_t *err, const char *login)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10201)
+                  "cannot check the credentials of '%s': %s", login, err->message);
+    if (err->status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->notes, ARCA_NOTE_DB_UNAVAILABLE, "1");
+        ap_custom_response(r, HTTP_INTERNAL_SERVER_ERROR,
+                           "the database is unavailable; try again shortly\n");
+    }
+    return AUTH_GENERAL_ERROR;
+}
+
+/* alias:secret of an alias token. The user is then the token's owner: r->user is set to
+ * that login, so that everything after (the account gate, REMOTE_USER) sees the person. */
+static authn_status check_token(request_rec *r, arca_db_t *db, const char *alias,
+                                const char *secret)
+{
+    arca_token_t *t;
+    arca_error_t *err = arca_token_check(db, r->pool, alias, secret, &t);
+
+    if (err)
+        return db_unavailable(r, err, alias);
+    if (t == NULL)
+        return AUTH_DENIED;
+    r->user = apr_pstrdup(r->pool, t->login);
+    apr_table_setn(r->notes, "arca-token", t->alias);
+    return AUTH_GRANTED;
+}
+
+static void arca_password_policy(request_rec *r, arca_password_policy_t *policy)
+{
+    authz_conf *conf = conf_of(r->server);
+
+    policy->lockout_threshold = SET_OR(conf->lockout_threshold, DEFAULT_LOCKOUT_THRESHOLD);
+    policy->lockout_seconds = SET_OR(conf->lockout_seconds, DEFAULT_LOCKOUT_SECONDS);
+    policy->password_max_age = (long)SET_OR(conf->password_max_age_days, 0) * 86400;
+}
+
 static authn_status check_password(request_rec *r, const char *login, const char *password)
 {
     authz_conf *conf = conf_of(r->server);
+    arca_password_policy_t policy;
+    arca_login_result_t result;
     arca_db_t *db;
     arca_error_t *err;
-    int found, ok;
 
+    if ((err = arca_core.request_db(r, &db)))
+        return db_unavailable(r, err, login);
+    if (arca_token_is_alias(login))
+        return check_token(r, db, login, password);
     if (credential_cache_check(conf->cache, login, password))
         return AUTH_GRANTED;
-    err = arca_core.request_db(r, &db);
+    arca_password_policy(r, &policy);
+    /* the attempt's bookkeeping (failure count, lock, audit) is one transaction */
+    err = arca_db_begin(db, r->pool);
     if (!err)
-        err = arca_account_check_password(db, r->pool, login, password, &found, &ok);
+        err = arca_account_authenticate(db, r->pool, login, password, &policy,
+                                         r->useragent_ip, &result);
+    if (!err)
+        err = arca_db_commit(db, r->pool);
     if (err) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10201)
-                      "cannot check the password of '%s': %s", login, err->message);
-        if (err->status == HTTP_SERVICE_UNAVAILABLE) {
-            apr_table_setn(r->notes, ARCA_NOTE_DB_UNAVAILABLE, "1");
-            ap_custom_response(r, HTTP_INTERNAL_SERVER_ERROR,
-                               "the database is unavailable; try again shortly\n");
-        }
-        return AUTH_GENERAL_ERROR;
+        arca_db_rollback(db, r->pool);
+        return db_unavailable(r, err, login);
     }
-    if (!found)
+    switch (result) {
+    case ARCA_LOGIN_OK:
+        credential_cache_put(conf->cache, login, password);
+        return AUTH_GRANTED;
+    case ARCA_LOGIN_NO_LOCAL_PASSWORD:
         return AUTH_USER_NOT_FOUND;
-    if (!ok)
+    case ARCA_LOGIN_LOCKED:
+        ap_custom_response(r, HTTP_UNAUTHORIZED, "this account is locked after too many "
+                           "failed logins; try again later or ask an administrator");
         return AUTH_DENIED;
-    credential_cache_put(conf->cache, login, password);
-    return AUTH_GRANTED;
+    case ARCA_LOGIN_EXPIRED:
+        ap_custom_response(r, HTTP_UNAUTHORIZED, "the password of this account has expired; "
+                           "ask an administrator to set a new one");
+        return AUTH_DENIED;
+    default:
+        return AUTH_DENIED;
+    }
+}
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+/* The JSESSIONID cookie's value, if the request has one. */
+static const char *session_cookie(request_rec *r)
+{
+    const char *cookies = apr_table_get(r->headers_in, "Cookie"), *p;
+
+    for (p = cookies; p && (p = strstr(p, "JSESSIONID=")) != NULL; p += 11) {
+        if (p == cookies || p[-1] == ' ' || p[-1] == ';') {
+            const char *v = p + 11;
+            return apr_pstrndup(r->pool, v, strcspn(v, "; "));
+        }
+    }
+    return NULL;
+}
+
+/* A request with a live session cookie and no Authorization header is that session's
+ * user; this runs before mod_auth_basic, which would otherwise ask for credentials. */
+static int session_authn(request_rec *r)
+{
+    authz_conf *conf = conf_of(r->server);
+    const char *id, *login, *csrf;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if (apr_table_get(r->headers_in, "Authorization") || (id = session_cookie(r)) == NULL)
+        return DECLINED;
+    if ((err = arca_core.request_db(r, &db))
+        || (err = arca_session_check(db, r->pool, id,
+                                     SET_OR(conf->session_idle_seconds, DEFAULT_SESSION_IDLE),
+                                     &login, &csrf))) {
+        db_unavailable(r, err, "(session)");
+        return err->status == HTTP_SERVICE_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE
+                                                       : HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (login == NULL)
+        return DECLINED; /* ended or unknown: credentials are asked for as usual */
+    r->user = apr_pstrdup(r->pool, login);
+    r->ap_auth_type = "Arca-Session";
+    apr_table_setn(r->notes, "arca-session", id);
+    apr_table_setn(r->notes, "arca-session-csrf", csrf);
+    return OK;
+}
+
+/* Changes made with a session cookie (what a browser sends by itself) must carry the
+ * session's CSRF token (XNAT_CSRF parameter or X-XNAT-CSRF header); scripts that send
+ * credentials or a token are not asked for it. */
+static int check_csrf(request_rec *r)
+{
+    const char *expected = apr_table_get(r->notes, "arca-session-csrf"), *given;
+    size_t n = strlen(r->uri);
+
+    /* ending one's own session needs no token: the worst a forged one does is log out */
+    if (expected == NULL || r->method_number == M_GET || r->method_number == M_OPTIONS
+        || (n >= 9 && strcmp(r->uri + n - 9, "/JSESSION") == 0))
+        return DECLINED;
+    given = apr_table_get(r->headers_in, "X-XNAT-CSRF");
+    if (given == NULL)
+        given = arca_http_arg(r, "XNAT_CSRF");
+    if (given && arca_secret_equal(given, expected))
+        return DECLINED;
+    ap_custom_response(r, HTTP_FORBIDDEN, "this change was made with a session cookie but "
+                       "without the session's XNAT_CSRF token");
+    return HTTP_FORBIDDEN;
 }
 
 static const authn_provider arca_authn_provider = {check_password, NULL};
@@ -64,16 +200,37 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
 {
     authz_conf *conf = apr_pcalloc(p, sizeof *conf);
 
-    conf->cache_seconds = -1;
+    conf->cache_seconds = conf->lockout_threshold = conf->lockout_seconds = -1;
+    conf->password_max_age_days = conf->session_idle_seconds = -1;
     return conf;
 }
+
+#define MERGE(f) conf->f = add->f >= 0 ? add->f : base->f
 
 static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 {
     authz_conf *base = basev, *add = addv, *conf = apr_pcalloc(p, sizeof *conf);
 
-    conf->cache_seconds = add->cache_seconds >= 0 ? add->cache_seconds : base->cache_seconds;
+    MERGE(cache_seconds);
+    MERGE(lockout_threshold);
+    MERGE(lockout_seconds);
+    MERGE(password_max_age_days);
+    MERGE(session_idle_seconds);
     return conf;
+}
+
+/* A whole number, 0 or more, for the int field of the server config at cmd->info. */
+static const char *set_count(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    int *field = (int *)((char *)conf_of(cmd->server) + (apr_size_t)cmd->info);
+
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > 100000000)
+        return apr_psprintf(cmd->pool, "%s '%s': use a whole number, 0 or more",
+                            cmd->cmd->name, arg);
+    *field = (int)v;
+    return NULL;
 }
 
 static const char *set_cache_timeout(cmd_parms *cmd, void *dummy, const char *arg)
@@ -91,6 +248,18 @@ static const char *set_cache_timeout(cmd_parms *cmd, void *dummy, const char *ar
 static const command_rec authz_directives[] = {
     AP_INIT_TAKE1("ArcaAuthCacheTimeout", set_cache_timeout, NULL, RSRC_CONF,
                   "seconds a verified password is remembered by a process (default 300)"),
+    AP_INIT_TAKE1("ArcaLockoutThreshold", set_count,
+                  (void *)APR_OFFSETOF(authz_conf, lockout_threshold), RSRC_CONF,
+                  "failed logins in a row that lock an account (default 10; 0: never)"),
+    AP_INIT_TAKE1("ArcaLockoutDuration", set_count,
+                  (void *)APR_OFFSETOF(authz_conf, lockout_seconds), RSRC_CONF,
+                  "seconds a locked account stays locked (default 900)"),
+    AP_INIT_TAKE1("ArcaPasswordMaxAge", set_count,
+                  (void *)APR_OFFSETOF(authz_conf, password_max_age_days), RSRC_CONF,
+                  "days a local password is valid (default 0: forever)"),
+    AP_INIT_TAKE1("ArcaSessionIdleTimeout", set_count,
+                  (void *)APR_OFFSETOF(authz_conf, session_idle_seconds), RSRC_CONF,
+                  "seconds a session lives unused (default 900)"),
     {NULL}
 };
 
@@ -128,6 +297,9 @@ static void authz_register_hooks(apr_pool_t *p)
     ap_hook_post_config(authz_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(authz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     account_gate_register_hooks(p);
+    APR_REGISTER_OPTIONAL_FN(arca_password_policy);
+    ap_hook_check_authn(session_authn, NULL, NULL, APR_HOOK_FIRST, AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(check_csrf, NULL, NULL, APR_HOOK_FIRST);
 }
 
 module AP_MODULE_DECLARE_DATA arca_authz_module = {

@@ -59,6 +59,12 @@ APR_DECLARE_OPTIONAL_FN(arca_error_t *, arca_request_account,
 APR_DECLARE_OPTIONAL_FN(void, arca_request_set_account,
                         (request_rec *r, const arca_account_t *account));
 
+/* The local-password policy in force for the request (ArcaLockoutThreshold,
+ * ArcaLockoutDuration, ArcaPasswordMaxAge), from mod_arca_authz, for modules that check a
+ * password themselves (the form login). */
+APR_DECLARE_OPTIONAL_FN(void, arca_password_policy,
+                        (request_rec *r, arca_password_policy_t *policy));
+
 /* A module that fails a request because the database is unavailable, but cannot choose
  * the status itself (an authn provider can only return AUTH_GENERAL_ERROR, which httpd
  * answers with 500), sets this note; mod_arca then answers 503 with a clear body. */

@@ -1,27 +1,201 @@
-/* /data/JSESSION: what XNAT clients call first to open a session (pyxnat falls back to
- * the /REST prefix for good when it fails). Until server-side sessions exist, it answers
- * with a fresh random identifier and clients keep using their credentials on every
- * request, which works with every XNAT client. */
+/* Sessions and tokens, XNAT's way.
+ *   GET|POST /data/JSESSION      opens a server-side session for the authenticated user
+ *                                (or names the one the request came with): the id as text
+ *                                and a JSESSIONID cookie; ?CSRF=true adds "; XNAT_CSRF=..."
+ *   DELETE /data/JSESSION        ends the session of the request's cookie
+ *   PUT|POST /data/services/auth form username=..&password=.. (or j_username/j_password):
+ *                                a session for those credentials (xnatpy logs in so)
+ *   GET /data/services/tokens/issue[/user/{u}]    a new alias token (JSON)
+ *   GET /data/services/tokens/validate/{alias}/{secret}    {"valid": "<login>"} or 404
+ *   GET /data/services/tokens/invalidate/{alias}           {"result": "OK"} */
+#include <string.h>
+
 #include <httpd.h>
-#include <apr_general.h>
+#include <http_protocol.h>
 #include <apr_strings.h>
+#include <jansson.h>
 
 #include "arca_http.h"
+#include "audit.h"
 #include "handlers.h"
+#include "session.h"
+#include "token.h"
+
+#define TOKEN_LIFETIME (48 * 3600) /* XNAT's default: two days */
+
+static int send_session(request_rec *r, const char *id, const char *csrf)
+{
+    /* HttpOnly: scripts in pages never see it; SameSite=Lax: other sites' forms don't
+     * carry it (the CSRF token covers the rest) */
+    apr_table_addn(r->err_headers_out, "Set-Cookie", apr_psprintf(r->pool,
+                   "JSESSIONID=%s; Path=/; HttpOnly; SameSite=Lax", id));
+    return arca_http_send_text(r, "text/plain; charset=utf-8",
+                               arca_http_flag(r, "CSRF")
+                                   ? apr_pstrcat(r->pool, id, "; XNAT_CSRF=", csrf, NULL) : id);
+}
+
+static int open_for(request_rec *r, const char *login)
+{
+    const char *id, *csrf;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if ((err = arca_core.request_db(r, &db))
+        || (err = arca_session_open(db, r->pool, login, &id, &csrf)))
+        return arca_http_error(r, err);
+    return send_session(r, id, csrf);
+}
 
 int handle_session_open(request_rec *r, const route_match *m)
 {
-    unsigned char raw[16];
-    char hex[33];
+    const char *current = apr_table_get(r->notes, "arca-session");
 
-    if (apr_generate_random_bytes(raw, sizeof raw) != APR_SUCCESS)
-        return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "no random source");
-    for (int i = 0; i < 16; i++)
-        apr_snprintf(hex + 2 * i, 3, "%02X", raw[i]);
-    return arca_http_send_text(r, "text/plain; charset=utf-8", hex);
+    if (r->user == NULL)
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
+                                "authentication");
+    if (current) /* the request came with a live session: that one */
+        return send_session(r, current, apr_table_get(r->notes, "arca-session-csrf"));
+    return open_for(r, r->user);
 }
 
 int handle_session_close(request_rec *r, const route_match *m)
 {
+    const char *current = apr_table_get(r->notes, "arca-session");
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if (current && ((err = arca_core.request_db(r, &db))
+                    || (err = arca_session_close(db, r->pool, current))))
+        return arca_http_error(r, err);
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   "JSESSIONID=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     return OK;
+}
+
+/* Form login. The location must let unauthenticated requests through (the shipped
+ * configuration does, for this path only); the credentials are checked here. */
+int handle_services_auth(request_rec *r, const route_match *m)
+{
+    apr_table_t *form = NULL;
+    const char *login, *password;
+    APR_OPTIONAL_FN_TYPE(arca_password_policy) *get_policy =
+        APR_RETRIEVE_OPTIONAL_FN(arca_password_policy);
+    arca_password_policy_t policy = {10, 900, 0}; /* without mod_arca_authz: its defaults */
+    arca_login_result_t result;
+    arca_db_t *db;
+    arca_error_t *err;
+    char buf[4096];
+    apr_size_t len = 0;
+    long n;
+
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "cannot read the form");
+    if (ap_should_client_block(r))
+        while ((n = ap_get_client_block(r, buf + len, sizeof buf - 1 - len)) > 0)
+            len += (apr_size_t)n;
+    buf[len] = '\0';
+    form = arca_http_parse_query(r->pool, buf);
+    login = apr_table_get(form, "username");
+    if (login == NULL)
+        login = apr_table_get(form, "j_username");
+    password = apr_table_get(form, "password");
+    if (password == NULL)
+        password = apr_table_get(form, "j_password");
+    if (login == NULL || password == NULL)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "send username and password as a form");
+    if (get_policy)
+        get_policy(r, &policy);
+    if ((err = arca_core.request_db(r, &db)) || (err = arca_db_begin(db, r->pool))
+        || (err = arca_account_authenticate(db, r->pool, login, password, &policy,
+                                            r->useragent_ip, &result))
+        || (err = arca_db_commit(db, r->pool))) {
+        arca_db_rollback(db, r->pool);
+        return arca_http_error(r, err);
+    }
+    if (result != ARCA_LOGIN_OK)
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
+                                "authentication");
+    return open_for(r, login);
+}
+
+/* ---- tokens --------------------------------------------------------------------------- */
+
+static int issue(request_rec *r, const char *login)
+{
+    arca_token_t *t;
+    arca_db_t *db;
+    arca_error_t *err;
+    json_t *j;
+    int rc;
+
+    if ((err = arca_core.request_db(r, &db))
+        || (err = arca_token_issue(db, r->pool, login, TOKEN_LIFETIME, 0, &t))
+        || (err = arca_audit(db, r->pool, arca_http_user(r), "token_issued", login, t->alias,
+                             r->useragent_ip)))
+        return arca_http_error(r, err);
+    j = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I}", "alias", t->alias, "secret", t->secret,
+                  "xdatUserId", login, "estimatedExpirationTime", (json_int_t)t->expires_ms,
+                  "singleUse", t->single_use, "expirationTime", (json_int_t)t->expires_ms);
+    rc = arca_http_send_json(r, j);
+    json_decref(j);
+    return rc;
+}
+
+int handle_token_issue(request_rec *r, const route_match *m)
+{
+    if (r->user == NULL)
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
+                                "authentication");
+    return issue(r, r->user);
+}
+
+int handle_token_issue_for(request_rec *r, const route_match *m)
+{
+    const arca_account_t *who;
+    arca_error_t *err = arca_core.request_account(r, &who);
+
+    if (err)
+        return arca_http_error(r, err);
+    if (who == NULL || !who->site_admin)
+        return arca_http_errorf(r, HTTP_FORBIDDEN, "only site administrators issue tokens "
+                                "for others");
+    return issue(r, route_param(m, "user"));
+}
+
+int handle_token_validate(request_rec *r, const route_match *m)
+{
+    arca_token_t *t;
+    arca_db_t *db;
+    arca_error_t *err;
+    json_t *j;
+    int rc;
+
+    if ((err = arca_core.request_db(r, &db))
+        || (err = arca_token_check(db, r->pool, route_param(m, "alias"),
+                                   route_param(m, "secret"), &t)))
+        return arca_http_error(r, err);
+    if (t == NULL)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no such valid token");
+    j = json_pack("{s:s}", "valid", t->login);
+    rc = arca_http_send_json(r, j);
+    json_decref(j);
+    return rc;
+}
+
+int handle_token_invalidate(request_rec *r, const route_match *m)
+{
+    const arca_account_t *who;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if ((err = arca_core.request_account(r, &who)) || (err = arca_core.request_db(r, &db)))
+        return arca_http_error(r, err);
+    if (who == NULL)
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
+                                "authentication");
+    /* a user invalidates their own tokens; an admin anyone's */
+    if ((err = arca_token_invalidate(db, r->pool, route_param(m, "alias"),
+                                     who->site_admin ? NULL : who->login)))
+        return arca_http_error(r, err);
+    return arca_http_send_text(r, "application/json", "{\"result\":\"OK\"}");
 }

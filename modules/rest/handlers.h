@@ -11,6 +11,11 @@ int handle_build_info(request_rec *r, const route_match *m);
 /* handle_session.c */
 int handle_session_open(request_rec *r, const route_match *m);
 int handle_session_close(request_rec *r, const route_match *m);
+int handle_services_auth(request_rec *r, const route_match *m);
+int handle_token_issue(request_rec *r, const route_match *m);
+int handle_token_issue_for(request_rec *r, const route_match *m);
+int handle_token_validate(request_rec *r, const route_match *m);
+int handle_token_invalidate(request_rec *r, const route_match *m);
 
 /* handle_auth.c */
 int handle_auth(request_rec *r, const route_match *m);

@@ -8,6 +8,12 @@ const route rest_routes[] = {
     {"GET", "data:JSESSION", handle_session_open},
     {"POST", "data:JSESSION", handle_session_open},
     {"DELETE", "data:JSESSION", handle_session_close},
+    {"PUT", "data:services/auth", handle_services_auth},
+    {"POST", "data:services/auth", handle_services_auth},
+    {"GET", "data:services/tokens/issue", handle_token_issue},
+    {"GET", "data:services/tokens/issue/user/{user}", handle_token_issue_for},
+    {"GET", "data:services/tokens/validate/{alias}/{secret}", handle_token_validate},
+    {"GET", "data:services/tokens/invalidate/{alias}", handle_token_invalidate},
     /* a project's groups and accessibility (before the data tree, which would take them) */
     {"GET", "data:projects/{project}/users", handle_project_users},
     {"PUT", "data:projects/{project}/users/{group}/{login}", handle_project_user_put},

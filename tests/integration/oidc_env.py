@@ -21,6 +21,9 @@ REDIRECT_PATH = "/data/auth/oidc-callback"
 
 def ensure_node_modules():
     """tools/test installs the provider's npm packages; this does it for a bare pytest run."""
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    assert int(node.lstrip("v").split(".")[0]) >= 20, \
+        f"oidc-provider needs Node.js 20 or later, this is {node.strip()}"
     if os.path.isdir(os.path.join(HERE, "node_modules", "oidc-provider")):
         return
     npm = shutil.which("npm")

@@ -5,6 +5,7 @@ or the claims), ArcaAutoEnable/ArcaAutoVerify decide whether it can be used at o
 refused account is told why. Each class restores the server's configuration when done."""
 
 import re
+import subprocess
 import threading
 import time
 
@@ -50,6 +51,17 @@ def logged_in_as(r):
 
 def ldap_auth(uid):
     return (uid, LDAP_USERS[uid][3])
+
+
+def wait_for_file_text(path, text, timeout=5):
+    """httpd writes the access log line just after the response: wait for it a little."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path, errors="replace") as f:
+            if text in f.read():
+                return True
+        time.sleep(0.02)
+    return False
 
 
 def restart_with(env, name, text):
@@ -290,6 +302,94 @@ class TestOpenIdConnectLogin:
             r = s.get(env.url(PROTECTED_PATH), timeout=10)
             assert r.status_code == 200 and logged_in_as(r) == "ted@127.0.0.1"
             assert account(env, "ted@example.org") is None
+            # The request's user is the Arca login from then on (access log's %u).
+            assert wait_for_file_text(f"{env.httpd.root}/log/access.log",
+                                      ' ted@127.0.0.1 [')
         finally:
             forget(env, "ted@127.0.0.1")
             restart_without(env, "oidc-policy")
+
+
+# ---- any other httpd authn module ---------------------------------------------------------
+
+class TestOtherAuthnModule:
+    def test_claim_directives_latin1_and_auto_verify_off(self, env):
+        """mod_authn_file logs in; the names come from variables ArcaClaim* name (set here
+        by mod_setenvif, one of them in ISO-8859-1 as mod_auth_openidc's latin1 option
+        would send it); ArcaAutoVerify Off leaves the new account unverified; a user name
+        that cannot be a login is refused clearly."""
+        pwfile = f"{env.tmp}/htpasswd-external"
+        for i, user in enumerate(("fileuser", "svc/robot")):
+            subprocess.run(["htpasswd", "-b", "-B"] + (["-c"] if i == 0 else [])
+                           + [pwfile, user, "filepw"], check=True, capture_output=True)
+        snippet = f"""
+LoadModule authn_file_module {env.httpd_moduledir}/mod_authn_file.so
+LoadModule setenvif_module {env.httpd_moduledir}/mod_setenvif.so
+SetEnvIf Request_URI "^/data/auth" SITE_GIVEN=@GIVEN@ SITE_SN=@SN@ SITE_MAIL=jd@example.org
+ArcaClaimFirstName SITE_GIVEN
+ArcaClaimLastName SITE_SN
+ArcaClaimEmail SITE_MAIL
+ArcaAutoVerify Off
+<Location /data/auth>
+    AuthName "file"
+    AuthBasicProvider file
+    AuthUserFile {pwfile}
+</Location>
+""".encode()
+        snippet = snippet.replace(b"@GIVEN@", "Jos\u00e9".encode("latin-1"))
+        snippet = snippet.replace(b"@SN@", "Dur\u00e1n".encode("utf-8"))
+        with open(f"{env.httpd.root}/conf/extra/external.conf", "wb") as f:
+            f.write(snippet)
+        env.httpd.restart()
+        try:
+            r = env.get("/data/auth", auth=("fileuser", "filepw"))
+            assert r.status_code == 403
+            assert NOT_VERIFIED in r.text and "'fileuser'" in r.text
+            a = account(env, "fileuser")
+            assert (a["auth_source"], a["firstname"], a["lastname"], a["email"]) == \
+                ("external", "Jos\u00e9", "Dur\u00e1n", "jd@example.org")
+            assert (a["enabled"], a["verified"], a["no_password"]) == ("t", "f", "t")
+            env.sql("UPDATE arca_account SET verified = true WHERE login = 'fileuser'")
+            r = env.get("/data/auth", auth=("fileuser", "filepw"))
+            assert r.status_code == 200 and logged_in_as(r) == "fileuser"
+            # A name Arca cannot take as a login is refused, saying why.
+            r = env.get("/data/auth", auth=("svc/robot", "filepw"))
+            assert r.status_code == 403
+            assert "'svc/robot' cannot be an Arca login" in r.text
+            assert "ArcaLoginClaim" in r.text
+            assert account(env, "svc/robot") is None
+        finally:
+            forget(env, "fileuser")
+            restart_without(env, "external")
+
+
+# ---- directives ---------------------------------------------------------------------------
+
+class TestLoginPolicyDirectives:
+    @pytest.mark.parametrize("line, message", [
+        ("ArcaAutoEnable maybe", "ArcaAutoEnable"),
+        ("ArcaLoginClaim", "ArcaLoginClaim"),
+        ("ArcaLoginClaim OIDC_CLAIM_sub OIDC_CLAIM_iss more", "ArcaLoginClaim"),
+        ('ArcaLoginClaim "OIDC claim"', "ArcaLoginClaim 'OIDC claim': give the name of a "
+                                         "request environment variable"),
+        ('ArcaClaimEmail "mail;x"', "ArcaClaimEmail 'mail;x'"),
+    ])
+    def test_bad_values_are_refused_by_the_config_test(self, env, line, message):
+        env.httpd.write_snippet("bad-policy", line + "\n")
+        try:
+            code, out = env.httpd.config_test()
+        finally:
+            env.httpd.remove_snippet("bad-policy")
+        assert code != 0 and message in out, out
+
+    def test_good_values_pass(self, env):
+        env.httpd.write_snippet("policy", "ArcaAutoEnable Off\nArcaAutoVerify Off\n"
+                                "ArcaLoginClaim OIDC_CLAIM_eduPersonPrincipalName\n"
+                                "ArcaClaimFirstName OIDC_CLAIM_given_name\n"
+                                "ArcaClaimLastName AUTHENTICATE_SN\n"
+                                "ArcaClaimEmail OIDC_CLAIM_email\n")
+        try:
+            code, out = env.httpd.config_test()
+        finally:
+            env.httpd.remove_snippet("policy")
+        assert code == 0, out

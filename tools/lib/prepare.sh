@@ -3,8 +3,12 @@
 
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
  apache2 apache2-dev libapr1-dev libaprutil1-dev libpq-dev postgresql
- libdcmtk-dev libsndfile1-dev libxml2-dev libjansson-dev libarchive-dev libcmocka-dev"
-TEST_PACKAGES="python3-pytest python3-requests python3-pyxnat python3-pydicom dcmtk"
+ libdcmtk-dev libsndfile1-dev libxml2-dev libjansson-dev libarchive-dev libcmocka-dev
+ libssl-dev"
+# slapd, ldap-utils, mod_auth_openidc, node and npm: the private LDAP server and OpenID
+# provider the login tests run (tests/integration/ldap_env.py, oidc_env.py).
+TEST_PACKAGES="python3-pytest python3-requests python3-pyxnat python3-pydicom dcmtk
+ slapd ldap-utils libapache2-mod-auth-openidc nodejs npm"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'arca: %s\n' "$*" >&2; exit 1; }
@@ -16,15 +20,29 @@ as_root() {
     fi
 }
 
+# Whether a package of the list is there. node and npm also count when installed from
+# elsewhere (NodeSource's nodejs brings npm, and conflicts with Debian's npm package).
+have_package() {
+    case "$1" in
+        nodejs) command -v node >/dev/null && return 0 ;;
+        npm) command -v npm >/dev/null && return 0 ;;
+    esac
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
 # Installs the Debian packages of the list that are not installed yet; nothing else.
 install_missing() {
     missing=""
     for pkg in $*; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
-            || missing="$missing $pkg"
+        have_package "$pkg" || missing="$missing $pkg"
     done
     [ -z "$missing" ] && return 0
     say "installing:$missing"
+    case " $missing " in
+        # No system directory or server: the tests run their own slapd.
+        *" slapd "*) echo "slapd slapd/no_configuration boolean true" \
+                         | as_root debconf-set-selections ;;
+    esac
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
         || die "apt-get update failed"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -45,4 +63,15 @@ build() {
     fi
     say "make"
     make -s -j"$(nproc)" >/dev/null || { make -j1; die "build failed"; }
+}
+
+# The npm packages of the tests' OpenID provider (tests/integration/oidc), as its
+# package-lock.json pins them: installed when missing or older than the lock file.
+install_test_node_modules() {
+    dir="$top/tests/integration/oidc"
+    stamp="$dir/node_modules/.package-lock.json"
+    [ -f "$stamp" ] && [ ! "$dir/package-lock.json" -nt "$stamp" ] && return 0
+    say "npm ci (tests/integration/oidc)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+        || die "npm ci failed in $dir"
 }

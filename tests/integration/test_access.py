@@ -1,0 +1,345 @@
+"""Accounts and access: project roles x accessibility x action, the users admin API,
+alias tokens, server-side sessions with CSRF, lock-out, audit. Real httpd, real
+PostgreSQL; every user is a real account logging in over Basic auth."""
+
+import re
+import uuid
+
+import pytest
+import requests
+
+PASSWORD = "Pw-for-tests-1"
+
+
+def make_user(env, login, **flags):
+    """An account through the admin API (itself under test)."""
+    body = {"username": login, "password": PASSWORD, "firstName": login.title(),
+            "lastName": "Tester", "email": f"{login}@example.org"}
+    body.update(flags)
+    r = env.session().post(env.url("/xapi/users"), json=body)
+    assert r.status_code == 201, r.text
+    return login
+
+
+def as_user(env, login):
+    return env.session(auth=(login, PASSWORD))
+
+
+@pytest.fixture(scope="module")
+def world(env):
+    """A project of each accessibility with one subject and session in each, and users
+    in each role of the private project."""
+    tag = uuid.uuid4().hex[:6]
+    admin = env.session()
+    users = {role: make_user(env, f"{role}_{tag}") for role in
+             ("owner", "member", "collab", "outsider", "reader", "editor")}
+    admin.put(env.url(f"/xapi/users/{users['reader']}/groups/ALL_DATA_ACCESS"))
+    admin.put(env.url(f"/xapi/users/{users['editor']}/groups/ALL_DATA_ADMIN"))
+    projects = {}
+    for access in ("private", "protected", "public"):
+        p = f"Acc{access.title()}{tag}"
+        assert admin.put(env.url(f"/data/projects/{p}")).status_code == 201
+        assert admin.put(env.url(f"/data/projects/{p}/accessibility/{access}")).ok
+        admin.put(env.url(f"/data/projects/{p}/subjects/S1"))
+        admin.put(env.url(f"/data/projects/{p}/subjects/S1/experiments/E1"
+                          "?xsiType=xnat:ctSessionData"))
+        projects[access] = p
+    priv = projects["private"]
+    for role, group in (("owner", "Owners"), ("member", "Members"),
+                        ("collab", "Collaborators")):
+        r = admin.put(env.url(f"/data/projects/{priv}/users/{group}/{users[role]}"))
+        assert r.status_code == 200, r.text
+    yield {"users": users, "projects": projects, "tag": tag}
+    for p in projects.values():
+        admin.delete(env.url(f"/data/projects/{p}?removeFiles=true"))
+
+
+# role -> what it may do in the private project it is a member of
+RIGHTS = {
+    "owner": {"read": True, "edit": True, "delete": True, "manage": True},
+    "member": {"read": True, "edit": True, "delete": False, "manage": False},
+    "collab": {"read": True, "edit": False, "delete": False, "manage": False},
+    "outsider": {"read": False, "edit": False, "delete": False, "manage": False},
+    "reader": {"read": True, "edit": False, "delete": False, "manage": False},
+    "editor": {"read": True, "edit": True, "delete": True, "manage": False},
+}
+
+
+class TestProjectRoles:
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_read(self, env, world, role):
+        s, p = as_user(env, world["users"][role]), world["projects"]["private"]
+        r = s.get(env.url(f"/data/projects/{p}/subjects/S1?format=json"))
+        if RIGHTS[role]["read"]:
+            assert r.status_code == 200, r.text
+        else:
+            assert r.status_code == 404  # a private project is not known to outsiders
+            assert "<html" not in r.text.lower()
+
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_listing_matches_get(self, env, world, role):
+        """A list never shows what a GET refuses."""
+        s, p = as_user(env, world["users"][role]), world["projects"]["private"]
+        listed = [row["ID"] for row in
+                  s.get(env.url("/data/projects?format=json")).json()["ResultSet"]["Result"]]
+        assert (p in listed) == RIGHTS[role]["read"]
+        subjects = s.get(env.url("/data/subjects?format=json&columns=ID,project")).json()
+        in_private = [row for row in subjects["ResultSet"]["Result"] if row["project"] == p]
+        assert bool(in_private) == RIGHTS[role]["read"]
+        for row in in_private:
+            assert s.get(env.url(row["URI"] + "?format=json")).status_code == 200
+
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_edit(self, env, world, role):
+        s, p = as_user(env, world["users"][role]), world["projects"]["private"]
+        r = s.put(env.url(f"/data/projects/{p}/subjects/S_{role}?gender=other"))
+        expected = 201 if RIGHTS[role]["edit"] else (404 if not RIGHTS[role]["read"] else 403)
+        assert r.status_code == expected, r.text
+        exists = env.sql(f"SELECT count(*) FROM arca_subject_label WHERE project = '{p}' "
+                         f"AND label = 'S_{role}'")
+        assert exists == [["1" if RIGHTS[role]["edit"] else "0"]]
+
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_delete(self, env, world, role):
+        admin, p = env.session(), world["projects"]["private"]
+        admin.put(env.url(f"/data/projects/{p}/subjects/D_{role}"))
+        r = as_user(env, world["users"][role]).delete(
+            env.url(f"/data/projects/{p}/subjects/D_{role}"))
+        if RIGHTS[role]["delete"]:
+            assert r.status_code == 200, r.text
+        else:
+            assert r.status_code in (403, 404), r.text
+            assert admin.get(env.url(f"/data/projects/{p}/subjects/D_{role}")).ok
+
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_manage_users(self, env, world, role):
+        s, p = as_user(env, world["users"][role]), world["projects"]["private"]
+        other = world["users"]["outsider"]
+        r = s.put(env.url(f"/data/projects/{p}/users/Collaborators/{other}"))
+        if RIGHTS[role]["manage"]:
+            assert r.status_code == 200, r.text
+            assert s.delete(env.url(f"/data/projects/{p}/users/Collaborators/{other}")).ok
+        else:
+            assert r.status_code in (403, 404)
+
+    def test_files_follow_the_project(self, env, world):
+        p = world["projects"]["private"]
+        url = env.url(f"/data/projects/{p}/subjects/S1/experiments/E1/resources/R/files/a.txt")
+        assert as_user(env, world["users"]["member"]).put(url, data=b"x").status_code == 200
+        assert as_user(env, world["users"]["collab"]).get(url).content == b"x"
+        assert as_user(env, world["users"]["collab"]).put(
+            url + "?overwrite=true", data=b"y").status_code == 403
+        assert as_user(env, world["users"]["outsider"]).get(url).status_code == 404
+
+
+class TestAccessibility:
+    def test_public_data_readable_by_every_user(self, env, world):
+        s, p = as_user(env, world["users"]["outsider"]), world["projects"]["public"]
+        assert s.get(env.url(f"/data/projects/{p}/subjects?format=json")).status_code == 200
+        assert s.put(env.url(f"/data/projects/{p}/subjects/Nope")).status_code == 403
+
+    def test_protected_listed_but_data_hidden(self, env, world):
+        s, p = as_user(env, world["users"]["outsider"]), world["projects"]["protected"]
+        listed = [row["ID"] for row in
+                  s.get(env.url("/data/projects?format=json")).json()["ResultSet"]["Result"]]
+        assert p in listed
+        assert s.get(env.url(f"/data/projects/{p}?format=json")).status_code == 200
+        assert s.get(env.url(f"/data/projects/{p}/subjects?format=json")).status_code == 403
+        assert s.get(env.url(f"/data/projects/{p}/accessibility")).text == "protected"
+
+    def test_direct_paths_follow_the_same_rules(self, env, world):
+        s = as_user(env, world["users"]["outsider"])
+        for access, expect in (("private", 404), ("protected", 404), ("public", 200)):
+            sid = env.sql(f"SELECT subject_id FROM arca_subject_label WHERE project = "
+                          f"'{world['projects'][access]}' AND label = 'S1'")[0][0]
+            assert s.get(env.url(f"/data/subjects/{sid}?format=json")).status_code == expect
+
+    def test_shared_subject_readable_through_the_share(self, env, world):
+        admin, tag = env.session(), world["tag"]
+        p, pub = world["projects"]["private"], world["projects"]["public"]
+        assert admin.put(env.url(f"/data/projects/{p}/subjects/S1/projects/{pub}"
+                                 "?label=SharedS1")).ok
+        s = as_user(env, world["users"]["outsider"])
+        assert s.get(env.url(f"/data/projects/{pub}/subjects/SharedS1?format=json")).ok
+        # ...but it is changed only through its own project
+        r = s.put(env.url(f"/data/projects/{pub}/subjects/SharedS1?gender=male"))
+        assert r.status_code in (403, 404)
+        admin.delete(env.url(f"/data/projects/{pub}/subjects/SharedS1"))
+
+    def test_only_owners_change_accessibility(self, env, world):
+        p = world["projects"]["private"]
+        r = as_user(env, world["users"]["member"]).put(
+            env.url(f"/data/projects/{p}/accessibility/public"))
+        assert r.status_code == 403
+        assert env.sql(f"SELECT accessibility FROM arca_project WHERE id = '{p}'") == \
+            [["private"]]
+        r = env.session().put(env.url(f"/data/projects/{p}/accessibility/secret"))
+        assert r.status_code == 400
+
+    def test_creator_owns_a_new_project(self, env, world):
+        login = world["users"]["outsider"]
+        s = as_user(env, login)
+        p = f"Mine{world['tag']}"
+        assert s.put(env.url(f"/data/projects/{p}")).status_code == 201
+        users = s.get(env.url(f"/data/projects/{p}/users?format=json")).json()
+        assert [(u["login"], u["displayname"]) for u in users["ResultSet"]["Result"]] == \
+            [(login, "Owners")]
+        assert s.delete(env.url(f"/data/projects/{p}?removeFiles=true")).status_code == 200
+
+    def test_last_owner_cannot_leave(self, env, world):
+        login, p = world["users"]["outsider"], f"Solo{world['tag']}"
+        assert as_user(env, login).put(env.url(f"/data/projects/{p}")).status_code == 201
+        r = env.session().delete(env.url(f"/data/projects/{p}/users/Owners/{login}"))
+        assert r.status_code == 409
+        assert env.sql(f"SELECT count(*) FROM arca_project_member WHERE project = '{p}'") == \
+            [["1"]]
+        env.session().delete(env.url(f"/data/projects/{p}"))
+
+
+class TestUsersAdmin:
+    def test_only_admins_manage_users(self, env, world):
+        s = as_user(env, world["users"]["member"])
+        assert s.get(env.url("/xapi/users")).status_code == 403
+        assert s.post(env.url("/xapi/users"), json={"username": "x"}).status_code == 403
+        me = s.get(env.url("/xapi/users/current")).json()
+        assert me["username"] == world["users"]["member"]
+
+    def test_create_disable_enable(self, env, world):
+        admin, login = env.session(), f"temp_{world['tag']}"
+        make_user(env, login)
+        assert login in admin.get(env.url("/xapi/users")).json()
+        assert as_user(env, login).get(env.url("/data/auth")).ok
+        assert admin.put(env.url(f"/xapi/users/{login}/enabled/false")).ok
+        assert admin.get(env.url(f"/xapi/users/{login}/enabled")).json() is False
+        r = as_user(env, login).get(env.url("/data/projects?format=json"))
+        assert r.status_code == 403 and "enabled" in r.text
+        assert admin.put(env.url(f"/xapi/users/{login}/enabled/true")).ok
+        assert as_user(env, login).get(env.url("/data/projects?format=json")).ok
+
+    def test_roles(self, env, world):
+        admin, login = env.session(), world["users"]["collab"]
+        assert admin.put(env.url(f"/xapi/users/{login}/roles/Administrator")).ok
+        assert admin.get(env.url(f"/xapi/users/{login}/roles")).json() == ["Administrator"]
+        assert as_user(env, login).get(env.url("/xapi/users")).ok
+        assert admin.delete(env.url(f"/xapi/users/{login}/roles/Administrator")).ok
+        assert as_user(env, login).get(env.url("/xapi/users")).status_code == 403
+        assert admin.put(env.url(f"/xapi/users/{login}/roles/Wizard")).status_code == 400
+
+    def test_bad_input(self, env):
+        admin = env.session()
+        assert admin.post(env.url("/xapi/users"), data="{not json",
+                          headers={"Content-Type": "application/json"}).status_code == 400
+        assert admin.post(env.url("/xapi/users"), json={"username": "bad:name"}).status_code \
+            == 400
+        assert admin.post(env.url("/xapi/users"), json={"username": "admin"}).status_code \
+            == 409
+        assert admin.get(env.url("/xapi/users/nobody-at-all")).status_code == 404
+
+
+class TestTokens:
+    def test_issue_use_validate_invalidate(self, env, world):
+        login = world["users"]["member"]
+        s = as_user(env, login)
+        t = s.get(env.url("/data/services/tokens/issue")).json()
+        assert re.fullmatch(r"[0-9a-f-]{36}", t["alias"]) and len(t["secret"]) >= 40
+        assert t["estimatedExpirationTime"] > 0
+        # the token works as Basic credentials, as the user it belongs to
+        r = requests.get(env.url("/data/auth"), auth=(t["alias"], t["secret"]))
+        assert r.text == f"User '{login}' is logged in"
+        v = s.get(env.url(f"/data/services/tokens/validate/{t['alias']}/{t['secret']}"))
+        assert v.json() == {"valid": login}
+        assert requests.get(env.url("/data/auth"),
+                            auth=(t["alias"], "wrong-secret")).status_code == 401
+        assert s.get(env.url(f"/data/services/tokens/invalidate/{t['alias']}")).json() == \
+            {"result": "OK"}
+        assert requests.get(env.url("/data/auth"),
+                            auth=(t["alias"], t["secret"])).status_code == 401
+
+    def test_secret_is_stored_hashed(self, env, world):
+        t = as_user(env, world["users"]["member"]).get(
+            env.url("/data/services/tokens/issue")).json()
+        stored = env.sql(f"SELECT secret_hash FROM arca_token WHERE alias = '{t['alias']}'")
+        assert stored and stored[0][0] != t["secret"] and len(stored[0][0]) == 64
+
+    def test_expired_token_is_refused(self, env, world):
+        t = as_user(env, world["users"]["member"]).get(
+            env.url("/data/services/tokens/issue")).json()
+        env.sql(f"UPDATE arca_token SET expires_at = now() - interval '1 second' "
+                f"WHERE alias = '{t['alias']}'")
+        assert requests.get(env.url("/data/auth"),
+                            auth=(t["alias"], t["secret"])).status_code == 401
+
+    def test_only_admins_issue_for_others(self, env, world):
+        member, other = world["users"]["member"], world["users"]["collab"]
+        assert as_user(env, member).get(
+            env.url(f"/data/services/tokens/issue/user/{other}")).status_code == 403
+        t = env.session().get(env.url(f"/data/services/tokens/issue/user/{other}")).json()
+        assert requests.get(env.url("/data/auth"), auth=(t["alias"], t["secret"])).text == \
+            f"User '{other}' is logged in"
+
+
+class TestSessions:
+    def test_cookie_session_and_logout(self, env, world):
+        login = world["users"]["member"]
+        r = as_user(env, login).get(env.url("/data/JSESSION"))
+        sid = r.text
+        assert r.cookies["JSESSIONID"] == sid
+        s = requests.Session()  # no credentials: the cookie alone
+        s.cookies.set("JSESSIONID", sid)
+        assert s.get(env.url("/data/auth")).text == f"User '{login}' is logged in"
+        assert s.get(env.url("/data/JSESSION")).text == sid
+        assert s.delete(env.url("/data/JSESSION")).ok
+        assert s.get(env.url("/data/auth")).status_code == 401
+        stored = env.sql("SELECT count(*) FROM arca_session WHERE id_hash = encode("
+                         f"sha256('{sid}'), 'hex')")
+        assert stored == [["0"]]
+
+    def test_changes_with_a_cookie_need_the_csrf_token(self, env, world):
+        p = world["projects"]["private"]
+        r = as_user(env, world["users"]["member"]).get(env.url("/data/JSESSION?CSRF=true"))
+        sid, csrf = re.fullmatch(r"(\S+); XNAT_CSRF=(\S+)", r.text).groups()
+        s = requests.Session()
+        s.cookies.set("JSESSIONID", sid)
+        url = env.url(f"/data/projects/{p}/subjects/CsrfSubject")
+        r = s.put(url)
+        assert r.status_code == 403 and "XNAT_CSRF" in r.text
+        assert s.put(url + f"?XNAT_CSRF={csrf}").status_code == 201
+        assert s.put(url + "?gender=male", headers={"X-XNAT-CSRF": csrf}).status_code == 200
+
+    def test_form_login(self, env, world):
+        login = world["users"]["collab"]
+        r = requests.post(env.url("/data/services/auth"),
+                          data={"username": login, "password": PASSWORD})
+        assert r.status_code == 200 and r.cookies.get("JSESSIONID") == r.text
+        r = requests.post(env.url("/data/services/auth"),
+                          data={"username": login, "password": "wrong"})
+        assert r.status_code == 401
+
+    def test_idle_session_ends(self, env, world):
+        r = as_user(env, world["users"]["member"]).get(env.url("/data/JSESSION"))
+        s = requests.Session()
+        s.cookies.set("JSESSIONID", r.text)
+        env.sql("UPDATE arca_session SET last_seen = now() - interval '1 hour'")
+        assert s.get(env.url("/data/auth")).status_code == 401
+
+
+class TestLockout:
+    def test_failures_lock_then_audit(self, env, world):
+        login = f"locky_{world['tag']}"
+        make_user(env, login)
+        for _ in range(10):  # ArcaLockoutThreshold defaults to 10
+            assert requests.get(env.url("/data/auth"), auth=(login, "nope")).status_code == 401
+        r = requests.get(env.url("/data/auth"), auth=(login, PASSWORD))
+        assert r.status_code == 401 and "locked" in r.text
+        audit = env.session().get(env.url(f"/xapi/audit?format=json&limit=50")).json()
+        actions = [(row["action"], row["object"]) for row in audit["ResultSet"]["Result"]]
+        assert ("account_locked", login) in actions
+        assert actions.count(("login_failed", login)) == 10
+        # an admin setting a new password unlocks it
+        assert env.session().put(env.url(f"/xapi/users/{login}"),
+                                 json={"password": "Another-pw-2"}).ok
+        assert requests.get(env.url("/data/auth"), auth=(login, "Another-pw-2")).ok
+
+    def test_audit_is_for_admins(self, env, world):
+        assert as_user(env, world["users"]["member"]).get(
+            env.url("/xapi/audit")).status_code == 403
