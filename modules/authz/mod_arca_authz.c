@@ -19,6 +19,7 @@
 #include "session.h"
 #include "token.h"
 #include "account_gate.h"
+#include "require.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_authz_module;
 APLOG_USE_MODULE(arca_authz);
@@ -298,6 +299,7 @@ static void authz_register_hooks(apr_pool_t *p)
     ap_hook_child_init(authz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     account_gate_register_hooks(p);
     APR_REGISTER_OPTIONAL_FN(arca_password_policy);
+    require_register_providers(p);
     ap_hook_check_authn(session_authn, NULL, NULL, APR_HOOK_FIRST, AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(check_csrf, NULL, NULL, APR_HOOK_FIRST);
 }

@@ -343,3 +343,41 @@ class TestLockout:
     def test_audit_is_for_admins(self, env, world):
         assert as_user(env, world["users"]["member"]).get(
             env.url("/xapi/audit")).status_code == 403
+
+
+class TestRequireProviders:
+    """Admins protect other locations with Arca's roles."""
+
+    def test_site_admin_and_project_role(self, env, world):
+        p = world["projects"]["private"]
+        env.httpd.write_snippet("require", f"""
+<Location /data/version>
+    Require arca-site-admin
+</Location>
+<Location /xapi/siteConfig/buildInfo>
+    Require arca-project-role member {p}
+</Location>
+""")
+        env.httpd.restart()
+        try:
+            assert env.get("/data/version").status_code == 200
+            member = as_user(env, world["users"]["member"])
+            assert member.get(env.url("/data/version")).status_code == 403
+            assert member.get(env.url("/xapi/siteConfig/buildInfo")).status_code == 200
+            owner = as_user(env, world["users"]["owner"])
+            assert owner.get(env.url("/xapi/siteConfig/buildInfo")).status_code == 200
+            collab = as_user(env, world["users"]["collab"])
+            assert collab.get(env.url("/xapi/siteConfig/buildInfo")).status_code == 403
+            assert requests.get(env.url("/data/version")).status_code == 401
+        finally:
+            env.httpd.remove_snippet("require")
+            env.httpd.restart()
+
+    def test_bad_role_is_a_config_error(self, env):
+        env.httpd.write_snippet("require-bad", "<Location /x>\n"
+                                "    Require arca-project-role wizard P\n</Location>\n")
+        try:
+            rc, out = env.httpd.config_test()
+            assert rc != 0 and "wizard" in out
+        finally:
+            env.httpd.remove_snippet("require-bad")

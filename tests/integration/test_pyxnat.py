@@ -269,3 +269,26 @@ class TestSharingAndDelete:
         assert not os.path.exists(session_dir)
         s.delete()
         assert not s.exists()
+
+
+class TestProjectAccessThroughPyxnat:
+    def test_users_and_accessibility(self, env, xnat):
+        login = "pyx_member"
+        r = env.session().post(env.url("/xapi/users"),
+                               json={"username": login, "password": "Pyx-pw-123"})
+        assert r.status_code in (201, 409), r.text
+        p = xnat.select.project("PyxAccess")
+        p.create()
+        try:
+            p.add_user(login, "member")
+            assert login in p.members()
+            assert "admin" in p.owners()
+            p.set_accessibility("protected")
+            assert p.accessibility() == b"protected"
+            member = pyxnat.Interface(server=env.httpd.base_url, user=login,
+                                      password="Pyx-pw-123")
+            assert member.select.project("PyxAccess").exists()
+            p.remove_user(login)
+            assert login not in p.users()
+        finally:
+            p.delete()
