@@ -3,10 +3,13 @@
  *
  * It runs in fixups, after every authn and authz module, so it sees what LDAP
  * (AUTHENTICATE_* variables) and OpenID Connect (OIDC_CLAIM_* variables) left in the
- * request's environment. Where the login and the new account's names come from is the
- * core's login policy (ArcaLoginClaim, ArcaClaim*); whether a new account is enabled and
- * verified is ArcaAutoEnable/ArcaAutoVerify. The account found is handed to the core
- * (arca_request_set_account), so handlers get it without a second query.
+ * request's environment, and which handler will serve. Where the login and the new
+ * account's names come from is the core's login policy (ArcaLoginClaim, ArcaClaim*);
+ * whether a new account is enabled and verified is ArcaAutoEnable/ArcaAutoVerify. The
+ * account found is handed to the core (arca_request_set_account), so handlers get it
+ * without a second query. When ArcaLoginClaim makes the login from claims, r->user is
+ * rewritten to it earlier, at the start of authorization (map_login_early), so that
+ * Require arca-* judges the identity the handlers will serve.
  *
  * A refusal cannot be answered from fixups with Arca's own body (httpd would send its HTML
  * error page), so the gate leaves it in request notes and a handler that runs before all
@@ -81,8 +84,14 @@ static const source_vars *login_source(request_rec *r)
 
 static const char *env_value(request_rec *r, const char *name)
 {
-    const char *v = name ? apr_table_get(r->subprocess_env, name) : NULL;
+    const char *v;
 
+    if (name == NULL)
+        return NULL;
+    v = apr_table_get(r->subprocess_env, name);
+    /* An internal redirect renames the variables it carries over REDIRECT_<name>. */
+    if ((v == NULL || *v == '\0') && r->prev)
+        v = apr_table_get(r->subprocess_env, apr_pstrcat(r->pool, "REDIRECT_", name, NULL));
     return v && *v ? v : NULL;
 }
 
@@ -95,13 +104,14 @@ static const char *claim(request_rec *r, const char *configured, const char *usu
 }
 
 /* The Arca login: ArcaLoginClaim's variable when the request has it, with "@<issuer host>"
- * when an issuer variable is named; REMOTE_USER otherwise, except for an OpenID Connect
+ * when an issuer variable is named (unless it ends so already, which makes this safe to
+ * apply twice); REMOTE_USER otherwise, except for an OpenID Connect
  * login, where a missing claim is an error (falling back would file the same person under
  * two logins). NULL with *why set when no login can be made. */
 static const char *mapped_login(request_rec *r, const arca_login_policy_t *policy,
                                 const source_vars *src, const char **why)
 {
-    const char *login = env_value(r, policy->login_var), *issuer, *host;
+    const char *login = env_value(r, policy->login_var), *issuer, *host, *suffix;
 
     if (policy->login_var && login == NULL) {
         if (src != &OIDC_VARS)
@@ -124,7 +134,33 @@ static const char *mapped_login(request_rec *r, const arca_login_policy_t *polic
                             policy->issuer_var);
         return NULL;
     }
-    return apr_pstrcat(r->pool, login, "@", host, NULL);
+    suffix = apr_pstrcat(r->pool, "@", host, NULL);
+    /* Already qualified (REMOTE_USER mapped earlier in this request, or carried over). */
+    if (strlen(login) > strlen(suffix)
+        && strcmp(login + strlen(login) - strlen(suffix), suffix) == 0)
+        return login;
+    return apr_pstrcat(r->pool, login, suffix, NULL);
+}
+
+/* First thing in the authorization phase: when ArcaLoginClaim makes the Arca login from
+ * claims, the request's user becomes that login now, so that authorization (Require
+ * arca-site-admin, arca-project-role) judges the same identity the handlers will serve.
+ * No database here: the account is found or created in fixups, for Arca's handlers only
+ * (which handler serves the request is not known yet). */
+static int map_login_early(request_rec *r)
+{
+    const arca_login_policy_t *policy;
+    const char *login, *why = NULL;
+
+    if (r->user == NULL)
+        return DECLINED;
+    policy = &arca_core.site_get(r)->login;
+    if (policy->login_var == NULL && policy->issuer_var == NULL)
+        return DECLINED;
+    login = mapped_login(r, policy, login_source(r), &why);
+    if (login && strcmp(login, r->user) != 0)
+        r->user = apr_pstrdup(r->pool, login);
+    return DECLINED;
 }
 
 static int refuse(request_rec *r, int status, const char *message)
@@ -233,6 +269,8 @@ static int gate_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 void account_gate_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(gate_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_authz(map_login_early, NULL, NULL, APR_HOOK_REALLY_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(gate_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(refusal_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
 }

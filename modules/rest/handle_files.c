@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 
 #include "archive_stream.h"
+#include "audit.h"
 #include "data.h"
 #include "filestore.h"
 #include "model_write.h"
@@ -544,6 +545,9 @@ static int delete_file(request_rec *r, arca_db_t *db, const arca_location_t *loc
         return arca_http_error(r, err);
     if (PQntuples(res) == 0)
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no file '%s'", loc->file_path);
+    /* audited after the fact: the row is gone whatever the audit says */
+    (void)arca_audit(db, r->pool, arca_http_user(r), "deleted", r->uri, "file",
+                     r->useragent_ip);
     apr_file_remove(apr_pstrcat(r->pool, archive, "/", loc->resource_dir, "/", loc->file_path,
                                 NULL), r->pool);
     return OK;

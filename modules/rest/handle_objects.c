@@ -8,6 +8,7 @@
 
 #include "data.h"
 #include "filestore.h"
+#include "audit.h"
 #include "field_defs.h"
 #include "item.h"
 #include "item_xml_read.h"
@@ -293,6 +294,7 @@ static arca_error_t *delete_body(request_rec *r, arca_db_t *db, void *baton)
     delete_state *st = baton;
     const arca_location_t *loc = st->loc;
     const char *key;
+    arca_error_t *err;
 
     switch (loc->kind) {
     case ARCA_KIND_PROJECT: key = loc->name; break;
@@ -303,7 +305,7 @@ static arca_error_t *delete_body(request_rec *r, arca_db_t *db, void *baton)
     /* Deleting a shared subject or experiment from a project it is only shared into
      * removes the share, as XNAT does; the object stays in its own project. */
     if (loc->project && (loc->kind == ARCA_KIND_SUBJECT || loc->kind == ARCA_KIND_EXPERIMENT)) {
-        arca_error_t *err = arca_unshare(db, r->pool, loc->kind, key, loc->project);
+        err = arca_unshare(db, r->pool, loc->kind, key, loc->project);
         if (err == ARCA_OK) {
             st->unshared = 1;
             st->dirs = apr_array_make(r->pool, 1, sizeof(const char *));
@@ -312,7 +314,10 @@ static arca_error_t *delete_body(request_rec *r, arca_db_t *db, void *baton)
         if (err->status != HTTP_CONFLICT)
             return err;
     }
-    return arca_delete(db, r->pool, loc->kind, key, &st->dirs);
+    if ((err = arca_delete(db, r->pool, loc->kind, key, &st->dirs)))
+        return err;
+    return arca_audit(db, r->pool, arca_http_user(r), "deleted", r->uri,
+                      arca_kind_name(loc->kind), r->useragent_ip);
 }
 
 static int delete_object(request_rec *r, arca_db_t *db, const arca_location_t *loc)

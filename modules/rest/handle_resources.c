@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 #include <libxml/xmlwriter.h>
 
+#include "audit.h"
 #include "data.h"
 #include "filestore.h"
 #include "model_write.h"
@@ -82,8 +83,11 @@ typedef struct {
 static arca_error_t *delete_body(request_rec *r, arca_db_t *db, void *baton)
 {
     delete_state *st = baton;
+    arca_error_t *err = arca_delete(db, r->pool, ARCA_KIND_RESOURCE, st->loc->resource_pk,
+                                    &st->dirs);
 
-    return arca_delete(db, r->pool, ARCA_KIND_RESOURCE, st->loc->resource_pk, &st->dirs);
+    return err ? err : arca_audit(db, r->pool, arca_http_user(r), "deleted", r->uri,
+                                  "resource", r->useragent_ip);
 }
 
 int data_resource(request_rec *r, arca_db_t *db, const arca_location_t *loc)

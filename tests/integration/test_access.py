@@ -381,3 +381,31 @@ class TestRequireProviders:
             assert rc != 0 and "wizard" in out
         finally:
             env.httpd.remove_snippet("require-bad")
+
+
+class TestPasswordExpiryAndDeletionAudit:
+    def test_expired_password_is_refused_unless_non_expiring(self, env, world):
+        login = f"aging_{world['tag']}"
+        make_user(env, login)
+        env.sql(f"UPDATE arca_account SET password_changed_at = now() - interval '400 days' "
+                f"WHERE login = '{login}'")
+        env.httpd.write_snippet("expiry", "ArcaPasswordMaxAge 365\n")
+        env.httpd.restart()
+        try:
+            r = requests.get(env.url("/data/auth"), auth=(login, PASSWORD))
+            assert r.status_code == 401 and "expired" in r.text
+            assert env.session().put(env.url(f"/xapi/users/{login}/roles/Non_Expiring")).ok
+            assert requests.get(env.url("/data/auth"), auth=(login, PASSWORD)).ok
+        finally:
+            env.httpd.remove_snippet("expiry")
+            env.httpd.restart()
+
+    def test_deletions_are_audited(self, env, world):
+        p = world["projects"]["private"]
+        owner = as_user(env, world["users"]["owner"])
+        assert owner.put(env.url(f"/data/projects/{p}/subjects/Doomed")).status_code == 201
+        assert owner.delete(env.url(f"/data/projects/{p}/subjects/Doomed")).ok
+        rows = env.session().get(env.url("/xapi/audit?action=deleted&format=json")).json()
+        assert any(row["object"] == f"/data/projects/{p}/subjects/Doomed"
+                   and row["actor"] == world["users"]["owner"]
+                   for row in rows["ResultSet"]["Result"])
