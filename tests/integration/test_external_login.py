@@ -305,9 +305,19 @@ class TestOpenIdConnectLogin:
             # The request's user is the Arca login from then on (access log's %u).
             assert wait_for_file_text(f"{env.httpd.root}/log/access.log",
                                       ' ted@127.0.0.1 [')
+            # ... already when httpd authorizes: Require arca-site-admin judges
+            # ted@127.0.0.1, not REMOTE_USER (ted@example.org, which has no account).
+            env.sql("UPDATE arca_account SET site_admin = true WHERE login = 'ted@127.0.0.1'")
+            # (named to sort after oidc.conf, whose <Location> it overrides)
+            restart_with(env, "oidc_site_admin", f"<Location {PROTECTED_PATH}>\n"
+                                                 "    Require arca-site-admin\n</Location>\n")
+            s, r = self.login(env, "ted")  # the provider remembers ted: no form this time
+            assert r.status_code == 200 and logged_in_as(r) == "ted@127.0.0.1", r.text
+            env.sql("UPDATE arca_account SET site_admin = false WHERE login = 'ted@127.0.0.1'")
+            assert s.get(env.url(PROTECTED_PATH), timeout=10).status_code == 403
         finally:
             forget(env, "ted@127.0.0.1")
-            restart_without(env, "oidc-policy")
+            restart_without(env, "oidc-policy", "oidc_site_admin")
 
 
 # ---- any other httpd authn module ---------------------------------------------------------
