@@ -10,6 +10,7 @@
 #include "authz.h"
 #include "item.h"
 #include "listing.h"
+#include "xml_out.h"
 
 static const char *const key_alias[ARCA_KIND_COUNT] = {
     [ARCA_KIND_PROJECT] = "ID", [ARCA_KIND_SUBJECT] = "ID",
@@ -441,44 +442,17 @@ static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *
     return rc;
 }
 
-typedef struct {
-    arca_write_fn write;
-    void *baton;
-    int failed;
-} sink_t;
-
-static int sink_write(void *ctx, const char *buf, int len)
-{
-    sink_t *s = ctx;
-
-    if (s->failed || s->write(s->baton, buf, (size_t)len)) {
-        s->failed = 1;
-        return -1;
-    }
-    return len;
-}
-
-static int sink_close(void *ctx)
-{
-    return 0;
-}
-
 arca_error_t *arca_item_write_xml(const arca_item_t *item, apr_pool_t *p,
                                   arca_write_fn write, void *baton)
 {
-    sink_t sink = {write, baton, 0};
-    xmlOutputBufferPtr out = xmlOutputBufferCreateIO(sink_write, sink_close, &sink, NULL);
-    xmlTextWriterPtr w = out ? xmlNewTextWriter(out) : NULL;
+    arca_xml_out_t *out;
+    xmlTextWriterPtr w = arca_xml_out_open(p, write, baton, &out);
     int rc;
 
-    if (w == NULL) {
-        if (out)
-            xmlOutputBufferClose(out);
+    if (w == NULL)
         return arca_error_create(p, 500, "could not write the item");
-    }
     rc = xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
     rc |= write_item_xml(w, p, item, NULL, 1);
-    rc |= xmlTextWriterEndDocument(w) < 0;
-    xmlFreeTextWriter(w);
-    return rc || sink.failed ? arca_error_create(p, 500, "could not write the item") : ARCA_OK;
+    rc |= arca_xml_out_close(out);
+    return rc ? arca_error_create(p, 500, "could not write the item") : ARCA_OK;
 }

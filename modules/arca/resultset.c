@@ -6,9 +6,9 @@
 
 #include <apr_strings.h>
 #include <jansson.h>
-#include <libxml/xmlwriter.h>
 
 #include "resultset.h"
+#include "xml_out.h"
 
 static const struct { const char *name; arca_format_t fmt; const char *type; } formats[] = {
     {"json", ARCA_FORMAT_JSON, "application/json"},
@@ -174,43 +174,15 @@ static int write_csv(const arca_resultset_t *rs, arca_write_fn write, void *bato
 
 /* ---- XML: XNAT's <ResultSet><results><columns/><rows/></results></ResultSet> --------- */
 
-typedef struct {
-    arca_write_fn write;
-    void *baton;
-    int failed;
-} xml_sink_t;
-
-static int xml_sink_write(void *ctx, const char *buf, int len)
-{
-    xml_sink_t *sink = ctx;
-
-    if (sink->failed || sink->write(sink->baton, buf, (size_t)len) != 0) {
-        sink->failed = 1;
-        return -1;
-    }
-    return len;
-}
-
-static int xml_sink_close(void *ctx)
-{
-    (void)ctx;
-    return 0;
-}
-
 static int write_xml(const arca_resultset_t *rs, apr_pool_t *p, arca_write_fn write,
                      void *baton)
 {
-    xml_sink_t sink = {write, baton, 0};
-    xmlOutputBufferPtr out = xmlOutputBufferCreateIO(xml_sink_write, xml_sink_close, &sink,
-                                                     NULL);
-    xmlTextWriterPtr w = out ? xmlNewTextWriter(out) : NULL;
-    int rc = w ? 0 : -1;
+    arca_xml_out_t *out;
+    xmlTextWriterPtr w = arca_xml_out_open(p, write, baton, &out);
+    int rc = 0;
 
-    if (w == NULL) {
-        if (out)
-            xmlOutputBufferClose(out);
+    if (w == NULL)
         return -1;
-    }
     rc |= xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
     rc |= xmlTextWriterStartElement(w, BAD_CAST "ResultSet") < 0;
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST "http://nrg.wustl.edu/xe") < 0;
@@ -230,9 +202,8 @@ static int write_xml(const arca_resultset_t *rs, apr_pool_t *p, arca_write_fn wr
                                             BAD_CAST VALUE(ROW(rs, r)[c])) < 0;
         rc |= xmlTextWriterEndElement(w) < 0;
     }
-    rc |= xmlTextWriterEndDocument(w) < 0; /* closes every open element */
-    xmlFreeTextWriter(w);                  /* flushes and closes `out` */
-    return rc || sink.failed ? -1 : 0;
+    rc |= arca_xml_out_close(out); /* closes every open element, flushes */
+    return rc ? -1 : 0;
 }
 
 /* ---- HTML: a plain table, every value escaped ------------------------------------------ */

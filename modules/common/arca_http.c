@@ -238,5 +238,6 @@ int arca_http_send_json(request_rec *r, json_t *value)
     int rc = arca_http_send_text(r, "application/json", text ? text : "null");
 
     free(text);
+    json_decref(value);
     return rc;
 }

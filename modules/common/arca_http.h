@@ -57,7 +57,8 @@ const char *arca_http_user(request_rec *r);
 struct json_t;
 arca_error_t *arca_http_read_json(request_rec *r, apr_size_t max, struct json_t **out);
 
-/* Sends a JSON value with status r->status (200 unless set). */
+/* Sends a JSON value with status r->status (200 unless set), and releases it (the call
+ * takes the caller's reference, so `return arca_http_send_json(r, json_pack(...))`). */
 int arca_http_send_json(request_rec *r, struct json_t *value);
 
 /* A write callback (arca_write_fn) that writes to the request's output. */

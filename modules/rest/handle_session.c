@@ -126,7 +126,6 @@ static int issue(request_rec *r, const char *login)
     arca_db_t *db;
     arca_error_t *err;
     json_t *j;
-    int rc;
 
     if ((err = arca_core.request_db(r, &db))
         || (err = arca_token_issue(db, r->pool, login, TOKEN_LIFETIME, 0, &t))
@@ -136,9 +135,7 @@ static int issue(request_rec *r, const char *login)
     j = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I}", "alias", t->alias, "secret", t->secret,
                   "xdatUserId", login, "estimatedExpirationTime", (json_int_t)t->expires_ms,
                   "singleUse", t->single_use, "expirationTime", (json_int_t)t->expires_ms);
-    rc = arca_http_send_json(r, j);
-    json_decref(j);
-    return rc;
+    return arca_http_send_json(r, j);
 }
 
 int handle_token_issue(request_rec *r, const route_match *m)
@@ -168,7 +165,6 @@ int handle_token_validate(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
     json_t *j;
-    int rc;
 
     if ((err = arca_core.request_db(r, &db))
         || (err = arca_token_check(db, r->pool, route_param(m, "alias"),
@@ -177,9 +173,7 @@ int handle_token_validate(request_rec *r, const route_match *m)
     if (t == NULL)
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no such valid token");
     j = json_pack("{s:s}", "valid", t->login);
-    rc = arca_http_send_json(r, j);
-    json_decref(j);
-    return rc;
+    return arca_http_send_json(r, j);
 }
 
 int handle_token_invalidate(request_rec *r, const route_match *m)

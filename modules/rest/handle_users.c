@@ -68,14 +68,11 @@ static int send_account(request_rec *r, arca_db_t *db, const char *login)
     arca_account_t *a;
     arca_error_t *err = find(r, db, login, &a);
     json_t *j;
-    int rc;
 
     if (err)
         return arca_http_error(r, err);
     j = account_json(a);
-    rc = arca_http_send_json(r, j);
-    json_decref(j);
-    return rc;
+    return arca_http_send_json(r, j);
 }
 
 int handle_users_list(request_rec *r, const route_match *m)
@@ -84,7 +81,6 @@ int handle_users_list(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
     json_t *list;
-    int rc;
 
     if ((err = check_admin(r, NULL, 0)) || (err = arca_core.request_db(r, &db))
         || (err = arca_account_logins(db, r->pool, &logins)))
@@ -92,9 +88,7 @@ int handle_users_list(request_rec *r, const route_match *m)
     list = json_array();
     for (int i = 0; i < logins->nelts; i++)
         json_array_append_new(list, json_string(APR_ARRAY_IDX(logins, i, const char *)));
-    rc = arca_http_send_json(r, list);
-    json_decref(list);
-    return rc;
+    return arca_http_send_json(r, list);
 }
 
 int handle_user_current(request_rec *r, const route_match *m)
@@ -336,7 +330,7 @@ int handle_user_roles(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
     json_t *list;
-    int rc, groups = strstr(r->uri, "/groups") != NULL;
+    int groups = strstr(r->uri, "/groups") != NULL;
 
     if ((err = check_admin(r, login, 1)) || (err = arca_core.request_db(r, &db))
         || (err = find(r, db, login, &a)))
@@ -349,9 +343,7 @@ int handle_user_roles(request_rec *r, const route_match *m)
     if (groups && a->data_access)
         json_array_append_new(list, json_string(a->data_access == 2 ? "ALL_DATA_ADMIN"
                                                                     : "ALL_DATA_ACCESS"));
-    rc = arca_http_send_json(r, list);
-    json_decref(list);
-    return rc;
+    return arca_http_send_json(r, list);
 }
 
 int handle_audit(request_rec *r, const route_match *m)
