@@ -50,4 +50,13 @@ int handle_user_group_put(request_rec *r, const route_match *m);
 int handle_user_group_delete(request_rec *r, const route_match *m);
 int handle_audit(request_rec *r, const route_match *m);
 
+/* handle_config.c */
+int handle_site_config(request_rec *r, const route_match *m);
+int handle_project_config(request_rec *r, const route_match *m);
+int handle_anon_site(request_rec *r, const route_match *m);
+int handle_anon_site_enabled(request_rec *r, const route_match *m);
+int handle_anon_project(request_rec *r, const route_match *m);
+int handle_anon_project_enabled(request_rec *r, const route_match *m);
+int handle_anon_default(request_rec *r, const route_match *m);
+
 #endif
