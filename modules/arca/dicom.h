@@ -65,7 +65,7 @@ arca_error_t *arca_dicom_read_file(apr_pool_t *p, const char *path, arca_dicom_t
 /* Writes the object, with any changes, to `write` as a Part 10 file in its own transfer
  * syntax: preamble of zeros or as read, a meta header made anew (Media Storage SOP Class and
  * Instance UIDs from (0008,0016) and (0008,0018) as they are now, Transfer Syntax UID kept,
- * Arca's... dcmtk's implementation UID), no group lengths in the dataset, the pixel data
+ * dcmtk's implementation class UID and version name), no group lengths in the dataset, the pixel data
  * copied through unchanged. Truncated pixel data is found here: 400, after part of the
  * output has gone to `write` (write to a temporary file and drop it on error). An object read
  * from a stream can be written once (a second time: 500); a synthetic one any number of
@@ -135,6 +135,13 @@ arca_error_t *arca_dicom_iterate(arca_dicom_t *d, apr_pool_t *p, arca_dicom_elem
  * Only during the callback. */
 arca_error_t *arca_dicom_element_value(const arca_dicom_element_t *e, apr_pool_t *p,
                                        const char **value);
+
+/* The dataset interface of the de-identification engine (deid_script.h) over these
+ * functions: pass it to arca_deid_run with the arca_dicom_t * as `ds`. `get` gives NULL for
+ * an absent element, a sequence or a bad path; `set` gives an element the dictionary does
+ * not know the VR LO; `remove` of an absent element succeeds. */
+struct arca_deid_dataset_ops;
+const struct arca_deid_dataset_ops *arca_dicom_deid_ops(void);
 
 /* ---- what the import needs --------------------------------------------------------------- */
 

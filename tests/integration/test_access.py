@@ -409,3 +409,53 @@ class TestPasswordExpiryAndDeletionAudit:
         assert any(row["object"] == f"/data/projects/{p}/subjects/Doomed"
                    and row["actor"] == world["users"]["owner"]
                    for row in rows["ResultSet"]["Result"])
+
+
+# Every kind of endpoint of a project's data, with the right it needs. Each is tried by
+# every role; what a role may not do answers 403 (or 404 where it may not know the
+# project) and changes nothing the next request could see.
+ENDPOINTS = [
+    ("GET", "/data/projects/{p}/subjects?format=json", None, "read"),
+    ("GET", "/data/projects/{p}/subjects/S1/experiments?format=json", None, "read"),
+    ("GET", "/data/projects/{p}/subjects/S1/experiments/E1?format=xml", None, "read"),
+    ("GET", "/data/projects/{p}/subjects/S1/experiments/E1/scans?format=csv", None, "read"),
+    ("GET", "/data/projects/{p}/subjects/S1/experiments/E1/files?format=zip", None, "read"),
+    ("GET", "/data/projects/{p}/users?format=json", None, "read"),
+    ("GET", "/xapi/projects/{p}/customVariables", None, "read"),
+    ("GET", "/xapi/anonymize/projects/{p}/enabled", None, "read"),
+    ("PUT", "/data/projects/{p}/subjects/S1/experiments/E1/scans/{n}?type=T", None, "edit"),
+    ("PUT", "/data/projects/{p}/subjects/S1/experiments/E1/resources/R{n}", None, "edit"),
+    ("PUT", "/data/projects/{p}/subjects/S1/experiments/E1/resources/F/files/{n}.txt",
+     b"data", "edit"),
+    ("PUT", "/data/projects/{p}/subjects/S1?xnat:subjectData/fields/field[name=v{n}]/field=1",
+     None, "edit"),
+    ("PUT", "/data/projects/{p}/subjects/S1/experiments/E1/projects/{pub}?label=X{n}", None,
+     "edit_both"),
+    ("DELETE", "/data/projects/{p}/subjects/S1/experiments/E1/scans/DEL{n}", None, "delete"),
+    ("PUT", "/xapi/projects/{p}/customVariables/subject/c{n}?type=integer", None, "manage"),
+    ("PUT", "/xapi/anonymize/projects/{p}", b'version "6.1"\n-(0010,1040)\n', "manage"),
+    ("PUT", "/data/projects/{p}/accessibility/private", None, "manage"),
+]
+
+
+class TestEndpointMatrix:
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    @pytest.mark.parametrize("method, template, body, right", ENDPOINTS,
+                             ids=[f"{m} {t.split('?')[0]}" for m, t, _, _ in ENDPOINTS])
+    def test_endpoint(self, env, world, role, method, template, body, right):
+        p, pub = world["projects"]["private"], world["projects"]["public"]
+        n = uuid.uuid4().hex[:6]
+        if method == "DELETE":  # something to delete, made by the admin
+            assert env.session().put(env.url(
+                f"/data/projects/{p}/subjects/S1/experiments/E1/scans/DEL{n}")).ok
+        url = env.url(template.format(p=p, pub=pub, n=n))
+        r = as_user(env, world["users"][role]).request(method, url, data=body)
+        if right == "edit_both":  # sharing: edit here, and edit in the target project
+            allowed = RIGHTS[role]["edit"] and role in ("editor",)
+        else:
+            allowed = RIGHTS[role][right]
+        if allowed:
+            assert 200 <= r.status_code < 300, (role, r.status_code, r.text)
+        else:
+            assert r.status_code in (403, 404), (role, r.status_code, r.text)
+            assert not r.text.lstrip().startswith("<")

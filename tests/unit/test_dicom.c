@@ -1,0 +1,694 @@
+/* The DICOM bridge over dcmtk: pydicom's test files (every transfer syntax dcmtk reads),
+ * element access and changes, round trips with the pixel data byte for byte, bad input,
+ * synthetic objects and a 64 MiB object streamed in constant memory.
+ * ARCA_DICOM_TEST_OUT=dir keeps the files written, for checks with dcmdump or pydicom. */
+#include "test_util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <apr_file_io.h>
+
+#include "deid_script.h"
+#include "dicom.h"
+
+#define TEST_FILES "/usr/lib/python3/dist-packages/pydicom/data/test_files"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    size_t fail_after; /* 0: never */
+} mem_t;
+
+static int mem_write(void *baton, const char *data, size_t len)
+{
+    mem_t *m = baton;
+
+    if (m->fail_after && m->len + len > m->fail_after)
+        return -1;
+    if (m->len + len > m->cap) {
+        m->cap = (m->len + len) * 2;
+        m->data = realloc(m->data, m->cap);
+        assert_non_null(m->data);
+    }
+    memcpy(m->data + m->len, data, len);
+    m->len += len;
+    return 0;
+}
+
+/* Feeds a buffer in chunks of `chunk` bytes. */
+typedef struct {
+    const char *data;
+    size_t len, pos, chunk;
+    arca_error_t *fail; /* returned once pos >= fail_at */
+    size_t fail_at;
+} feed_t;
+
+static arca_error_t *feed_read(void *baton, const void **buf, apr_size_t *len)
+{
+    feed_t *f = baton;
+    size_t n = f->len - f->pos;
+
+    if (f->fail && f->pos >= f->fail_at)
+        return f->fail;
+    if (n > f->chunk)
+        n = f->chunk;
+    *buf = f->data + f->pos;
+    *len = n;
+    f->pos += n;
+    return NULL;
+}
+
+static char *slurp(apr_pool_t *p, const char *path, size_t *len)
+{
+    char *data;
+    apr_size_t n;
+    apr_finfo_t fi;
+    apr_file_t *f;
+
+    assert_int_equal(apr_file_open(&f, path, APR_FOPEN_READ, 0, p), APR_SUCCESS);
+    assert_int_equal(apr_file_info_get(&fi, APR_FINFO_SIZE, f), APR_SUCCESS);
+    data = apr_palloc(p, fi.size + 1);
+    n = fi.size;
+    assert_int_equal(apr_file_read_full(f, data, n, &n), APR_SUCCESS);
+    apr_file_close(f);
+    *len = n;
+    return data;
+}
+
+static arca_dicom_t *read_mem(apr_pool_t *p, feed_t *f)
+{
+    arca_dicom_t *d = NULL;
+    arca_error_t *err = arca_dicom_read(p, feed_read, f, &d);
+
+    if (err)
+        fail_msg("read: %d %s", err->status, err->message);
+    return d;
+}
+
+static const char *get(apr_pool_t *p, arca_dicom_t *d, const char *path)
+{
+    const char *v = NULL;
+    arca_error_t *err = arca_dicom_get(d, path, p, &v);
+
+    return err ? NULL : v;
+}
+
+static void keep(const char *name, const mem_t *m)
+{
+    const char *dir = getenv("ARCA_DICOM_TEST_OUT");
+    char path[1024];
+    FILE *f;
+
+    if (!dir)
+        return;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(m->data, 1, m->len, f);
+    fclose(f);
+}
+
+/* Offset of the last top-level pixel data tag (good enough for these files). */
+static long pixel_offset(const char *data, size_t len, int be)
+{
+    static const char le_tag[4] = {'\xE0', '\x7F', '\x10', '\x00'};
+    static const char be_tag[4] = {'\x7F', '\xE0', '\x00', '\x10'};
+
+    for (size_t i = len >= 4 ? len - 4 : 0; i-- > 0;)
+        if (memcmp(data + i, be ? be_tag : le_tag, 4) == 0)
+            return (long)i;
+    return -1;
+}
+
+typedef struct {
+    int n, private_n, with_creator, max_depth;
+    apr_pool_t *p;
+    arca_dicom_t *d;
+} count_t;
+
+static arca_error_t *count_one(void *baton, const arca_dicom_element_t *e)
+{
+    count_t *c = baton;
+    const char *v;
+
+    c->n += e->element != 0; /* group lengths are not written */
+    c->private_n += e->is_private;
+    c->with_creator += e->creator != NULL;
+    if (e->depth > c->max_depth)
+        c->max_depth = e->depth;
+    assert_int_equal(e->is_private, (int)(e->group & 1));
+    /* the path given leads back to the same element */
+    if (strcmp(e->vr, "SQ") != 0 && arca_dicom_element_value(e, c->p, &v) == NULL) {
+        const char *again = get(c->p, c->d, e->path);
+        assert_non_null(again);
+        assert_string_equal(again, v);
+    }
+    return NULL;
+}
+
+static count_t count(apr_pool_t *p, arca_dicom_t *d)
+{
+    count_t c = {0, 0, 0, 0, p, d};
+
+    assert_null(arca_dicom_iterate(d, p, count_one, &c));
+    return c;
+}
+
+/* ---- tests -------------------------------------------------------------------------------- */
+
+static void reads_known_values(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_dicom_t *d;
+    arca_dicom_info_t info;
+    const char *vr;
+
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/CT_small.dcm", &d));
+    assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.1");
+    assert_null(arca_dicom_info(d, p, &info));
+    assert_string_equal(info.sop_instance_uid,
+                        "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322");
+    assert_string_equal(info.study_uid, "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322");
+    assert_string_equal(info.sop_class_uid, "1.2.840.10008.5.1.4.1.1.2");
+    assert_string_equal(info.modality, "CT");
+    assert_string_equal(info.series_number, "1");
+    assert_string_equal(info.patient_name, "CompressedSamples^CT1");
+    assert_string_equal(info.transfer_syntax, "1.2.840.10008.1.2.1");
+    assert_null(info.number_of_frames);
+    assert_string_equal(get(p, d, "(0010,0010)"), "CompressedSamples^CT1");
+    assert_string_equal(get(p, d, "(0008,0008)"), "ORIGINAL\\PRIMARY\\AXIAL");
+    assert_string_equal(get(p, d, "(0028,0010)"), "128");
+    assert_string_equal(get(p, d, "(0028,0030)"), "0.661468\\0.661468");
+    assert_null(arca_dicom_get_vr(d, "(0010,0010)", &vr));
+    assert_string_equal(vr, "PN");
+    assert_null(get(p, d, "(7FE0,0010)")); /* stays in the stream */
+    assert_int_equal(arca_dicom_get(d, "(0010,9999)", p, &vr)->status, 404);
+    assert_int_equal(arca_dicom_get(d, "(0010,001", p, &vr)->status, 400);
+    assert_int_equal(arca_dicom_get(d, "(0002,0010)", p, &vr)->status, 400);
+    assert_int_equal(arca_dicom_get(d, "(0010,0010)/(0010,0010)", p, &vr)->status, 400);
+
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/ExplVR_BigEnd.dcm", &d));
+    assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.2");
+    assert_string_equal(get(p, d, "(0008,0060)"), "US");
+    assert_string_equal(get(p, d, "(0028,0010)"), "60");
+
+    /* bare datasets: transfer syntax detected */
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/ExplVR_BigEndNoMeta.dcm", &d));
+    assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.2");
+    assert_string_equal(get(p, d, "(0008,0018)"), "1.2.333.4444.5.6.7.8");
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/ExplVR_LitEndNoMeta.dcm", &d));
+    assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.1");
+    assert_string_equal(get(p, d, "(0008,0060)"), "RTPLAN");
+
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/image_dfl.dcm", &d));
+    assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.1.99");
+    assert_string_equal(get(p, d, "(0008,0018)"),
+                        "1.3.6.1.4.1.5962.1.1.0.0.0.977067309.6001.0");
+
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/JPEG2000.dcm", &d));
+    assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.4.91");
+    assert_null(arca_dicom_info(d, p, &info));
+    assert_string_equal(info.modality, "NM");
+}
+
+static void sequences_and_private_elements(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_dicom_t *d;
+    count_t c;
+    int n, deleted;
+    const char *vr;
+
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/rtplan.dcm", &d));
+    c = count(p, d);
+    assert_true(c.max_depth >= 2);
+    assert_null(arca_dicom_item_count(d, "(300A,00B0)", &n));
+    assert_true(n >= 1);
+    assert_non_null(get(p, d, "(300A,00B0)[0]/(300A,0111)[0]/(300A,0112)"));
+    assert_int_equal(arca_dicom_get(d, "(300A,00B0)[99]/(300A,00B2)", p, &vr)->status, 404);
+    assert_int_equal(arca_dicom_get(d, "(300A,00B0)", p, &vr)->status, 400);
+
+    /* CT_small has private groups with creators */
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/CT_small.dcm", &d));
+    c = count(p, d);
+    assert_true(c.private_n > 0);
+    assert_true(c.with_creator > 0);
+    assert_string_equal(get(p, d, "(0043,{GEMS_PARM_01}1E)"), get(p, d, "(0043,101E)"));
+    assert_null(get(p, d, "(0043,{NO SUCH CREATOR}1E)"));
+    assert_null(arca_dicom_delete_private(d, &n));
+    assert_int_equal(n, c.private_n);
+    c = count(p, d);
+    assert_int_equal(c.private_n, 0);
+
+    /* items can be deleted; absent is no error */
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/rtplan.dcm", &d));
+    assert_null(arca_dicom_item_count(d, "(300A,0010)", &n));
+    assert_null(arca_dicom_delete(d, "(300A,0010)[0]", &deleted));
+    assert_int_equal(deleted, 1);
+    assert_null(arca_dicom_item_count(d, "(300A,0010)", &deleted));
+    assert_int_equal(deleted, n - 1);
+    assert_null(arca_dicom_delete(d, "(300A,0010)", &deleted));
+    assert_int_equal(deleted, 1);
+    assert_null(arca_dicom_delete(d, "(300A,0010)", &deleted));
+    assert_int_equal(deleted, 0);
+    assert_null(arca_dicom_delete(d, "(300A,0010)[0]/(300A,0012)", &deleted));
+    assert_int_equal(deleted, 0);
+}
+
+static void modify_write_reread(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_dicom_t *d, *d2;
+    mem_t m = {0};
+    feed_t f;
+    const char *newuid = "1.2.826.0.1.3680043.2.1125.999.1";
+    const char *olduid = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322";
+    int deleted;
+
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/CT_small.dcm", &d));
+    assert_null(arca_dicom_set(d, "(0010,0010)", NULL, "Anon^Ymous"));
+    assert_null(arca_dicom_delete(d, "(0010,0030)", &deleted));
+    assert_int_equal(deleted, 1);
+    assert_null(arca_dicom_set(d, "(0010,4000)", NULL, "Project: P1 Subject: S1"));
+    assert_null(arca_dicom_set(d, "(0008,1115)[0]/(0008,1140)[0]/(0008,1155)", NULL, "1.2.3"));
+    assert_null(arca_dicom_set(d, "(0008,1115)[0]/(0008,1140)[1]/(0008,1155)", NULL, "1.2.4"));
+    assert_int_equal(arca_dicom_set(d, "(0008,1115)[0]/(0008,1140)[5]/(0008,1155)", NULL,
+                                    "1.2.5")->status, 400);
+    assert_null(arca_dicom_set(d, "(0008,0018)", NULL, newuid));
+    assert_null(arca_dicom_set(d, "(0028,1050)", NULL, "40\\50"));
+    assert_int_equal(arca_dicom_set(d, "(0028,0010)", NULL, "abc")->status, 400);
+    assert_int_equal(arca_dicom_set(d, "(0008,0020)", NULL, "2024-01-01")->status, 400);
+    assert_int_equal(arca_dicom_set(d, "(7FE0,0010)", NULL, "1")->status, 400);
+    assert_int_equal(arca_dicom_set(d, "(0009,1099)", NULL, "x")->status, 400); /* no VR */
+    assert_null(arca_dicom_set(d, "(0009,1099)", "LO", "x"));
+    /* (0029,0010) is GEMS_IMPS_01's: the new creator gets (0029,0011) */
+    assert_null(arca_dicom_set(d, "(0029,{ARCA TEST}10)", "LO", "private value"));
+    assert_string_equal(get(p, d, "(0029,0011)"), "ARCA TEST");
+    assert_string_equal(get(p, d, "(0029,1110)"), "private value");
+    assert_null(arca_dicom_write(d, mem_write, &m));
+    keep("CT_small_modified.dcm", &m);
+    assert_int_equal(arca_dicom_write(d, mem_write, &m)->status, 500); /* once */
+
+    f = (feed_t){m.data, m.len, 0, 333, NULL, 0};
+    d2 = read_mem(p, &f);
+    assert_string_equal(get(p, d2, "(0010,0010)"), "Anon^Ymous");
+    assert_null(get(p, d2, "(0010,0030)"));
+    assert_string_equal(get(p, d2, "(0010,4000)"), "Project: P1 Subject: S1");
+    assert_string_equal(get(p, d2, "(0008,1115)[0]/(0008,1140)[1]/(0008,1155)"), "1.2.4");
+    assert_string_equal(get(p, d2, "(0008,0018)"), newuid);
+    assert_string_equal(get(p, d2, "(0028,1050)"), "40\\50");
+    assert_string_equal(get(p, d2, "(0029,{ARCA TEST}10)"), "private value");
+    /* (0002,0003) follows the new SOP Instance UID: it is there twice, the old one never */
+    assert_non_null(memmem(m.data, 400, newuid, strlen(newuid)));
+    assert_null(memmem(m.data, m.len, olduid, strlen(olduid)));
+    free(m.data);
+}
+
+/* Every file of pydicom's set that dcmtk reads: read in small chunks, write, read again;
+ * the pixel data element goes through byte for byte. */
+static void every_test_file_round_trips(void **state)
+{
+    apr_pool_t *p = *state;
+    DIR *dir = opendir(TEST_FILES);
+    struct dirent *de;
+    int files = 0;
+
+    assert_non_null(dir);
+    while ((de = readdir(dir))) {
+        apr_pool_t *fp;
+        arca_dicom_t *d, *d2;
+        arca_dicom_info_t info, info2;
+        arca_error_t *err;
+        const char *name = de->d_name;
+        char *data;
+        size_t len;
+        mem_t m = {0};
+        feed_t f;
+        count_t c1, c2;
+        size_t nlen = strlen(name);
+
+        if (nlen < 4 || strcmp(name + nlen - 4, ".dcm") != 0)
+            continue;
+        apr_pool_create(&fp, p);
+        data = slurp(fp, apr_pstrcat(fp, TEST_FILES "/", name, NULL), &len);
+        f = (feed_t){data, len, 0, 1 + (size_t)(files * 37) % 4096, NULL, 0};
+        err = arca_dicom_read(fp, feed_read, &f, &d);
+        if (!strcmp(name, "no_meta.dcm") || !strcmp(name, "SC_rgb_jpeg.dcm") ||
+            !strcmp(name, "rtplan_truncated.dcm")) {
+            /* dcmdump refuses them too */
+            assert_non_null(err);
+            assert_int_equal(err->status, 400);
+            apr_pool_destroy(fp);
+            continue;
+        }
+        if (err)
+            fail_msg("%s: %d %s", name, err->status, err->message);
+        assert_null(arca_dicom_info(d, fp, &info));
+        c1 = count(fp, d);
+        err = arca_dicom_write(d, mem_write, &m);
+        if (!strcmp(name, "MR_truncated.dcm")) { /* truncated in the pixel data */
+            assert_non_null(err);
+            assert_int_equal(err->status, 400);
+            free(m.data);
+            apr_pool_destroy(fp);
+            continue;
+        }
+        if (!info.sop_class_uid || !info.sop_instance_uid) {
+            assert_non_null(err);
+            assert_int_equal(err->status, 400);
+            free(m.data);
+            apr_pool_destroy(fp);
+            continue;
+        }
+        if (err)
+            fail_msg("%s: write %d %s", name, err->status, err->message);
+        keep(name, &m);
+        assert_memory_equal(m.data + 128, "DICM", 4);
+        f = (feed_t){m.data, m.len, 0, 4096, NULL, 0};
+        d2 = read_mem(fp, &f);
+        assert_null(arca_dicom_info(d2, fp, &info2));
+        assert_string_equal(info.transfer_syntax, info2.transfer_syntax);
+        assert_string_equal(info.sop_instance_uid, info2.sop_instance_uid);
+        c2 = count(fp, d2);
+        assert_int_equal(c1.n, c2.n);
+        /* pixel data element unchanged (what followed it may be dropped: padding) */
+        if (strcmp(info.transfer_syntax, "1.2.840.10008.1.2.1.99") != 0) {
+            int be = strcmp(info.transfer_syntax, "1.2.840.10008.1.2.2") == 0;
+            long o1 = pixel_offset(data, len, be), o2 = pixel_offset(m.data, m.len, be);
+            if (o1 >= 0) {
+                if (o2 < 0 || len - o1 < m.len - o2 ||
+                    memcmp(data + o1, m.data + o2, m.len - o2) != 0)
+                    fail_msg("%s: pixel data differs", name);
+                assert_true(len - o1 >= m.len - o2);
+                assert_memory_equal(data + o1, m.data + o2, m.len - o2);
+            }
+        }
+        free(m.data);
+        apr_pool_destroy(fp);
+        files++;
+    }
+    closedir(dir);
+    assert_true(files >= 55);
+}
+
+static void bad_input_is_400(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_dicom_t *d;
+    arca_error_t *err, io = {503, "the upload broke"};
+    char *data;
+    size_t len;
+    feed_t f;
+    static const char garbage[] = "this is not a DICOM object at all, just some text, "
+                                  "long enough to look at. 0123456789 0123456789 0123456789"
+                                  "0123456789 0123456789 0123456789 0123456789 0123456789";
+    mem_t m = {0};
+
+    f = (feed_t){garbage, sizeof garbage, 0, 10, NULL, 0};
+    err = arca_dicom_read(p, feed_read, &f, &d);
+    assert_non_null(err);
+    assert_int_equal(err->status, 400);
+    assert_string_equal(err->message, "not a DICOM object");
+    f = (feed_t){garbage, 0, 0, 10, NULL, 0};
+    assert_int_equal(arca_dicom_read(p, feed_read, &f, &d)->status, 400);
+    assert_int_equal(arca_dicom_read_file(p, "/nonexistent/x.dcm", &d)->status, 404);
+
+    /* a DICOM preamble and magic followed by junk */
+    {
+        char junk[400];
+        memset(junk, 0, 128);
+        memcpy(junk + 128, "DICM", 4);
+        for (int i = 132; i < 400; i++)
+            junk[i] = (char)(i * 7919);
+        f = (feed_t){junk, sizeof junk, 0, 64, NULL, 0};
+        err = arca_dicom_read(p, feed_read, &f, &d);
+        assert_non_null(err);
+        assert_int_equal(err->status, 400);
+    }
+
+    /* every truncation of the header of CT_small: 400, never a crash. A cut between two
+     * elements parses as a complete dataset; from the image pixel module on it is refused
+     * (an image without pixel data), before it (30 of the cuts here) it cannot be told. */
+    data = slurp(p, TEST_FILES "/CT_small.dcm", &len);
+    int complete = 0;
+    for (size_t cut = 0; cut < 3000; cut += 7) {
+        apr_pool_t *tp;
+        apr_pool_create(&tp, p);
+        f = (feed_t){data, cut, 0, 100, NULL, 0};
+        err = arca_dicom_read(tp, feed_read, &f, &d);
+        if (!err) { /* cut inside the pixel data: found when writing */
+            m.len = 0;
+            err = arca_dicom_write(d, mem_write, &m);
+        }
+        if (err)
+            assert_int_equal(err->status, 400);
+        else
+            complete++;
+        apr_pool_destroy(tp);
+    }
+    assert_true(complete <= 30);
+    /* cut in the pixel data: the read succeeds, the write says so */
+    f = (feed_t){data, len - 1000, 0, 1000, NULL, 0};
+    d = read_mem(p, &f);
+    m.len = 0;
+    err = arca_dicom_write(d, mem_write, &m);
+    assert_non_null(err);
+    assert_int_equal(err->status, 400);
+    assert_string_equal(err->message, "truncated DICOM object (pixel data)");
+
+    /* read errors pass through, in the header and in the pixel data */
+    f = (feed_t){data, len, 0, 100, &io, 500};
+    assert_ptr_equal(arca_dicom_read(p, feed_read, &f, &d), &io);
+    {   /* past what the header read fetches ahead (256 KiB) */
+        arca_dicom_synthetic_t spec = {0};
+        mem_t big = {0};
+        spec.rows = spec.cols = 512;
+        assert_null(arca_dicom_synthetic(p, &spec, &d));
+        assert_null(arca_dicom_write(d, mem_write, &big));
+        f = (feed_t){big.data, big.len, 0, 1000, &io, big.len - 5000};
+        d = read_mem(p, &f);
+        m.len = 0;
+        assert_ptr_equal(arca_dicom_write(d, mem_write, &m), &io);
+        free(big.data);
+    }
+    /* a failing sink: 500 */
+    f = (feed_t){data, len, 0, 1000, NULL, 0};
+    d = read_mem(p, &f);
+    m.len = 0;
+    m.fail_after = 10000;
+    err = arca_dicom_write(d, mem_write, &m);
+    assert_non_null(err);
+    assert_int_equal(err->status, 500);
+    free(m.data);
+}
+
+static void synthetic_objects_round_trip(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_dicom_t *d, *d2;
+    arca_dicom_info_t info;
+    arca_dicom_synthetic_t spec = {0};
+    mem_t m = {0}, m2 = {0};
+    feed_t f;
+
+    spec.modality = "MR";
+    spec.study_uid = "1.2.826.0.1.3680043.2.1125.1";
+    spec.series_uid = "1.2.826.0.1.3680043.2.1125.1.2";
+    spec.sop_uid = "1.2.826.0.1.3680043.2.1125.1.2.3";
+    spec.patient_name = "Test^Subject";
+    spec.patient_id = "S001";
+    spec.rows = 32;
+    spec.cols = 48;
+    spec.frames = 3;
+    spec.series_number = 7;
+    assert_null(arca_dicom_synthetic(p, &spec, &d));
+    assert_null(arca_dicom_write(d, mem_write, &m));
+    assert_null(arca_dicom_write(d, mem_write, &m2)); /* synthetic: again */
+    assert_int_equal(m.len, m2.len);
+    assert_memory_equal(m.data, m2.data, m.len);
+    keep("synthetic_mr.dcm", &m);
+    f = (feed_t){m.data, m.len, 0, 100, NULL, 0};
+    d2 = read_mem(p, &f);
+    assert_null(arca_dicom_info(d2, p, &info));
+    assert_string_equal(info.modality, "MR");
+    assert_string_equal(info.sop_class_uid, "1.2.840.10008.5.1.4.1.1.4");
+    assert_string_equal(info.study_uid, spec.study_uid);
+    assert_string_equal(info.series_uid, spec.series_uid);
+    assert_string_equal(info.sop_instance_uid, spec.sop_uid);
+    assert_string_equal(info.patient_name, "Test^Subject");
+    assert_string_equal(info.patient_id, "S001");
+    assert_string_equal(info.series_number, "7");
+    assert_string_equal(info.number_of_frames, "3");
+    assert_string_equal(info.transfer_syntax, "1.2.840.10008.1.2.1");
+    assert_string_equal(get(p, d2, "(0028,0010)"), "32");
+    /* pixel data: 32*48*3*2 bytes after a 12-byte header, at the end */
+    assert_true(m.len > 32 * 48 * 3 * 2 + 12);
+    assert_memory_equal(m.data + m.len - 32 * 48 * 3 * 2 - 12, "\xE0\x7F\x10\x00OW\0\0", 8);
+
+    /* defaults, implicit VR */
+    spec = (arca_dicom_synthetic_t){0};
+    spec.implicit_vr = 1;
+    assert_null(arca_dicom_synthetic(p, &spec, &d));
+    m.len = 0;
+    assert_null(arca_dicom_write(d, mem_write, &m));
+    f = (feed_t){m.data, m.len, 0, 100, NULL, 0};
+    d2 = read_mem(p, &f);
+    assert_null(arca_dicom_info(d2, p, &info));
+    assert_string_equal(info.transfer_syntax, "1.2.840.10008.1.2");
+    assert_string_equal(info.modality, "CT");
+    assert_non_null(info.sop_instance_uid);
+    spec.modality = "US";
+    assert_int_equal(arca_dicom_synthetic(p, &spec, &d)->status, 400);
+    free(m.data);
+    free(m2.data);
+}
+
+/* ---- 64 MiB streamed through read + write in small chunks, in constant memory ------------ */
+
+typedef struct {
+    apr_file_t *f;
+} file_sink_t;
+
+static int file_write(void *baton, const char *data, size_t len)
+{
+    apr_size_t n = len;
+    return apr_file_write_full(((file_sink_t *)baton)->f, data, n, &n) != APR_SUCCESS;
+}
+
+typedef struct {
+    apr_file_t *f;
+    char buf[1000];
+} file_feed_t;
+
+static arca_error_t *file_feed(void *baton, const void **buf, apr_size_t *len)
+{
+    file_feed_t *ff = baton;
+    apr_size_t n = sizeof ff->buf;
+    apr_status_t rv = apr_file_read(ff->f, ff->buf, &n);
+
+    *buf = ff->buf;
+    *len = rv == APR_EOF ? 0 : n;
+    return NULL;
+}
+
+/* Compares what is written with a file's content. */
+typedef struct {
+    apr_file_t *f;
+    size_t total, mismatch;
+    char buf[65536];
+} compare_t;
+
+static int compare_write(void *baton, const char *data, size_t len)
+{
+    compare_t *c = baton;
+
+    while (len > 0) {
+        apr_size_t n = len < sizeof c->buf ? len : sizeof c->buf;
+        if (apr_file_read_full(c->f, c->buf, n, &n) != APR_SUCCESS)
+            return -1;
+        if (memcmp(c->buf, data, n) != 0)
+            c->mismatch++;
+        data += n;
+        len -= n;
+        c->total += n;
+    }
+    return 0;
+}
+
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static void large_object_streams_in_constant_memory(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_dicom_t *d;
+    arca_dicom_synthetic_t spec = {0};
+    char path[] = "/tmp/arca-dicom-XXXXXX";
+    file_sink_t fs;
+    file_feed_t *ff = apr_pcalloc(p, sizeof *ff);
+    compare_t *cmp = apr_pcalloc(p, sizeof *cmp);
+    apr_finfo_t fi;
+    long before;
+
+    assert_int_equal(apr_file_mktemp(&fs.f, path, APR_FOPEN_CREATE | APR_FOPEN_READ |
+                                     APR_FOPEN_WRITE | APR_FOPEN_EXCL | APR_FOPEN_DELONCLOSE,
+                                     p), APR_SUCCESS);
+    spec.rows = 4096;
+    spec.cols = 8192; /* 64 MiB of pixel data */
+    before = max_rss_kb();
+    assert_null(arca_dicom_synthetic(p, &spec, &d));
+    assert_null(arca_dicom_write(d, file_write, &fs));
+    assert_int_equal(apr_file_info_get(&fi, APR_FINFO_SIZE, fs.f), APR_SUCCESS);
+    assert_true(fi.size > 64 * 1024 * 1024);
+
+    /* read it back 1000 bytes at a time, write it out, compare with the file */
+    assert_int_equal(apr_file_open(&ff->f, path, APR_FOPEN_READ, 0, p), APR_SUCCESS);
+    assert_int_equal(apr_file_open(&cmp->f, path, APR_FOPEN_READ, 0, p), APR_SUCCESS);
+    d = NULL;
+    {
+        arca_error_t *err = arca_dicom_read(p, file_feed, ff, &d);
+        if (err)
+            fail_msg("%d %s", err->status, err->message);
+    }
+    assert_null(arca_dicom_write(d, compare_write, cmp));
+    assert_int_equal(cmp->total, (size_t)fi.size);
+    assert_int_equal(cmp->mismatch, 0);
+    /* no more than a few MiB more than before, whatever the size */
+    assert_true(max_rss_kb() - before < 16 * 1024);
+    apr_file_close(fs.f);
+}
+
+/* ---- the de-identification engine over the bridge ------------------------------------------ */
+
+static void deid_basic_profile_runs_over_the_bridge(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_deid_program *prog;
+    arca_dicom_t *d, *d2;
+    arca_deid_env env = {0};
+    mem_t m = {0};
+    feed_t f;
+    count_t c;
+    const char *old_sop;
+
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/CT_small.dcm", &d));
+    old_sop = get(p, d, "(0008,0018)");
+    assert_null(arca_deid_basic_profile(p, NULL, &prog));
+    assert_null(arca_deid_run(prog, arca_dicom_deid_ops(), d, &env, p));
+    assert_null(arca_dicom_write(d, mem_write, &m));
+    keep("CT_small_basic_profile.dcm", &m);
+    f = (feed_t){m.data, m.len, 0, 4096, NULL, 0};
+    d2 = read_mem(p, &f);
+    assert_string_equal(get(p, d2, "(0010,0010)"), "");
+    assert_string_equal(get(p, d2, "(0012,0062)"), "YES");
+    assert_string_not_equal(get(p, d2, "(0008,0018)"), old_sop);
+    assert_null(memmem(m.data, m.len, old_sop, strlen(old_sop)));
+    assert_null(memmem(m.data, m.len, "CompressedSamples^CT1", 21));
+    c = count(p, d2);
+    assert_int_equal(c.private_n, 0);
+    free(m.data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reads_known_values),
+        cmocka_unit_test(sequences_and_private_elements),
+        cmocka_unit_test(modify_write_reread),
+        cmocka_unit_test(every_test_file_round_trips),
+        cmocka_unit_test(bad_input_is_400),
+        cmocka_unit_test(synthetic_objects_round_trip),
+        cmocka_unit_test(large_object_streams_in_constant_memory),
+        cmocka_unit_test(deid_basic_profile_runs_over_the_bridge),
+    };
+    return RUN(tests);
+}
