@@ -35,6 +35,11 @@ static const char default_anon_script[] =
     "(0010,0010) := subject\n"
     "(0010,0020) := session\n";
 
+const char *rest_default_anon_script(void)
+{
+    return default_anon_script;
+}
+
 /* Site admins for site documents; a project's owners (writing) or readers. */
 static arca_error_t *check(request_rec *r, arca_db_t *db, const char *project, int write)
 {

@@ -50,6 +50,9 @@ int handle_user_group_put(request_rec *r, const route_match *m);
 int handle_user_group_delete(request_rec *r, const route_match *m);
 int handle_audit(request_rec *r, const route_match *m);
 
+/* handle_import.c */
+int handle_import(request_rec *r, const route_match *m);
+
 /* handle_config.c */
 int handle_site_config(request_rec *r, const route_match *m);
 int handle_project_config(request_rec *r, const route_match *m);
@@ -58,5 +61,7 @@ int handle_anon_site_enabled(request_rec *r, const route_match *m);
 int handle_anon_project(request_rec *r, const route_match *m);
 int handle_anon_project_enabled(request_rec *r, const route_match *m);
 int handle_anon_default(request_rec *r, const route_match *m);
+/* The site's anonymisation script until an admin stores one. */
+const char *rest_default_anon_script(void);
 
 #endif

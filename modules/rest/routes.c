@@ -11,6 +11,7 @@ const route rest_routes[] = {
     {"GET", "data:JSESSION", handle_session_open},
     {"POST", "data:JSESSION", handle_session_open},
     {"DELETE", "data:JSESSION", handle_session_close},
+    {"POST", "data:services/import", handle_import},
     {"PUT", "data:services/auth", handle_services_auth},
     {"POST", "data:services/auth", handle_services_auth},
     {"GET", "data:services/tokens/issue", handle_token_issue},

@@ -1,0 +1,180 @@
+/* XNAT's import service, direct to the archive:
+ *   POST /data/services/import?import-handler=DICOM-zip|gradual-DICOM&PROJECT_ID=P
+ *        &SUBJECT_ID=S&EXPT_LABEL=E&dest=/archive[...]         body: zip, tar, tar.gz, or
+ *        one DICOM file (gradual-DICOM, or Content-Type application/dicom)
+ * Every object is de-identified by the site's script, then the project's (XNAT's config
+ * service, anon/script and anon/projects/{p}), then stored; all of one request is one
+ * transaction. The answer is the session URIs, one per line. The prearchive
+ * (dest=/prearchive) comes later. */
+#include <string.h>
+#include <strings.h>
+
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "arca_http.h"
+#include "config_store.h"
+#include "data.h"
+#include "handlers.h"
+#include "import.h"
+
+#define CHUNK (64 * 1024)
+
+typedef struct {
+    request_rec *r;
+    char *buf;
+    int started, done;
+} body_t;
+
+/* The request body as an arca_read_fn. */
+static arca_error_t *read_body(void *baton, const void **data, apr_size_t *len)
+{
+    body_t *b = baton;
+    long n;
+
+    *len = 0;
+    if (b->done)
+        return ARCA_OK;
+    if (!b->started) {
+        b->started = 1;
+        if (ap_setup_client_block(b->r, REQUEST_CHUNKED_DECHUNK) != OK)
+            return arca_error_create(b->r->pool, 400, "cannot read the request body");
+        if (!ap_should_client_block(b->r)) {
+            b->done = 1;
+            return ARCA_OK;
+        }
+        b->buf = apr_palloc(b->r->pool, CHUNK);
+    }
+    n = ap_get_client_block(b->r, b->buf, CHUNK);
+    if (n < 0)
+        return arca_error_create(b->r->pool, 400, "the upload was interrupted");
+    if (n == 0)
+        b->done = 1;
+    *data = b->buf;
+    *len = (apr_size_t)n;
+    return ARCA_OK;
+}
+
+typedef struct {
+    arca_archive_entry_t *e;
+    char *buf;
+} entry_reader;
+
+static arca_error_t *read_entry(void *baton, const void **data, apr_size_t *len)
+{
+    entry_reader *er = baton;
+
+    *data = er->buf;
+    return arca_archive_entry_read(er->e, er->buf, CHUNK, len);
+}
+
+typedef struct {
+    request_rec *r;
+    arca_import_t *imp;
+    char *buf;
+    int gradual;
+} import_state;
+
+static arca_error_t *each_entry(void *baton, const char *name, apr_off_t size,
+                                arca_archive_entry_t *e)
+{
+    import_state *st = baton;
+    entry_reader er = {e, st->buf};
+
+    return arca_import_object(st->imp, read_entry, &er);
+}
+
+static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
+{
+    import_state *st = baton;
+    body_t body = {r, NULL, 0, 0};
+    int count;
+
+    if (st->gradual)
+        return arca_import_object(st->imp, read_body, &body);
+    st->buf = apr_palloc(r->pool, CHUNK);
+    return arca_archive_extract(r->pool, (arca_read_fn)read_body, &body, each_entry, st,
+                                &count);
+}
+
+/* The enabled script of a config document, compiled; NULL when there is none. The site's
+ * default script applies until an admin stores one. */
+static arca_error_t *script(request_rec *r, arca_db_t *db, const char *path,
+                            const char *project, const char *dflt,
+                            const arca_deid_program **out)
+{
+    arca_config_t *c;
+    arca_deid_program *prog;
+    arca_error_t *err = arca_config_get(db, r->pool, "anon", path, project, &c);
+    const char *text = c ? (strcmp(c->status, "enabled") == 0 ? c->contents : NULL) : dflt;
+
+    *out = NULL;
+    if (err || text == NULL)
+        return err;
+    if ((err = arca_deid_compile(r->pool, text, strlen(text), &prog)))
+        return arca_error_create(r->pool, 500, "the stored anonymisation script does not "
+                                 "compile: %s", err->message);
+    *out = prog;
+    return ARCA_OK;
+}
+
+static const char *first_arg(request_rec *r, const char *a, const char *b)
+{
+    const char *v = arca_http_arg(r, a);
+
+    return v && *v ? v : (b ? arca_http_arg(r, b) : NULL);
+}
+
+int handle_import(request_rec *r, const route_match *m)
+{
+    const char *handler = arca_http_arg(r, "import-handler");
+    const char *dest = arca_http_arg(r, "dest");
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    arca_import_options_t o;
+    import_state st = {r, NULL, NULL, 0};
+    const apr_array_header_t *uris;
+    arca_db_t *db;
+    arca_error_t *err;
+    const char *answer = "";
+
+    memset(&o, 0, sizeof o);
+    o.project = first_arg(r, "PROJECT_ID", "project");
+    o.subject = first_arg(r, "SUBJECT_ID", "subject");
+    o.session = first_arg(r, "EXPT_LABEL", "session");
+    o.site_id = arca_core.site_get(r)->site_id;
+    o.archive = arca_core.site_get(r)->archive;
+    o.user = arca_http_user(r);
+    st.gradual = (handler && !strcasecmp(handler, "gradual-DICOM"))
+                 || (type && !strncasecmp(type, "application/dicom", 17));
+    if (handler && strcasecmp(handler, "DICOM-zip") && strcasecmp(handler, "gradual-DICOM")
+        && strcasecmp(handler, "SI"))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "import-handler '%s': use DICOM-zip or "
+                                "gradual-DICOM", handler);
+    if (dest && strncmp(dest, "/archive", 8) != 0)
+        return arca_http_errorf(r, HTTP_NOT_IMPLEMENTED, "only dest=/archive (direct to the "
+                                "archive) is served yet; the prearchive comes later");
+    if (o.project == NULL)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "say which project: PROJECT_ID");
+    if (o.archive == NULL)
+        return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaArchive is not set");
+    if ((err = arca_core.request_db(r, &db))
+        || (err = data_check_project(r, db, o.project, ARCA_EDIT))
+        || (err = script(r, db, "script", NULL, rest_default_anon_script(), &o.site_script))
+        || (err = script(r, db, apr_pstrcat(r->pool, "projects/", o.project, NULL), o.project,
+                         NULL, &o.project_script))
+        || (err = arca_import_begin(db, r->pool, &o, &st.imp)))
+        return arca_http_error(r, err);
+    if ((err = data_in_transaction(r, db, import_body, &st))) {
+        arca_import_abort(st.imp);
+        r->connection->keepalive = AP_CONN_CLOSE; /* the body may be partly unread */
+        return arca_http_error(r, err);
+    }
+    if (arca_import_count(st.imp) == 0)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "the upload holds no DICOM object");
+    uris = arca_import_sessions(st.imp);
+    for (int i = 0; i < uris->nelts; i++)
+        answer = apr_pstrcat(r->pool, answer, APR_ARRAY_IDX(uris, i, const char *), "\r\n",
+                             NULL);
+    return arca_http_send_text(r, "text/plain; charset=utf-8", answer);
+}

@@ -1,0 +1,148 @@
+"""DICOM import through XNAT's import service, direct to the archive: zip and single
+files, de-identification before storage, session building, idempotency, refusals that
+store nothing. (The prearchive is not served yet.)"""
+
+import io
+import os
+import uuid
+import zipfile
+
+import pytest
+
+pydicom = pytest.importorskip("pydicom")
+from pydicom.data import get_testdata_file  # noqa: E402
+
+PHI_NAME = "Rossi^Mario"
+PHI_ID = "PAT-0042-SECRET"
+
+
+def instances(n_series=2, per_series=3, study_uid=None):
+    """CT instances made from pydicom's CT_small, with PHI in them."""
+    study_uid = study_uid or pydicom.uid.generate_uid()
+    out = []
+    for s in range(1, n_series + 1):
+        series_uid = pydicom.uid.generate_uid()
+        for i in range(1, per_series + 1):
+            ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+            ds.PatientName, ds.PatientID = PHI_NAME, PHI_ID
+            ds.PatientAddress = "Via Roma 1, Pisa"
+            ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
+            ds.SOPInstanceUID = pydicom.uid.generate_uid()
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+            ds.SeriesNumber, ds.InstanceNumber = s, i
+            ds.SeriesDescription = f"Axial {s}"
+            buf = io.BytesIO()
+            ds.save_as(buf, write_like_original=False)
+            out.append((f"{PHI_NAME}_{s}_{i}.dcm", buf.getvalue()))
+    return out
+
+
+def zipped(files):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def project(env):
+    p = f"Imp{uuid.uuid4().hex[:8]}"
+    assert env.session().put(env.url(f"/data/projects/{p}")).status_code == 201
+    yield p
+    env.session().delete(env.url(f"/data/projects/{p}?removeFiles=true"))
+
+
+def import_(env, body, project, subject="Sub1", session="Sess1", **params):
+    q = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "SUBJECT_ID": subject,
+         "EXPT_LABEL": session, "dest": "/archive", "inbody": "true"}
+    q.update(params)
+    return env.session().post(env.url("/data/services/import"), params=q, data=body,
+                              headers={"Content-Type": "application/zip"})
+
+
+def stored_files(env, project):
+    root = os.path.join(env.httpd.root, "archive", project)
+    for d, _, names in os.walk(root):
+        for n in names:
+            yield os.path.join(d, n)
+
+
+class TestImport:
+    def test_zip_builds_a_ct_session_with_scans(self, env, project):
+        r = import_(env, zipped(instances()), project)
+        assert r.status_code == 200, r.text
+        assert r.text.strip() == f"/data/archive/projects/{project}/subjects/Sub1/experiments/Sess1"
+        s = env.session()
+        exp = s.get(env.url(f"/data/projects/{project}/subjects/Sub1/experiments/Sess1"
+                            "?format=json")).json()["items"][0]
+        assert exp["meta"]["xsi:type"] == "xnat:ctSessionData"
+        scans = s.get(env.url(f"/data/projects/{project}/subjects/Sub1/experiments/Sess1/"
+                              "scans?format=json")).json()["ResultSet"]["Result"]
+        assert [(x["ID"], x["series_description"], x["xsiType"]) for x in scans] == \
+            [("1", "Axial 1", "xnat:ctScanData"), ("2", "Axial 2", "xnat:ctScanData")]
+        files = s.get(env.url(f"/data/projects/{project}/subjects/Sub1/experiments/Sess1/"
+                              "scans/1/resources/DICOM/files?format=json")).json()
+        assert files["ResultSet"]["totalRecords"] == "3"
+
+    def test_phi_is_gone_before_storage(self, env, project):
+        """The default site script puts the archive's labels in; a project script removes
+        the address. Neither name, ID nor address is on disk or in the database."""
+        env.session().put(env.url(f"/xapi/anonymize/projects/{project}"),
+                          data='version "6.1"\n-(0010,1040)\n')
+        assert import_(env, zipped(instances(1, 2)), project).ok
+        blobs = b"".join(open(f, "rb").read() for f in stored_files(env, project))
+        assert blobs and b"Rossi" not in blobs and PHI_ID.encode() not in blobs
+        assert b"Via Roma" not in blobs
+        names = [os.path.basename(f) for f in stored_files(env, project)]
+        assert all(n.endswith(".dcm") and "Rossi" not in n for n in names)
+        dump = env.sql(f"SELECT string_agg(t::text, ' ') FROM arca_file t")[0][0] or ""
+        assert "Rossi" not in dump and PHI_ID not in dump
+        ds = pydicom.dcmread(next(stored_files(env, project)))
+        assert str(ds.PatientName) == "Sub1" and ds.PatientID == "Sess1"
+
+    def test_same_instances_twice_are_stored_once(self, env, project):
+        body = zipped(instances(1, 3))
+        assert import_(env, body, project).ok
+        assert import_(env, body, project).ok
+        assert len(list(stored_files(env, project))) == 3
+
+    def test_single_file_gradual(self, env, project):
+        (_, data), = instances(1, 1)
+        r = env.session().post(env.url("/data/services/import"), data=data, params={
+            "import-handler": "gradual-DICOM", "PROJECT_ID": project, "SUBJECT_ID": "G1",
+            "EXPT_LABEL": "GS1", "dest": "/archive"},
+            headers={"Content-Type": "application/dicom"})
+        assert r.status_code == 200, r.text
+        assert "experiments/GS1" in r.text
+
+    def test_bad_file_rejects_the_whole_upload(self, env, project):
+        files = instances(1, 2) + [("notdicom.dcm", b"this is not DICOM at all" * 10)]
+        r = import_(env, zipped(files), project)
+        assert r.status_code == 400 and "DICOM" in r.text
+        assert list(stored_files(env, project)) == []
+        assert env.sql(f"SELECT count(*) FROM arca_experiment WHERE project = '{project}'") \
+            == [["0"]]
+
+    def test_script_error_stores_nothing(self, env, project):
+        env.session().put(env.url(f"/xapi/anonymize/projects/{project}"),
+                          data='version "6.1"\n(0008,0020) := shiftDateByIncrement[(0010,0010), "x"]\n')
+        r = import_(env, zipped(instances(1, 1)), project)
+        assert r.status_code == 400 and "line 2" in r.text
+        assert list(stored_files(env, project)) == []
+
+    def test_routing_needs_names(self, env, project):
+        r = env.session().post(env.url("/data/services/import"), data=zipped(instances(1, 1)),
+                               params={"PROJECT_ID": project, "dest": "/archive"})
+        assert r.status_code == 400 and "SUBJECT_ID" in r.text
+
+    def test_access_and_bad_parameters(self, env, project):
+        login = f"imp_{uuid.uuid4().hex[:6]}"
+        env.session().post(env.url("/xapi/users"), json={"username": login,
+                                                         "password": "Imp-pw-1"})
+        r = env.session(auth=(login, "Imp-pw-1")).post(
+            env.url("/data/services/import"), data=b"x",
+            params={"PROJECT_ID": project, "dest": "/archive"})
+        assert r.status_code == 404  # a private project it may not know of
+        assert import_(env, b"x", project, **{"import-handler": "XAR"}).status_code == 400
+        assert import_(env, b"x", project, dest="/prearchive").status_code == 501
