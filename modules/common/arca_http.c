@@ -241,3 +241,39 @@ int arca_http_send_json(request_rec *r, json_t *value)
     json_decref(value);
     return rc;
 }
+
+#define BODY_CHUNK (64 * 1024)
+
+void arca_http_body_init(arca_http_body_t *b, request_rec *r)
+{
+    memset(b, 0, sizeof *b);
+    b->r = r;
+}
+
+arca_error_t *arca_http_body_read(void *body, const void **data, apr_size_t *len)
+{
+    arca_http_body_t *b = body;
+    long n;
+
+    *len = 0;
+    if (b->done)
+        return ARCA_OK;
+    if (!b->started) {
+        b->started = 1;
+        if (ap_setup_client_block(b->r, REQUEST_CHUNKED_DECHUNK) != OK)
+            return arca_error_create(b->r->pool, 400, "cannot read the request body");
+        if (!ap_should_client_block(b->r)) {
+            b->done = 1;
+            return ARCA_OK;
+        }
+        b->buf = apr_palloc(b->r->pool, BODY_CHUNK);
+    }
+    n = ap_get_client_block(b->r, b->buf, BODY_CHUNK);
+    if (n < 0)
+        return arca_error_create(b->r->pool, 400, "the upload was interrupted");
+    if (n == 0)
+        b->done = 1;
+    *data = b->buf;
+    *len = (apr_size_t)n;
+    return ARCA_OK;
+}

@@ -52,6 +52,17 @@ int arca_http_flag(request_rec *r, const char *name);
 /* The user name for audit columns: r->user, or "" for anonymous requests. */
 const char *arca_http_user(request_rec *r);
 
+/* The request body as a pull source (an arca_read_fn: arca_http_body_read with a
+ * arca_http_body_t baton), read in 64 KiB chunks as the client sends it, dechunked. */
+typedef struct arca_http_body_t {
+    request_rec *r;
+    char *buf;
+    int started, done;
+} arca_http_body_t;
+
+void arca_http_body_init(arca_http_body_t *b, request_rec *r);
+arca_error_t *arca_http_body_read(void *body, const void **data, apr_size_t *len);
+
 /* Reads a JSON request body of at most `max` bytes (400 if it is not JSON, 413 if larger).
  * The value is freed with the request's pool. */
 struct json_t;

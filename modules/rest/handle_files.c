@@ -34,50 +34,6 @@ static const char *archive_root(request_rec *r, arca_error_t **err)
     return root;
 }
 
-/* ---- the request body, as a pull source ------------------------------------------------ */
-
-typedef struct {
-    request_rec *r;
-    char *buf;
-    int started, done;
-} body_t;
-
-static arca_error_t *body_read(body_t *b, const char **data, apr_size_t *len)
-{
-    long n;
-
-    *len = 0;
-    if (b->done)
-        return ARCA_OK;
-    if (!b->started) {
-        b->started = 1;
-        if (ap_setup_client_block(b->r, REQUEST_CHUNKED_DECHUNK) != OK)
-            return arca_error_create(b->r->pool, 400, "cannot read the request body");
-        if (!ap_should_client_block(b->r)) {
-            b->done = 1;
-            return ARCA_OK;
-        }
-        b->buf = apr_palloc(b->r->pool, CHUNK);
-    }
-    n = ap_get_client_block(b->r, b->buf, CHUNK);
-    if (n < 0)
-        return arca_error_create(b->r->pool, 400, "the upload was interrupted");
-    if (n == 0)
-        b->done = 1;
-    *data = b->buf;
-    *len = (apr_size_t)n;
-    return ARCA_OK;
-}
-
-static arca_error_t *body_read_fn(void *baton, const void **buf, apr_size_t *len)
-{
-    const char *data = NULL;
-    arca_error_t *err = body_read(baton, &data, len);
-
-    *buf = data;
-    return err;
-}
-
 /* ---- storing files ----------------------------------------------------------------------- */
 
 typedef struct {
@@ -160,16 +116,18 @@ static arca_error_t *check_name(store_t *st, const char *name)
 /* One file from the raw request body. */
 static arca_error_t *store_body(store_t *st, const char *name)
 {
-    body_t body = {st->r, NULL, 0, 0};
+    arca_http_body_t body;
     arca_upload_t *up;
-    const char *data;
+    const void *data;
     apr_size_t len;
     arca_error_t *err;
 
+    arca_http_body_init(&body, st->r);
     if ((err = check_name(st, name)) || (err = arca_upload_begin(st->r->pool, st->tmpdir, &up)))
         return err;
     do {
-        if ((err = body_read(&body, &data, &len)) || (len && (err = arca_upload_write(up, data, len)))) {
+        if ((err = arca_http_body_read(&body, &data, &len))
+            || (len && (err = arca_upload_write(up, data, len)))) {
             arca_upload_abort(up);
             return err;
         }
@@ -200,12 +158,14 @@ static arca_error_t *store_entry(void *baton, const char *name, apr_off_t size,
 
 static arca_error_t *store_archive(store_t *st)
 {
-    body_t body = {st->r, NULL, 0, 0};
+    arca_http_body_t body;
     int count;
     arca_error_t *err;
 
+    arca_http_body_init(&body, st->r);
     st->buf = apr_palloc(st->r->pool, CHUNK);
-    err = arca_archive_extract(st->r->pool, body_read_fn, &body, store_entry, st, &count);
+    err = arca_archive_extract(st->r->pool, arca_http_body_read, &body, store_entry, st,
+                               &count);
     if (!err && count == 0)
         err = arca_error_create(st->r->pool, 400, "the archive holds no files");
     return err;
@@ -255,18 +215,21 @@ static arca_error_t *part_end(void *baton)
 static arca_error_t *store_multipart(store_t *st, const char *content_type, const char *name)
 {
     arca_multipart_callbacks_t cb = {part_begin, part_data, part_end, st};
-    body_t body = {st->r, NULL, 0, 0};
+    arca_http_body_t body;
     arca_multipart_t *mp;
-    const char *boundary, *data;
+    const char *boundary;
+    const void *data;
     apr_size_t len;
     arca_error_t *err;
 
+    arca_http_body_init(&body, st->r);
     st->current_name = name;
     if ((err = arca_multipart_boundary(st->r->pool, content_type, &boundary))
         || (err = arca_multipart_create(st->r->pool, boundary, &cb, &mp)))
         return err;
     do {
-        if ((err = body_read(&body, &data, &len)) || (len && (err = arca_multipart_feed(mp, data, len))))
+        if ((err = arca_http_body_read(&body, &data, &len))
+            || (len && (err = arca_multipart_feed(mp, data, len))))
             break;
     } while (len > 0);
     if (!err)

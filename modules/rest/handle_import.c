@@ -22,41 +22,6 @@
 #define CHUNK (64 * 1024)
 
 typedef struct {
-    request_rec *r;
-    char *buf;
-    int started, done;
-} body_t;
-
-/* The request body as an arca_read_fn. */
-static arca_error_t *read_body(void *baton, const void **data, apr_size_t *len)
-{
-    body_t *b = baton;
-    long n;
-
-    *len = 0;
-    if (b->done)
-        return ARCA_OK;
-    if (!b->started) {
-        b->started = 1;
-        if (ap_setup_client_block(b->r, REQUEST_CHUNKED_DECHUNK) != OK)
-            return arca_error_create(b->r->pool, 400, "cannot read the request body");
-        if (!ap_should_client_block(b->r)) {
-            b->done = 1;
-            return ARCA_OK;
-        }
-        b->buf = apr_palloc(b->r->pool, CHUNK);
-    }
-    n = ap_get_client_block(b->r, b->buf, CHUNK);
-    if (n < 0)
-        return arca_error_create(b->r->pool, 400, "the upload was interrupted");
-    if (n == 0)
-        b->done = 1;
-    *data = b->buf;
-    *len = (apr_size_t)n;
-    return ARCA_OK;
-}
-
-typedef struct {
     arca_archive_entry_t *e;
     char *buf;
 } entry_reader;
@@ -88,14 +53,14 @@ static arca_error_t *each_entry(void *baton, const char *name, apr_off_t size,
 static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
 {
     import_state *st = baton;
-    body_t body = {r, NULL, 0, 0};
+    arca_http_body_t body;
     int count;
 
+    arca_http_body_init(&body, r);
     if (st->gradual)
-        return arca_import_object(st->imp, read_body, &body);
+        return arca_import_object(st->imp, arca_http_body_read, &body);
     st->buf = apr_palloc(r->pool, CHUNK);
-    return arca_archive_extract(r->pool, (arca_read_fn)read_body, &body, each_entry, st,
-                                &count);
+    return arca_archive_extract(r->pool, arca_http_body_read, &body, each_entry, st, &count);
 }
 
 /* The enabled script of a config document, compiled; NULL when there is none. The site's
