@@ -1,5 +1,6 @@
 /* The import path (see import.h). */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_file_io.h>
@@ -37,7 +38,7 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     imp->db = db;
     imp->pool = p;
     imp->o = *o;
-    imp->tmpdir = apr_pstrcat(p, o->archive, "/.tmp", NULL);
+    imp->tmpdir = apr_pstrcat(p, o->prearchive ? o->prearchive : o->archive, "/.tmp", NULL);
     imp->sessions = apr_hash_make(p);
     imp->uris = apr_array_make(p, 2, sizeof(const char *));
     imp->placed = apr_array_make(p, 16, sizeof(const char *));
@@ -234,6 +235,41 @@ static arca_error_t *run_script(const arca_deid_program *prog, arca_dicom_t *d,
     return prog ? arca_deid_run(prog, arca_dicom_deid_ops(), d, &env, p) : ARCA_OK;
 }
 
+/* A study received into the prearchive: its folder and row. */
+static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
+                                        const arca_dicom_info_t *in, const char *subject,
+                                        const char *label, const char **dir)
+{
+    const char *key = in->study_uid ? in->study_uid : "";
+    const char *project = imp->o.project ? imp->o.project : "Unassigned";
+    session_t *s = apr_hash_get(imp->sessions, key, APR_HASH_KEY_STRING);
+    arca_error_t *err;
+
+    if (s == NULL) {
+        s = apr_pcalloc(imp->pool, sizeof *s);
+        s->project = project;
+        /* a study without names waits under its UID's digits */
+        s->label = apr_pstrdup(imp->pool, label ? label : as_label(p, key) ? as_label(p, key)
+                                                                           : "Unknown");
+        s->subject_label = apr_pstrdup(imp->pool, subject ? subject : "");
+        err = arca_db_query(imp->db, p, NULL,
+            "INSERT INTO arca_prearchive (project, timestamp, folder, subject, study_uid, "
+            "modality, scan_date) VALUES ($1, $2, $3, $4, $5, $6, $7::date) "
+            "ON CONFLICT (project, timestamp, folder) DO UPDATE SET lastmod = now()", 7,
+            (const char *const[]){project, imp->o.timestamp, s->label, s->subject_label, key,
+                                  in->modality ? in->modality : "",
+                                  dicom_date(p, in->study_date)});
+        if (err)
+            return err;
+        apr_hash_set(imp->sessions, apr_pstrdup(imp->pool, key), APR_HASH_KEY_STRING, s);
+        APR_ARRAY_PUSH(imp->uris, const char *) = apr_psprintf(imp->pool,
+            "/data/prearchive/projects/%s/%s/%s", project, imp->o.timestamp, s->label);
+    }
+    *dir = apr_psprintf(p, "%s/%s/%s/SCANS/%s/DICOM", project, imp->o.timestamp, s->label,
+                        as_label(p, in->series_number) ? as_label(p, in->series_number) : "1");
+    return ARCA_OK;
+}
+
 arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *baton)
 {
     apr_pool_t *p;
@@ -271,13 +307,29 @@ arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *ba
         goto done;
     subject = as_label(p, apr_hash_get(vars, "subject", APR_HASH_KEY_STRING));
     label = as_label(p, apr_hash_get(vars, "session", APR_HASH_KEY_STRING));
+    if (in.sop_instance_uid == NULL || !*in.sop_instance_uid) {
+        err = arca_error_create(imp->pool, 400, "a DICOM object without SOP Instance UID");
+        goto done;
+    }
+    if (imp->o.prearchive) { /* unnamed data is welcome there: it waits for names */
+        if ((err = prearchive_session(imp, p, &in, subject, label, &dir)))
+            goto done;
+        name = apr_pstrcat(p, as_label(p, in.sop_instance_uid), ".dcm", NULL);
+        final = apr_pstrcat(imp->pool, imp->o.prearchive, "/", dir, "/", name, NULL);
+        if ((err = arca_upload_begin(p, imp->tmpdir, &up)))
+            goto done;
+        if ((err = arca_dicom_write(d, upload_write, up))
+            || (err = arca_upload_commit(up, final, 1))) {
+            arca_upload_abort(up);
+            goto done;
+        }
+        APR_ARRAY_PUSH(imp->placed, const char *) = final;
+        imp->count++;
+        goto done;
+    }
     if (subject == NULL || label == NULL) {
         err = arca_error_create(imp->pool, 400, "say where the data goes: SUBJECT_ID and "
                                 "EXPT_LABEL (or 'Subject: .. Session: ..' in Patient Comments)");
-        goto done;
-    }
-    if (in.sop_instance_uid == NULL || !*in.sop_instance_uid) {
-        err = arca_error_create(imp->pool, 400, "a DICOM object without SOP Instance UID");
         goto done;
     }
     if ((err = session_of(imp, p, &in, subject, label, &s))
@@ -310,6 +362,78 @@ done:
     if (err)
         err = arca_error_create(imp->pool, err->status, "%s", err->message);
     apr_pool_destroy(p);
+    return err;
+}
+
+typedef struct {
+    apr_pool_t *pool;
+    apr_file_t *f;
+    char buf[65536];
+} file_reader;
+
+static arca_error_t *read_file(void *baton, const void **data, apr_size_t *len)
+{
+    file_reader *fr = baton;
+    apr_status_t rv;
+
+    *len = sizeof fr->buf;
+    rv = apr_file_read(fr->f, fr->buf, len);
+    *data = fr->buf;
+    if (APR_STATUS_IS_EOF(rv)) {
+        *len = 0;
+        return ARCA_OK;
+    }
+    return rv == APR_SUCCESS ? ARCA_OK
+                             : arca_error_create(fr->pool, 500, "cannot read a prearchived file");
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every regular file below `dir`, sorted. */
+static arca_error_t *list_files(apr_pool_t *p, const char *dir, apr_array_header_t *out)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    arca_error_t *err = ARCA_OK;
+
+    if (apr_dir_open(&d, dir, p) != APR_SUCCESS)
+        return arca_error_create(p, 404, "Not Found: no such prearchived session");
+    while (!err && apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d) == APR_SUCCESS) {
+        const char *path;
+        if (fi.name[0] == '.')
+            continue;
+        path = apr_pstrcat(p, dir, "/", fi.name, NULL);
+        if (fi.filetype == APR_DIR)
+            err = list_files(p, path, out);
+        else if (fi.filetype == APR_REG)
+            APR_ARRAY_PUSH(out, const char *) = path;
+    }
+    apr_dir_close(d);
+    return err;
+}
+
+arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir)
+{
+    apr_array_header_t *files = apr_array_make(imp->pool, 64, sizeof(const char *));
+    arca_error_t *err = list_files(imp->pool, dir, files);
+
+    qsort(files->elts, (size_t)files->nelts, sizeof(const char *), by_name);
+    for (int i = 0; !err && i < files->nelts; i++) {
+        apr_pool_t *fp;
+        file_reader *fr;
+        apr_pool_create(&fp, imp->pool);
+        fr = apr_palloc(fp, sizeof *fr);
+        fr->pool = imp->pool;
+        if (apr_file_open(&fr->f, APR_ARRAY_IDX(files, i, const char *), APR_FOPEN_READ
+                          | APR_FOPEN_BINARY, 0, fp) != APR_SUCCESS)
+            err = arca_error_create(imp->pool, 500, "cannot open a prearchived file");
+        else
+            err = arca_import_object(imp, read_file, fr);
+        apr_pool_destroy(fp);
+    }
     return err;
 }
 

@@ -24,6 +24,8 @@ typedef struct arca_import_options_t {
     const char *user;          /* for insert_user */
     const arca_deid_program *site_script;    /* NULL: none */
     const arca_deid_program *project_script; /* NULL: none */
+    const char *prearchive;    /* set: into the prearchive (ArcaPrearchive) instead */
+    const char *timestamp;     /* the prearchive's upload folder, yyyyMMdd_HHmmssSSS */
 } arca_import_options_t;
 
 typedef struct arca_import_t arca_import_t;
@@ -34,8 +36,11 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
 /* One DICOM object from a stream (a file of an uploaded zip, a C-STORE's dataset). */
 arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *baton);
 
-/* The sessions this import wrote to, as /data/archive/projects/.../experiments/... URIs, and
- * the number of objects stored. */
+/* Every DICOM file under a directory (a prearchive session), imported in name order. */
+arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir);
+
+/* The sessions this import wrote to, as /data/archive/projects/.../experiments/... URIs (or
+ * /data/prearchive/projects/{p}/{timestamp}/{session}), and the number of objects stored. */
 const apr_array_header_t *arca_import_sessions(const arca_import_t *imp);
 int arca_import_count(const arca_import_t *imp);
 

@@ -4,8 +4,8 @@
  *        one DICOM file (gradual-DICOM, or Content-Type application/dicom)
  * Every object is de-identified by the site's script, then the project's (XNAT's config
  * service, anon/script and anon/projects/{p}), then stored; all of one request is one
- * transaction. The answer is the session URIs, one per line. The prearchive
- * (dest=/prearchive) comes later. */
+ * transaction. The answer is the session URIs, one per line. With dest=/prearchive[/projects/
+ * {p}] the objects wait in the prearchive (handle_prearchive.c) instead. */
 #include <string.h>
 #include <strings.h>
 
@@ -116,18 +116,34 @@ int handle_import(request_rec *r, const route_match *m)
         && strcasecmp(handler, "SI"))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "import-handler '%s': use DICOM-zip or "
                                 "gradual-DICOM", handler);
-    if (dest && strncmp(dest, "/archive", 8) != 0)
-        return arca_http_errorf(r, HTTP_NOT_IMPLEMENTED, "only dest=/archive (direct to the "
-                                "archive) is served yet; the prearchive comes later");
-    if (o.project == NULL)
+    if (dest && strncmp(dest, "/prearchive", 11) == 0) {
+        /* into the prearchive, the project from dest=/prearchive/projects/{p} or the
+         * parameters, or none (Unassigned) */
+        apr_time_exp_t t;
+        if (o.project == NULL && strncmp(dest, "/prearchive/projects/", 21) == 0
+            && dest[21])
+            o.project = apr_pstrndup(r->pool, dest + 21, strcspn(dest + 21, "/"));
+        o.prearchive = arca_core.site_get(r)->prearchive;
+        if (o.prearchive == NULL)
+            return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaPrearchive is not set");
+        apr_time_exp_gmt(&t, apr_time_now());
+        o.timestamp = apr_psprintf(r->pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
+                                   t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                                   t.tm_usec / 1000);
+    } else if (dest && strncmp(dest, "/archive", 8) != 0) {
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "dest '%s': use /archive or /prearchive",
+                                dest);
+    }
+    if (o.project == NULL && o.prearchive == NULL)
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "say which project: PROJECT_ID");
     if (o.archive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaArchive is not set");
     if ((err = arca_core.request_db(r, &db))
-        || (err = data_check_project(r, db, o.project, ARCA_EDIT))
+        || (o.project && (err = data_check_project(r, db, o.project, ARCA_EDIT)))
         || (err = script(r, db, "script", NULL, rest_default_anon_script(), &o.site_script))
-        || (err = script(r, db, apr_pstrcat(r->pool, "projects/", o.project, NULL), o.project,
-                         NULL, &o.project_script))
+        || (o.project && (err = script(r, db, apr_pstrcat(r->pool, "projects/", o.project,
+                                                         NULL), o.project, NULL,
+                                      &o.project_script)))
         || (err = arca_import_begin(db, r->pool, &o, &st.imp)))
         return arca_http_error(r, err);
     if ((err = data_in_transaction(r, db, import_body, &st))) {

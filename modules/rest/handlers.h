@@ -53,6 +53,11 @@ int handle_audit(request_rec *r, const route_match *m);
 /* handle_import.c */
 int handle_import(request_rec *r, const route_match *m);
 
+/* handle_prearchive.c */
+int handle_prearchive_list(request_rec *r, const route_match *m);
+int handle_prearchive_session(request_rec *r, const route_match *m);
+int handle_services_archive(request_rec *r, const route_match *m);
+
 /* handle_config.c */
 int handle_site_config(request_rec *r, const route_match *m);
 int handle_project_config(request_rec *r, const route_match *m);

@@ -147,4 +147,61 @@ class TestImport:
             params={"PROJECT_ID": project, "dest": "/archive"})
         assert r.status_code == 404  # a private project it may not know of
         assert import_(env, b"x", project, **{"import-handler": "XAR"}).status_code == 400
-        assert import_(env, b"x", project, dest="/prearchive").status_code == 501
+        assert import_(env, b"x", project, dest="/elsewhere").status_code == 400
+
+
+class TestPrearchive:
+    def test_wait_then_archive(self, env, project):
+        r = import_(env, zipped(instances(1, 2)), project, subject="PS1", session="PSess1",
+                    dest=f"/prearchive/projects/{project}")
+        assert r.status_code == 200, r.text
+        url = r.text.strip()
+        assert url.startswith(f"/data/prearchive/projects/{project}/") and url.endswith("/PSess1")
+        rows = env.session().get(env.url(f"/data/prearchive/projects/{project}?format=json")) \
+            .json()["ResultSet"]["Result"]
+        assert [(x["folderName"], x["subject"], x["status"]) for x in rows] == \
+            [("PSess1", "PS1", "READY")]
+        # nothing in the archive yet
+        assert env.session().get(env.url(
+            f"/data/projects/{project}/subjects/PS1")).status_code == 404
+        r = env.session().post(env.url(url + "?action=commit"))
+        assert r.status_code == 200, r.text
+        assert r.text.strip() == \
+            f"/data/archive/projects/{project}/subjects/PS1/experiments/PSess1"
+        files = env.session().get(env.url(
+            f"/data/projects/{project}/subjects/PS1/experiments/PSess1/scans/1/resources/"
+            "DICOM/files?format=json")).json()
+        assert files["ResultSet"]["totalRecords"] == "2"
+        assert env.session().get(env.url(
+            f"/data/prearchive/projects/{project}?format=json")).json()["ResultSet"] \
+            ["totalRecords"] == "0"
+        pre = os.path.join(env.httpd.root, "prearchive", project)
+        assert not os.path.exists(pre) or not any(os.scandir(pre))
+
+    def test_unassigned_needs_names_to_archive(self, env, project):
+        r = env.session().post(env.url("/data/services/import"), data=zipped(instances(1, 1)),
+                               params={"dest": "/prearchive", "inbody": "true"},
+                               headers={"Content-Type": "application/zip"})
+        assert r.status_code == 200, r.text
+        url = r.text.strip()
+        assert url.startswith("/data/prearchive/projects/Unassigned/")
+        src = url[len("/data"):]
+        r = env.session().post(env.url("/data/services/archive"), params={"src": src})
+        assert r.status_code == 400
+        r = env.session().post(env.url("/data/services/archive"), params={
+            "src": src, "project": project, "subject": "U1", "label": "U1_CT"})
+        assert r.status_code == 200, r.text
+        assert r.text.strip().endswith("/subjects/U1/experiments/U1_CT")
+
+    def test_delete_and_access(self, env, project):
+        r = import_(env, zipped(instances(1, 1)), project, dest="/prearchive")
+        url = r.text.strip()
+        login = f"pre_{uuid.uuid4().hex[:6]}"
+        env.session().post(env.url("/xapi/users"), json={"username": login,
+                                                         "password": "Pre-pw-1"})
+        stranger = env.session(auth=(login, "Pre-pw-1"))
+        assert stranger.delete(env.url(url)).status_code == 404
+        assert stranger.get(env.url("/data/prearchive/projects?format=json")).json() \
+            ["ResultSet"]["totalRecords"] == "0"
+        assert env.session().delete(env.url(url)).status_code == 200
+        assert env.session().delete(env.url(url)).status_code == 404
