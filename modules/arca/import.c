@@ -26,6 +26,8 @@ struct arca_import_t {
     apr_hash_t *sessions;        /* study UID -> session_t */
     apr_array_header_t *uris;    /* const char * */
     apr_array_header_t *placed;  /* files put in place, for abort */
+    apr_array_header_t *rejected;
+    const char *new_key;         /* the study this object opened, if any (for rollback) */
     int count;
 };
 
@@ -42,6 +44,7 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     imp->sessions = apr_hash_make(p);
     imp->uris = apr_array_make(p, 2, sizeof(const char *));
     imp->placed = apr_array_make(p, 16, sizeof(const char *));
+    imp->rejected = apr_array_make(p, 4, sizeof(const char *));
     if ((err = arca_mkdirs(p, imp->tmpdir)))
         return err;
     *out = imp;
@@ -167,7 +170,8 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
                               in->study_uid});
     if (err)
         return err;
-    apr_hash_set(imp->sessions, apr_pstrdup(ip, key), APR_HASH_KEY_STRING, s);
+    imp->new_key = apr_pstrdup(ip, key);
+    apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, s);
     APR_ARRAY_PUSH(imp->uris, const char *) = apr_psprintf(ip,
         "/data/archive/projects/%s/subjects/%s/experiments/%s", s->project, s->subject_label,
         s->label);
@@ -261,7 +265,8 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
                                   dicom_date(p, in->study_date)});
         if (err)
             return err;
-        apr_hash_set(imp->sessions, apr_pstrdup(imp->pool, key), APR_HASH_KEY_STRING, s);
+        imp->new_key = apr_pstrdup(imp->pool, key);
+        apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, s);
         APR_ARRAY_PUSH(imp->uris, const char *) = apr_psprintf(imp->pool,
             "/data/prearchive/projects/%s/%s/%s", project, imp->o.timestamp, s->label);
     }
@@ -270,7 +275,45 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
     return ARCA_OK;
 }
 
-arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *baton)
+static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *baton,
+                               int *bad_object);
+
+arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read_fn read,
+                                 void *baton)
+{
+    int bad_object = 0;
+    arca_error_t *err = arca_db_query(imp->db, imp->pool, NULL, "SAVEPOINT arca_object", 0,
+                                      NULL);
+
+    if (err)
+        return err;
+    imp->new_key = NULL;
+    err = import_one(imp, read, baton, &bad_object);
+    if (err && bad_object) {
+        /* this object alone: undo its rows (and forget a session it opened), go on */
+        if (imp->new_key) {
+            apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, NULL);
+            apr_array_pop(imp->uris);
+        }
+        APR_ARRAY_PUSH(imp->rejected, const char *) =
+            apr_psprintf(imp->pool, "%s: %s", name ? name : "(body)", err->message);
+        return arca_db_query(imp->db, imp->pool, NULL, "ROLLBACK TO SAVEPOINT arca_object",
+                             0, NULL);
+    }
+    if (err)
+        return err;
+    return arca_db_query(imp->db, imp->pool, NULL, "RELEASE SAVEPOINT arca_object", 0, NULL);
+}
+
+const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
+{
+    return imp->rejected;
+}
+
+/* Reads, de-identifies, routes, stores one object. *bad_object says a failure is the
+ * object's own (not DICOM, truncated, malformed), not the upload's. */
+static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *baton,
+                                int *bad_object)
 {
     apr_pool_t *p;
     arca_dicom_t *d;
@@ -282,8 +325,10 @@ arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *ba
     arca_error_t *err;
 
     apr_pool_create(&p, imp->pool); /* per object: memory stays flat over a large import */
-    if ((err = arca_dicom_read(p, read, baton, &d)) || (err = arca_dicom_info(d, p, &in)))
+    if ((err = arca_dicom_read(p, read, baton, &d)) || (err = arca_dicom_info(d, p, &in))) {
+        *bad_object = err->status == 400 || err->status == 413;
         goto done;
+    }
     /* routing: the request's names, else XNAT's comment convention */
     subject = imp->o.subject ? imp->o.subject
               : comment_field(p, in.patient_comments, "Subject")
@@ -309,6 +354,7 @@ arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *ba
     label = as_label(p, apr_hash_get(vars, "session", APR_HASH_KEY_STRING));
     if (in.sop_instance_uid == NULL || !*in.sop_instance_uid) {
         err = arca_error_create(imp->pool, 400, "a DICOM object without SOP Instance UID");
+        *bad_object = 1;
         goto done;
     }
     if (imp->o.prearchive) { /* unnamed data is welcome there: it waits for names */
@@ -320,6 +366,7 @@ arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *ba
             goto done;
         if ((err = arca_dicom_write(d, upload_write, up))
             || (err = arca_upload_commit(up, final, 1))) {
+            *bad_object = err->status == 400;
             arca_upload_abort(up);
             goto done;
         }
@@ -340,6 +387,7 @@ arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *ba
     if ((err = arca_upload_begin(p, imp->tmpdir, &up)))
         goto done;
     if ((err = arca_dicom_write(d, upload_write, up)) || (err = arca_upload_commit(up, final, 1))) {
+        *bad_object = err->status == 400;
         arca_upload_abort(up);
         goto done;
     }
@@ -431,7 +479,8 @@ arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir)
                           | APR_FOPEN_BINARY, 0, fp) != APR_SUCCESS)
             err = arca_error_create(imp->pool, 500, "cannot open a prearchived file");
         else
-            err = arca_import_object(imp, read_file, fr);
+            err = arca_import_object(imp, APR_ARRAY_IDX(files, i, const char *), read_file,
+                                     fr);
         apr_pool_destroy(fp);
     }
     return err;

@@ -33,8 +33,17 @@ typedef struct arca_import_t arca_import_t;
 arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_options_t *o,
                                 arca_import_t **imp);
 
-/* One DICOM object from a stream (a file of an uploaded zip, a C-STORE's dataset). */
-arca_error_t *arca_import_object(arca_import_t *imp, arca_read_fn read, void *baton);
+/* One DICOM object from a stream (a file of an uploaded zip, a C-STORE's dataset). An
+ * object that is not DICOM, is truncated or malformed is rejected alone: its database work
+ * is rolled back to a savepoint, it is recorded under `name` (arca_import_rejected) and
+ * ARCA_OK is returned so that the rest imports. Anything else (a script error, the
+ * database, the disk) is returned: the caller rejects the whole upload. */
+arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read_fn read,
+                                 void *baton);
+
+/* The objects rejected alone: "name: reason" lines (the name is the client's, for its
+ * answer only; it is never stored or logged). */
+const apr_array_header_t *arca_import_rejected(const arca_import_t *imp);
 
 /* Every DICOM file under a directory (a prearchive session), imported in name order. */
 arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir);

@@ -47,7 +47,7 @@ static arca_error_t *each_entry(void *baton, const char *name, apr_off_t size,
     import_state *st = baton;
     entry_reader er = {e, st->buf};
 
-    return arca_import_object(st->imp, read_entry, &er);
+    return arca_import_object(st->imp, name, read_entry, &er);
 }
 
 static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
@@ -58,7 +58,7 @@ static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
 
     arca_http_body_init(&body, r);
     if (st->gradual)
-        return arca_import_object(st->imp, arca_http_body_read, &body);
+        return arca_import_object(st->imp, NULL, arca_http_body_read, &body);
     st->buf = apr_palloc(r->pool, CHUNK);
     return arca_archive_extract(r->pool, arca_http_body_read, &body, each_entry, st, &count);
 }
@@ -98,7 +98,8 @@ int handle_import(request_rec *r, const route_match *m)
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     arca_import_options_t o;
     import_state st = {r, NULL, NULL, 0};
-    const apr_array_header_t *uris;
+    const apr_array_header_t *uris, *rejected;
+    const char *skipped = "";
     arca_db_t *db;
     arca_error_t *err;
     const char *answer = "";
@@ -151,11 +152,20 @@ int handle_import(request_rec *r, const route_match *m)
         r->connection->keepalive = AP_CONN_CLOSE; /* the body may be partly unread */
         return arca_http_error(r, err);
     }
+    rejected = arca_import_rejected(st.imp);
+    for (int i = 0; i < rejected->nelts; i++)
+        skipped = apr_pstrcat(r->pool, skipped, "rejected ",
+                              APR_ARRAY_IDX(rejected, i, const char *), "\r\n", NULL);
     if (arca_import_count(st.imp) == 0)
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "the upload holds no DICOM object");
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "the upload holds no DICOM object%s%s",
+                                *skipped ? ":\r\n" : "", skipped);
+    /* the sessions first (XNAT clients read them), then what was left out */
     uris = arca_import_sessions(st.imp);
     for (int i = 0; i < uris->nelts; i++)
         answer = apr_pstrcat(r->pool, answer, APR_ARRAY_IDX(uris, i, const char *), "\r\n",
                              NULL);
-    return arca_http_send_text(r, "text/plain; charset=utf-8", answer);
+    if (rejected->nelts)
+        apr_table_setn(r->headers_out, "X-Arca-Rejected", apr_itoa(r->pool, rejected->nelts));
+    return arca_http_send_text(r, "text/plain; charset=utf-8",
+                               apr_pstrcat(r->pool, answer, skipped, NULL));
 }

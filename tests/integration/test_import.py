@@ -118,10 +118,26 @@ class TestImport:
         assert r.status_code == 200, r.text
         assert "experiments/GS1" in r.text
 
-    def test_bad_file_rejects_the_whole_upload(self, env, project):
-        files = instances(1, 2) + [("notdicom.dcm", b"this is not DICOM at all" * 10)]
+    def test_bad_members_are_reported_while_the_rest_imports(self, env, project):
+        good = instances(1, 2)
+        truncated = instances(1, 1)[0][1][:-1000]  # cut inside the pixel data
+        files = good + [("notdicom.dcm", b"this is not DICOM at all" * 10),
+                        ("cut.dcm", truncated)]
         r = import_(env, zipped(files), project)
-        assert r.status_code == 400 and "DICOM" in r.text
+        assert r.status_code == 200, r.text
+        lines = r.text.strip().splitlines()
+        assert lines[0].endswith("/experiments/Sess1")
+        assert any(l.startswith("rejected notdicom.dcm: not a DICOM") for l in lines)
+        assert any(l.startswith("rejected cut.dcm:") for l in lines)
+        assert r.headers["X-Arca-Rejected"] == "2"
+        assert len(list(stored_files(env, project))) == 2
+        # the cut file's study opened no session: its rows went with it
+        assert len(lines) == 3 and env.sql(
+            f"SELECT count(*) FROM arca_experiment WHERE project = '{project}'") == [["1"]]
+
+    def test_only_bad_members_is_a_400_storing_nothing(self, env, project):
+        r = import_(env, zipped([("a.txt", b"hello"), ("b.bin", b"\0" * 300)]), project)
+        assert r.status_code == 400 and "rejected a.txt" in r.text
         assert list(stored_files(env, project)) == []
         assert env.sql(f"SELECT count(*) FROM arca_experiment WHERE project = '{project}'") \
             == [["0"]]
