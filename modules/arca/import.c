@@ -231,10 +231,17 @@ static int upload_write(void *baton, const char *data, size_t len)
     return arca_upload_write(baton, data, len) ? -1 : 0;
 }
 
-static arca_error_t *run_script(const arca_deid_program *prog, arca_dicom_t *d,
-                                apr_hash_t *vars, apr_pool_t *p)
+/* A UID's replacement: hashUID of the UID salted with the project's secret. */
+static arca_error_t *salted_uid(void *salt, apr_pool_t *p, const char *uid, const char **out)
 {
-    arca_deid_env env = {vars, NULL, NULL};
+    *out = arca_deid_hash_uid(p, apr_pstrcat(p, (const char *)salt, ":", uid, NULL));
+    return ARCA_OK;
+}
+
+static arca_error_t *run_script(const arca_import_t *imp, const arca_deid_program *prog,
+                                arca_dicom_t *d, apr_hash_t *vars, apr_pool_t *p)
+{
+    arca_deid_env env = {vars, imp->o.uid_salt ? salted_uid : NULL, (void *)imp->o.uid_salt};
 
     return prog ? arca_deid_run(prog, arca_dicom_deid_ops(), d, &env, p) : ARCA_OK;
 }
@@ -346,8 +353,9 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     if (label)
         apr_hash_set(vars, "session", APR_HASH_KEY_STRING, label);
     /* de-identification, before anything is written anywhere; the scripts may rename */
-    if ((err = run_script(imp->o.site_script, d, vars, p))
-        || (err = run_script(imp->o.project_script, d, vars, p))
+    if ((err = run_script(imp, imp->o.site_script, d, vars, p))
+        || (err = run_script(imp, imp->o.basic_profile, d, vars, p))
+        || (err = run_script(imp, imp->o.project_script, d, vars, p))
         || (err = arca_dicom_info(d, p, &in)))
         goto done;
     subject = as_label(p, apr_hash_get(vars, "subject", APR_HASH_KEY_STRING));

@@ -24,6 +24,10 @@ typedef struct arca_import_options_t {
     const char *user;          /* for insert_user */
     const arca_deid_program *site_script;    /* NULL: none */
     const arca_deid_program *project_script; /* NULL: none */
+    /* the PS3.15 Basic Profile, run after the site's script and before the project's
+     * (NULL: off), and the project's secret its UIDs are remapped with */
+    const arca_deid_program *basic_profile;
+    const char *uid_salt;
     const char *prearchive;    /* set: into the prearchive (ArcaPrearchive) instead */
     const char *timestamp;     /* the prearchive's upload folder, yyyyMMdd_HHmmssSSS */
 } arca_import_options_t;

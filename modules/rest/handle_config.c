@@ -7,7 +7,8 @@
  *   GET  /xapi/anonymize/default                        the built-in site script
  * Site documents are for site admins; a project's for its owners (read: its members).
  * Anonymisation scripts are checked when stored: one that does not compile is a 400 with
- * the line and reason, and is not stored. */
+ * the line and reason, and is not stored. A project's anon/basicProfile document, when
+ * enabled, turns on the PS3.15 Basic Profile for its imports. */
 #include <string.h>
 #include <strings.h>
 
@@ -166,7 +167,9 @@ static int put_config(request_rec *r, const char *tool, const char *path, const 
     if (c.contents == NULL && c.status == NULL)
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "send the document as the body, or a "
                                 "status");
-    if (c.contents && !strcasecmp(tool, "anon")) {
+    /* scripts (anon/script, anon/projects/{p}), not the other anon settings */
+    if (c.contents && !strcasecmp(tool, "anon")
+        && (!strcmp(path, "script") || !strncmp(path, "projects/", 9))) {
         arca_deid_program *prog;
         if ((err = arca_deid_compile(r->pool, c.contents, strlen(c.contents), &prog)))
             return arca_http_error(r, err);

@@ -84,6 +84,27 @@ static arca_error_t *script(request_rec *r, arca_db_t *db, const char *path,
     return ARCA_OK;
 }
 
+/* The project's Basic Profile option: its config document anon/basicProfile, enabled.
+ * Then UIDs are remapped with the project's secret. */
+static arca_error_t *basic_profile(request_rec *r, arca_db_t *db, arca_import_options_t *o)
+{
+    arca_config_t *c;
+    arca_deid_program *prog;
+    PGresult *res;
+    arca_error_t *err = arca_config_get(db, r->pool, "anon", "basicProfile", o->project, &c);
+
+    if (err || c == NULL || strcmp(c->status, "enabled") != 0)
+        return err;
+    if ((err = arca_deid_basic_profile(r->pool, "Arca: DICOM PS3.15 Basic Application "
+                                       "Level Confidentiality Profile", &prog))
+        || (err = arca_db_query(db, r->pool, &res, "SELECT uid_salt FROM arca_project "
+                                "WHERE id = $1", 1, &o->project)))
+        return err;
+    o->basic_profile = prog;
+    o->uid_salt = PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL;
+    return ARCA_OK;
+}
+
 static const char *first_arg(request_rec *r, const char *a, const char *b)
 {
     const char *v = arca_http_arg(r, a);
@@ -145,6 +166,7 @@ int handle_import(request_rec *r, const route_match *m)
         || (o.project && (err = script(r, db, apr_pstrcat(r->pool, "projects/", o.project,
                                                          NULL), o.project, NULL,
                                       &o.project_script)))
+        || (o.project && (err = basic_profile(r, db, &o)))
         || (err = arca_import_begin(db, r->pool, &o, &st.imp)))
         return arca_http_error(r, err);
     if ((err = data_in_transaction(r, db, import_body, &st))) {

@@ -3,6 +3,7 @@ files, de-identification before storage, session building, idempotency, refusals
 store nothing. (The prearchive is not served yet.)"""
 
 import io
+import subprocess
 import os
 import uuid
 import zipfile
@@ -221,3 +222,72 @@ class TestPrearchive:
             ["ResultSet"]["totalRecords"] == "0"
         assert env.session().delete(env.url(url)).status_code == 200
         assert env.session().delete(env.url(url)).status_code == 404
+
+
+# PS3.15 Annex E basic-profile attributes (string VRs), each given a marker value.
+PROFILE_ATTRIBUTES = [
+    "PatientName", "PatientID", "OtherPatientIDs", "OtherPatientNames", "PatientBirthName",
+    "PatientAddress", "PatientMotherBirthName", "PatientTelephoneNumbers", "EthnicGroup",
+    "Occupation", "AdditionalPatientHistory", "PatientComments", "AdmissionID",
+    "AccessionNumber", "StudyID", "StudyDescription", "SeriesDescription", "ProtocolName",
+    "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName",
+    "ReferringPhysicianName", "ReferringPhysicianAddress", "PhysiciansOfRecord",
+    "PerformingPhysicianName", "NameOfPhysiciansReadingStudy", "OperatorsName",
+    "RequestingPhysician", "RequestingService", "RequestedProcedureDescription",
+    "RequestedProcedureID", "StudyComments", "ImageComments", "PerformedProcedureStepID",
+    "PerformedProcedureStepDescription", "StationName", "DeviceSerialNumber", "DetectorID",
+]
+MARK_UID_ROOT = "1.2.826.0.1.3680043.9.7777."
+
+
+class TestBasicProfile:
+    def test_no_marker_survives_anywhere(self, env, project):
+        s = env.session()
+        assert s.put(env.url(f"/data/projects/{project}/config/anon/basicProfile"),
+                     data="on").ok
+        ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        markers = []
+        for i, name in enumerate(PROFILE_ATTRIBUTES):
+            value = f"PHIMARK{i:03d}X"
+            setattr(ds, name, value)
+            markers.append(value.encode())
+        ds.PatientBirthDate = "19230405"
+        markers.append(b"19230405")
+        ds.add_new(0x00290010, "LO", "PHIMARK CREATOR")
+        ds.add_new(0x00291010, "LO", "PHIMARKPRIVATE")
+        markers += [b"PHIMARK CREATOR", b"PHIMARKPRIVATE"]
+        for k, tag in enumerate(("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
+                                 "FrameOfReferenceUID")):
+            setattr(ds, tag, MARK_UID_ROOT + str(k + 1))
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        markers.append(MARK_UID_ROOT.encode())
+        buf = io.BytesIO()
+        ds.save_as(buf, write_like_original=False)
+        r = import_(env, zipped([("phi.dcm", buf.getvalue())]), project)
+        assert r.status_code == 200, r.text
+        stored = list(stored_files(env, project))
+        assert len(stored) == 1
+        data = open(stored[0], "rb").read()
+        assert [m for m in markers if m in data] == []
+        out = pydicom.dcmread(stored[0])
+        assert out.PatientIdentityRemoved == "YES" and out.DeidentificationMethod
+        assert out.SOPInstanceUID != ds.SOPInstanceUID
+        assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
+        # the database and the logs
+        dump = subprocess.run([os.path.join(env.pg.bin, "pg_dump"), "-h", env.pg.sockdir,
+                               "-U", "arca", "arca"], capture_output=True, check=True).stdout
+        logs = b"".join(open(os.path.join(env.httpd.root, "log", f), "rb").read()
+                        for f in os.listdir(os.path.join(env.httpd.root, "log")))
+        for where, blob in (("database", dump), ("logs", logs)):
+            assert [m for m in markers if m in blob] == [], where
+
+    def test_uids_map_the_same_way_within_a_project(self, env, project):
+        env.session().put(env.url(f"/data/projects/{project}/config/anon/basicProfile"),
+                          data="on")
+        study = pydicom.uid.generate_uid()
+        first = instances(1, 1, study_uid=study)
+        second = instances(1, 1, study_uid=study)
+        assert import_(env, zipped(first), project).ok
+        assert import_(env, zipped(second), project, session="Sess2").ok
+        studies = {pydicom.dcmread(f).StudyInstanceUID for f in stored_files(env, project)}
+        assert len(studies) == 1 and study not in studies
