@@ -95,8 +95,9 @@ static arca_error_t *basic_profile(request_rec *r, arca_db_t *db, arca_import_op
 
     if (err || c == NULL || strcmp(c->status, "enabled") != 0)
         return err;
-    if ((err = arca_deid_basic_profile(r->pool, "Arca: DICOM PS3.15 Basic Application "
-                                       "Level Confidentiality Profile", &prog))
+    /* (0012,0063) is LO: at most 64 characters */
+    if ((err = arca_deid_basic_profile(r->pool, "Arca: PS3.15 Basic Application Level "
+                                       "Confidentiality Profile", &prog))
         || (err = arca_db_query(db, r->pool, &res, "SELECT uid_salt FROM arca_project "
                                 "WHERE id = $1", 1, &o->project)))
         return err;
