@@ -24,12 +24,26 @@ struct arca_import_t {
     arca_import_options_t o;
     const char *tmpdir;
     apr_hash_t *sessions;        /* study UID -> session_t */
+    apr_hash_t *resources;       /* experiment ID + series number -> resource_t */
     apr_array_header_t *uris;    /* const char * */
     apr_array_header_t *placed;  /* files put in place, for abort */
     apr_array_header_t *rejected;
     const char *new_key;         /* the study this object opened, if any (for rollback) */
+    const char *new_resource_key;/* likewise the series */
+    int savepoint;               /* the current object has a savepoint */
     int count;
 };
+
+/* Before an object's first row: a savepoint, so that its own failure undoes only its rows.
+ * Objects of a study and series already seen write no row before their file is safely in
+ * place, so most objects of an upload need none (two round trips saved each). */
+static arca_error_t *savepoint(arca_import_t *imp)
+{
+    if (imp->savepoint)
+        return ARCA_OK;
+    imp->savepoint = 1;
+    return arca_db_query(imp->db, imp->pool, NULL, "SAVEPOINT arca_object", 0, NULL);
+}
 
 arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_options_t *o,
                                 arca_import_t **out)
@@ -42,6 +56,7 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     imp->o = *o;
     imp->tmpdir = apr_pstrcat(p, o->prearchive ? o->prearchive : o->archive, "/.tmp", NULL);
     imp->sessions = apr_hash_make(p);
+    imp->resources = apr_hash_make(p);
     imp->uris = apr_array_make(p, 2, sizeof(const char *));
     imp->placed = apr_array_make(p, 16, sizeof(const char *));
     imp->rejected = apr_array_make(p, 4, sizeof(const char *));
@@ -129,6 +144,8 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
         *out = s;
         return ARCA_OK;
     }
+    if ((err = savepoint(imp)))
+        return err;
     s = apr_pcalloc(ip, sizeof *s);
     s->project = imp->o.project;
     s->subject_label = apr_pstrdup(ip, subject);
@@ -179,9 +196,41 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
     return ARCA_OK;
 }
 
-/* The scan's DICOM resource (scan and resource found or created); its pk and directory. */
+typedef struct {
+    const char *pk, *dir;
+} resource_t;
+
+static arca_error_t *find_resource(arca_import_t *imp, apr_pool_t *p, const session_t *s,
+                                   const arca_dicom_info_t *in, const char **pk,
+                                   const char **dir);
+
+/* The scan's DICOM resource (scan and resource found or created); its pk and directory.
+ * Looked up once per series and import: the rest of a series costs no query. */
 static arca_error_t *resource_of(arca_import_t *imp, apr_pool_t *p, const session_t *s,
                                  const arca_dicom_info_t *in, const char **pk, const char **dir)
+{
+    const char *key = apr_pstrcat(p, s->experiment_id, "/",
+                                  in->series_number ? in->series_number : "", NULL);
+    resource_t *res = apr_hash_get(imp->resources, key, APR_HASH_KEY_STRING);
+    arca_error_t *err;
+
+    if (res == NULL) {
+        if ((err = savepoint(imp)) || (err = find_resource(imp, p, s, in, pk, dir)))
+            return err;
+        res = apr_palloc(imp->pool, sizeof *res);
+        res->pk = apr_pstrdup(imp->pool, *pk);
+        res->dir = apr_pstrdup(imp->pool, *dir);
+        imp->new_resource_key = apr_pstrdup(imp->pool, key);
+        apr_hash_set(imp->resources, imp->new_resource_key, APR_HASH_KEY_STRING, res);
+    }
+    *pk = res->pk;
+    *dir = res->dir;
+    return ARCA_OK;
+}
+
+static arca_error_t *find_resource(arca_import_t *imp, apr_pool_t *p, const session_t *s,
+                                   const arca_dicom_info_t *in, const char **pk,
+                                   const char **dir)
 {
     const char *scan = as_label(p, in->series_number) ? as_label(p, in->series_number) : "1";
     const char *xsi = scan_type(p, session_type(in->modality)), *scan_pk;
@@ -257,6 +306,8 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
     arca_error_t *err;
 
     if (s == NULL) {
+        if ((err = savepoint(imp)))
+            return err;
         s = apr_pcalloc(imp->pool, sizeof *s);
         s->project = project;
         /* a study without names waits under its UID's digits */
@@ -289,28 +340,30 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
                                  void *baton)
 {
     int bad_object = 0;
-    arca_error_t *err = arca_db_query(imp->db, imp->pool, NULL, "SAVEPOINT arca_object", 0,
-                                      NULL);
+    arca_error_t *err;
 
-    if (err)
-        return err;
-    imp->new_key = NULL;
+    imp->new_key = imp->new_resource_key = NULL;
+    imp->savepoint = 0;
     err = import_one(imp, read, baton, &bad_object);
     if (err && bad_object) {
-        /* this object alone: undo its rows (and forget a session it opened), go on */
+        /* this object alone: undo its rows (and forget a session or series it opened) */
         if (imp->new_key) {
             apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, NULL);
             apr_array_pop(imp->uris);
         }
+        if (imp->new_resource_key)
+            apr_hash_set(imp->resources, imp->new_resource_key, APR_HASH_KEY_STRING, NULL);
         APR_ARRAY_PUSH(imp->rejected, const char *) =
             apr_psprintf(imp->pool, "%s: %s", name ? name : "(body)", err->message);
-        return arca_db_query(imp->db, imp->pool, NULL, "ROLLBACK TO SAVEPOINT arca_object",
-                             0, NULL);
+        return imp->savepoint ? arca_db_query(imp->db, imp->pool, NULL,
+                                              "ROLLBACK TO SAVEPOINT arca_object", 0, NULL)
+                              : ARCA_OK;
     }
-    if (err)
+    if (err || !imp->savepoint)
         return err;
     return arca_db_query(imp->db, imp->pool, NULL, "RELEASE SAVEPOINT arca_object", 0, NULL);
 }
+
 
 const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
 {
@@ -407,13 +460,8 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         "insert_date = now()", 4,
         (const char *const[]){pk, name, apr_off_t_toa(p, arca_upload_size(up)),
                               arca_upload_md5(up)});
-    if (!err) {
-        err = arca_db_query(imp->db, p, NULL,
-            "UPDATE arca_scan SET frames = (SELECT count(*) FROM arca_file WHERE resource_pk = "
-            "$1::bigint) WHERE pk = (SELECT scan_pk FROM arca_resource WHERE pk = $1::bigint)",
-            1, &pk);
+    if (!err)
         imp->count++;
-    }
 done:
     if (err)
         err = arca_error_create(imp->pool, err->status, "%s", err->message);
@@ -490,6 +538,22 @@ arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir)
             err = arca_import_object(imp, APR_ARRAY_IDX(files, i, const char *), read_file,
                                      fr);
         apr_pool_destroy(fp);
+    }
+    return err;
+}
+
+arca_error_t *arca_import_finish(arca_import_t *imp)
+{
+    /* each scan's frame count, once, from its files */
+    apr_hash_index_t *hi;
+    arca_error_t *err = ARCA_OK;
+
+    for (hi = apr_hash_first(imp->pool, imp->resources); hi && !err; hi = apr_hash_next(hi)) {
+        const resource_t *res = apr_hash_this_val(hi);
+        err = arca_db_query(imp->db, imp->pool, NULL,
+            "UPDATE arca_scan SET frames = (SELECT count(*) FROM arca_file WHERE resource_pk = "
+            "$1::bigint) WHERE pk = (SELECT scan_pk FROM arca_resource WHERE pk = $1::bigint)",
+            1, &res->pk);
     }
     return err;
 }

@@ -49,6 +49,10 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
  * answer only; it is never stored or logged). */
 const apr_array_header_t *arca_import_rejected(const arca_import_t *imp);
 
+/* Completes the rows (scan frame counts); call inside the transaction, after the last
+ * object. */
+arca_error_t *arca_import_finish(arca_import_t *imp);
+
 /* Every DICOM file under a directory (a prearchive session), imported in name order. */
 arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir);
 

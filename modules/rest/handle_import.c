@@ -55,12 +55,17 @@ static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
     import_state *st = baton;
     arca_http_body_t body;
     int count;
+    arca_error_t *err;
 
     arca_http_body_init(&body, r);
     if (st->gradual)
-        return arca_import_object(st->imp, NULL, arca_http_body_read, &body);
-    st->buf = apr_palloc(r->pool, CHUNK);
-    return arca_archive_extract(r->pool, arca_http_body_read, &body, each_entry, st, &count);
+        err = arca_import_object(st->imp, NULL, arca_http_body_read, &body);
+    else {
+        st->buf = apr_palloc(r->pool, CHUNK);
+        err = arca_archive_extract(r->pool, arca_http_body_read, &body, each_entry, st,
+                                   &count);
+    }
+    return err ? err : arca_import_finish(st->imp);
 }
 
 /* The enabled script of a config document, compiled; NULL when there is none. The site's

@@ -101,6 +101,8 @@ static arca_error_t *archive_body(request_rec *r, arca_db_t *db, void *baton)
     archive_state *st = baton;
     arca_error_t *err = arca_import_tree(st->imp, st->dir);
 
+    if (!err)
+        err = arca_import_finish(st->imp);
     return err ? err : forget(r, db, st);
 }
 
