@@ -179,16 +179,26 @@ class Httpd:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      env=self.ENV)
         deadline = time.monotonic() + timeout
+        pidfile = os.path.join(self.root, "run", "httpd.pid")
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace")
                 self.proc = None
                 raise RuntimeError(f"httpd exited at start-up:\n{err}\n{self.error_log()}")
+            # this httpd, not one still shutting down on the same port: it writes its pid
+            # once its configuration is read and its modules are set up
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
+                with open(pidfile) as f:
+                    ours = f.read().strip() == str(self.proc.pid)
             except OSError:
-                time.sleep(0.05)
+                ours = False
+            try:
+                if ours:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError("httpd did not start listening in time")
 
@@ -208,6 +218,15 @@ class Httpd:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+        # children may outlive the parent for a moment (slower under sanitizers): wait
+        # until nothing answers on the port, so the next start is not fooled by them
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    time.sleep(0.05)
+            except OSError:
+                return
 
     def restart(self):
         self.stop()
