@@ -204,26 +204,14 @@ static apr_status_t free_json(void *data)
 
 arca_error_t *arca_http_read_json(request_rec *r, apr_size_t max, json_t **out)
 {
-    char *buf = apr_palloc(r->pool, max + 1);
-    apr_size_t len = 0;
-    long n;
+    char *buf;
+    apr_size_t len;
     json_error_t jerr;
+    arca_error_t *err = arca_http_read_body(r, max, &buf, &len);
 
     *out = NULL;
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
-        return arca_error_create(r->pool, 400, "cannot read the request body");
-    if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf + len, max + 1 - len)) > 0) {
-            len += (apr_size_t)n;
-            if (len > max) {
-                r->connection->keepalive = AP_CONN_CLOSE;
-                return arca_error_create(r->pool, 413, "the JSON body is larger than %"
-                                         APR_SIZE_T_FMT " bytes", max);
-            }
-        }
-        if (n < 0)
-            return arca_error_create(r->pool, 400, "the request body was cut short");
-    }
+    if (err)
+        return err;
     *out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (*out == NULL)
         return arca_error_create(r->pool, 400, "the body is not JSON: %s (line %d)",
@@ -248,6 +236,32 @@ void arca_http_body_init(arca_http_body_t *b, request_rec *r)
 {
     memset(b, 0, sizeof *b);
     b->r = r;
+}
+
+arca_error_t *arca_http_read_body(request_rec *r, apr_size_t max, char **buf,
+                                  apr_size_t *len)
+{
+    arca_http_body_t body;
+    const void *data;
+    apr_size_t n;
+    arca_error_t *err;
+
+    arca_http_body_init(&body, r);
+    *buf = apr_palloc(r->pool, max + 1);
+    *len = 0;
+    do {
+        if ((err = arca_http_body_read(&body, &data, &n)))
+            return err;
+        if (*len + n > max) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return arca_error_create(r->pool, 413, "the request body is larger than %"
+                                     APR_SIZE_T_FMT " bytes", max);
+        }
+        memcpy(*buf + *len, data, n);
+        *len += n;
+    } while (n > 0);
+    (*buf)[*len] = '\0';
+    return ARCA_OK;
 }
 
 arca_error_t *arca_http_body_read(void *body, const void **data, apr_size_t *len)

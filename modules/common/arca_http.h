@@ -63,6 +63,11 @@ typedef struct arca_http_body_t {
 void arca_http_body_init(arca_http_body_t *b, request_rec *r);
 arca_error_t *arca_http_body_read(void *body, const void **data, apr_size_t *len);
 
+/* Reads a whole (small) request body into memory, NUL-terminated: 413 beyond `max` bytes
+ * (the connection is then closed: the rest is unread). *buf is "" for no body. */
+arca_error_t *arca_http_read_body(request_rec *r, apr_size_t max, char **buf,
+                                  apr_size_t *len);
+
 /* Reads a JSON request body of at most `max` bytes (400 if it is not JSON, 413 if larger).
  * The value is freed with the request's pool. */
 struct json_t;

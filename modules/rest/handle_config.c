@@ -69,30 +69,18 @@ static const char *path_after(request_rec *r, const route_match *m, int skip)
 
 static arca_error_t *read_body(request_rec *r, const char **out)
 {
-    char *buf = apr_palloc(r->pool, MAX_CONFIG + 1);
-    apr_size_t len = 0;
-    long n;
+    char *buf;
+    apr_size_t len;
+    arca_error_t *err = arca_http_read_body(r, MAX_CONFIG, &buf, &len);
 
     *out = NULL;
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
-        return arca_error_create(r->pool, 400, "cannot read the request body");
-    if (!ap_should_client_block(r))
-        return ARCA_OK;
-    while ((n = ap_get_client_block(r, buf + len, MAX_CONFIG + 1 - len)) > 0) {
-        len += (apr_size_t)n;
-        if (len > MAX_CONFIG) {
-            r->connection->keepalive = AP_CONN_CLOSE;
-            return arca_error_create(r->pool, 413, "a configuration document is limited to "
-                                     "1 MiB");
-        }
-    }
-    if (n < 0)
-        return arca_error_create(r->pool, 400, "the request body was cut short");
-    buf[len] = '\0';
+    if (err)
+        return err->status == 413 ? arca_error_create(r->pool, 413, "a configuration "
+                                                      "document is limited to 1 MiB") : err;
     if (strlen(buf) != len)
         return arca_error_create(r->pool, 400, "a configuration document is text (it holds "
                                  "a NUL byte)");
-    *out = buf;
+    *out = len ? buf : NULL; /* no body: a status change only */
     return ARCA_OK;
 }
 

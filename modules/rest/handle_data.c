@@ -114,9 +114,10 @@ arca_error_t *data_read_document(request_rec *r, apr_size_t max, const char **da
     doc_t d = {r, NULL, 0, max, 0};
     arca_multipart_callbacks_t cb = {doc_part_begin, doc_part_data, NULL, &d};
     arca_multipart_t *mp = NULL;
+    arca_http_body_t body;
     const char *boundary;
-    char chunk[8192];
-    long n;
+    const void *chunk;
+    apr_size_t n;
     arca_error_t *err = ARCA_OK;
 
     *data = NULL;
@@ -126,16 +127,15 @@ arca_error_t *data_read_document(request_rec *r, apr_size_t max, const char **da
     if (multipart && ((err = arca_multipart_boundary(r->pool, type, &boundary))
                       || (err = arca_multipart_create(r->pool, boundary, &cb, &mp))))
         return err;
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
-        return arca_error_create(r->pool, 400, "cannot read the request body");
-    if (!ap_should_client_block(r))
-        return ARCA_OK;
+    arca_http_body_init(&body, r);
     d.buf = apr_palloc(r->pool, max + 1);
-    while (!err && (n = ap_get_client_block(r, chunk, sizeof chunk)) > 0)
-        err = mp ? arca_multipart_feed(mp, chunk, (apr_size_t)n)
-                 : doc_append(&d, chunk, (apr_size_t)n);
-    if (!err && n < 0)
-        err = arca_error_create(r->pool, 400, "the request body was cut short");
+    do {
+        if ((err = arca_http_body_read(&body, &chunk, &n)) || n == 0)
+            break;
+        err = mp ? arca_multipart_feed(mp, chunk, n) : doc_append(&d, chunk, n);
+    } while (!err);
+    if (!err && body.buf == NULL)
+        return ARCA_OK; /* the request has no body at all */
     if (!err && mp)
         err = arca_multipart_finish(mp);
     if (err) {

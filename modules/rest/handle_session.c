@@ -22,6 +22,7 @@
 #include "token.h"
 
 #define TOKEN_LIFETIME (48 * 3600) /* XNAT's default: two days */
+#define MAX_FORM 4096                /* a login form */
 
 static int send_session(request_rec *r, const char *id, const char *csrf)
 {
@@ -84,16 +85,11 @@ int handle_services_auth(request_rec *r, const route_match *m)
     arca_login_result_t result;
     arca_db_t *db;
     arca_error_t *err;
-    char buf[4096];
-    apr_size_t len = 0;
-    long n;
+    char *buf;
+    apr_size_t len;
 
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "cannot read the form");
-    if (ap_should_client_block(r))
-        while ((n = ap_get_client_block(r, buf + len, sizeof buf - 1 - len)) > 0)
-            len += (apr_size_t)n;
-    buf[len] = '\0';
+    if ((err = arca_http_read_body(r, MAX_FORM, &buf, &len)))
+        return arca_http_error(r, err);
     form = arca_http_parse_query(r->pool, buf);
     login = apr_table_get(form, "username");
     if (login == NULL)
