@@ -214,41 +214,9 @@ static char *pattern(apr_pool_t *p, size_t len, unsigned seed)
     return d;
 }
 
-typedef struct {
-    apr_pool_t *pool;
-    char *dir;
-} fixture_t;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static int dir_setup(void **state)
-{
-    apr_pool_t *p;
-    fixture_t *fx;
-
-    apr_pool_create(&p, *state);
-    fx = apr_pcalloc(p, sizeof *fx);
-    fx->pool = p;
-    fx->dir = apr_pstrdup(p, "/tmp/arca-test-archive-XXXXXX");
-    if (mkdtemp(fx->dir) == NULL)
-        return -1;
-    *state = fx;
-    return 0;
-}
-
-static int dir_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    char *dir = strdup(fx->dir);
-
-    apr_pool_destroy(fx->pool);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
-}
+typedef test_dir_t fixture_t;
+#define dir_setup test_dir_setup
+#define dir_teardown test_dir_teardown
 
 static const char *put_file(fixture_t *fx, const char *rel, const char *data, size_t len)
 {

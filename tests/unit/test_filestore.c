@@ -11,46 +11,20 @@
 
 #include "filestore.h"
 
-typedef struct {
-    apr_pool_t *pool;
-    char *dir;    /* this test's directory */
-    char *tmpdir; /* where uploads start */
-} fixture_t;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
+typedef test_dir_t fixture_t; /* tmpdir: where uploads start */
 
 static int dir_setup(void **state)
 {
-    apr_pool_t *p;
     fixture_t *fx;
 
-    apr_pool_create(&p, *state);
-    fx = apr_pcalloc(p, sizeof *fx);
-    fx->pool = p;
-    fx->dir = apr_pstrdup(p, "/tmp/arca-test-filestore-XXXXXX");
-    if (mkdtemp(fx->dir) == NULL)
+    if (test_dir_setup(state) != 0)
         return -1;
-    fx->tmpdir = apr_pstrcat(p, fx->dir, "/tmp", NULL);
-    if (mkdir(fx->tmpdir, 0700) != 0)
-        return -1;
-    *state = fx;
-    return 0;
+    fx = *state;
+    fx->tmpdir = apr_pstrcat(fx->pool, fx->dir, "/tmp", NULL);
+    return mkdir(fx->tmpdir, 0700);
 }
 
-static int dir_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    char *dir = strdup(fx->dir);
-
-    /* The pool first: its cleanups may still remove temp files in the directory. */
-    apr_pool_destroy(fx->pool);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
-}
+#define dir_teardown test_dir_teardown
 
 static int count_entries(const char *dir)
 {
