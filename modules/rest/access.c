@@ -27,8 +27,7 @@ static arca_error_t *refuse(request_rec *r, const char *project, int visible,
         return arca_error_create(r->pool, HTTP_NOT_FOUND, "Not Found: no project '%s'",
                                  project);
     if (r->user == NULL)
-        return arca_error_create(r->pool, HTTP_UNAUTHORIZED,
-                                 "The request requires user authentication");
+        return arca_error_create(r->pool, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     return arca_error_create(r->pool, HTTP_FORBIDDEN, "you may not %s data of project '%s'",
                              verbs[action], project);
 }

@@ -52,8 +52,7 @@ int handle_session_open(request_rec *r, const route_match *m)
     const char *current = apr_table_get(r->notes, "arca-session");
 
     if (r->user == NULL)
-        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
-                                "authentication");
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     if (current) /* the request came with a live session: that one */
         return send_session(r, current, apr_table_get(r->notes, "arca-session-csrf"));
     return open_for(r, r->user);
@@ -109,8 +108,7 @@ int handle_services_auth(request_rec *r, const route_match *m)
         return arca_http_error(r, err);
     }
     if (result != ARCA_LOGIN_OK)
-        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
-                                "authentication");
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     return open_for(r, login);
 }
 
@@ -137,8 +135,7 @@ static int issue(request_rec *r, const char *login)
 int handle_token_issue(request_rec *r, const route_match *m)
 {
     if (r->user == NULL)
-        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
-                                "authentication");
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     return issue(r, r->user);
 }
 
@@ -181,8 +178,7 @@ int handle_token_invalidate(request_rec *r, const route_match *m)
     if ((err = arca_core.request_account(r, &who)) || (err = arca_core.request_db(r, &db)))
         return arca_http_error(r, err);
     if (who == NULL)
-        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
-                                "authentication");
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     /* a user invalidates their own tokens; an admin anyone's */
     if ((err = arca_token_invalidate(db, r->pool, route_param(m, "alias"),
                                      who->site_admin ? NULL : who->login)))

@@ -34,8 +34,7 @@ static arca_error_t *check_admin(request_rec *r, const char *login, int self_ok)
     if (err)
         return err;
     if (who == NULL)
-        return arca_error_create(r->pool, HTTP_UNAUTHORIZED,
-                                 "The request requires user authentication");
+        return arca_error_create(r->pool, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     if (who->site_admin || (self_ok && login && strcmp(login, who->login) == 0))
         return ARCA_OK;
     return arca_error_create(r->pool, HTTP_FORBIDDEN, "only site administrators manage users");
@@ -100,8 +99,7 @@ int handle_user_current(request_rec *r, const route_match *m)
     if ((err = arca_core.request_account(r, &who)) || (err = arca_core.request_db(r, &db)))
         return arca_http_error(r, err);
     if (who == NULL)
-        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "The request requires user "
-                                "authentication");
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     return send_account(r, db, who->login);
 }
 

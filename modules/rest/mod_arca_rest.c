@@ -39,7 +39,7 @@ static int rest_post_read_request(request_rec *r)
 {
     static const struct { int status; const char *text; } texts[] = {
         {HTTP_BAD_REQUEST, "Bad Request"},
-        {HTTP_UNAUTHORIZED, "The request requires user authentication"},
+        {HTTP_UNAUTHORIZED, ARCA_LOGIN_REQUIRED},
         {HTTP_FORBIDDEN, "Forbidden"},
         {HTTP_NOT_FOUND, "Not Found"},
         {HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed"},
