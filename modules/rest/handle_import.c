@@ -18,6 +18,7 @@
 #include "data.h"
 #include "handlers.h"
 #include "filestore.h"
+#include "form_files.h"
 #include "import.h"
 #include "rest_config.h"
 
@@ -26,7 +27,27 @@ typedef struct {
     arca_db_t *db;
     arca_import_t *imp;
     int gradual;
+    const char *form;   /* multipart/form-data: its Content-Type */
 } import_state;
+
+/* A form's files: each an archive, or one DICOM object (gradual-DICOM, or sent as
+ * application/dicom). */
+static arca_error_t *import_form(import_state *st, arca_http_body_t *body)
+{
+    arca_form_files_t *form;
+    const char *filename, *type;
+    int more;
+    arca_error_t *err = arca_form_files_open(st->r->pool, st->form, arca_http_body_read, body,
+                                             &form);
+
+    while (!err && !(err = arca_form_files_next(form, &more, &filename, &type)) && more) {
+        if (st->gradual || (type && strncasecmp(type, "application/dicom", 17) == 0))
+            err = arca_import_object(st->imp, filename, arca_form_files_read, form);
+        else
+            err = arca_import_archive(st->imp, arca_form_files_read, form);
+    }
+    return err;
+}
 
 static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
 {
@@ -35,7 +56,9 @@ static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
     arca_error_t *err;
 
     arca_http_body_init(&body, r);
-    if (st->gradual)
+    if (st->form)
+        err = import_form(st, &body);
+    else if (st->gradual)
         err = arca_import_object(st->imp, NULL, arca_http_body_read, &body);
     else
         err = arca_import_archive(st->imp, arca_http_body_read, &body);
@@ -145,7 +168,7 @@ int handle_import(request_rec *r, const route_match *m)
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     const arca_site_t *site = arca_core.site_get(r);
     arca_import_options_t o;
-    import_state st = {r, NULL, NULL, 0};
+    import_state st = {r, NULL, NULL, 0, NULL};
     const apr_array_header_t *uris, *rejected;
     const char *skipped = "";
     apr_time_exp_t t;
@@ -166,6 +189,8 @@ int handle_import(request_rec *r, const route_match *m)
     st.gradual = (handler && !strcasecmp(handler, "gradual-DICOM"))
                  || (type && !strncasecmp(type, "application/dicom", 17));
     o.gradual = st.gradual;
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0 && !arca_http_flag(r, "inbody"))
+        st.form = type;
     if (handler && strcasecmp(handler, "DICOM-zip") && strcasecmp(handler, "gradual-DICOM")
         && strcasecmp(handler, "SI"))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "import-handler '%s': use DICOM-zip or "

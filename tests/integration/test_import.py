@@ -428,3 +428,38 @@ class TestArchiveLimits:
         assert r.text.strip().endswith("/subjects/DS1/experiments/DE1")
         r = import_(env, b"x", project, dest="/archive/projects/../x")
         assert r.status_code == 400
+
+
+class TestForms:
+    """XNAT's upload page and older tools send the archive as a multipart form."""
+
+    def post(self, env, files, project, **params):
+        q = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "SUBJECT_ID": "F1",
+             "EXPT_LABEL": "FE1", "dest": "/archive"}
+        q.update(params)
+        return env.session().post(env.url("/data/services/import"), params=q, files=files)
+
+    def test_a_zip_in_a_form(self, env, project):
+        r = self.post(env, {"image_archive": ("upload.zip", zipped(instances(2, 3)),
+                                              "application/zip")}, project)
+        assert r.status_code == 200, r.text
+        assert r.text.strip().endswith("/subjects/F1/experiments/FE1")
+        assert file_rows(env, project) == 6
+
+    def test_two_files_and_a_field(self, env, project):
+        a, b = instances(1, 1), instances(1, 1)
+        files = [("note", (None, "a form field, not a file")),
+                 ("f1", ("a.zip", zipped(a), "application/zip")),
+                 ("f2", ("b.dcm", b[0][1], "application/dicom"))]
+        r = self.post(env, files, project, overwrite="append")
+        assert r.status_code == 200, r.text
+        assert file_rows(env, project) == 2
+
+    def test_a_truncated_form_stores_nothing(self, env, project):
+        body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.zip\"\r\n"
+                b"Content-Type: application/zip\r\n\r\n" + zipped(instances(1, 2))[:-30])
+        r = env.session().post(env.url("/data/services/import"), data=body, params={
+            "PROJECT_ID": project, "SUBJECT_ID": "F1", "EXPT_LABEL": "FE1", "dest": "/archive"},
+            headers={"Content-Type": "multipart/form-data; boundary=XyZ"})
+        assert r.status_code == 400, r.text
+        assert file_rows(env, project) == 0 and list(stored_files(env, project)) == []
