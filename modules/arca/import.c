@@ -368,9 +368,16 @@ static arca_error_t *find_resource(arca_import_t *imp, apr_pool_t *p, const sess
                          "content = 'RAW' WHERE pk = $1::bigint", 1, pk);
 }
 
+typedef struct {
+    arca_upload_t *up;
+    arca_error_t *err;   /* the store's own error (a full disk: 507), kept for the answer */
+} writer_t;
+
 static int upload_write(void *baton, const char *data, size_t len)
 {
-    return arca_upload_write(baton, data, len) ? -1 : 0;
+    writer_t *w = baton;
+
+    return (w->err = arca_upload_write(w->up, data, len)) ? -1 : 0;
 }
 
 /* A UID's replacement: hashUID of the UID salted with the project's secret. */
@@ -497,12 +504,16 @@ static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
                            int *bad_object)
 {
     arca_upload_t *up;
+    writer_t w;
     arca_error_t *err;
     apr_status_t rv;
 
     if ((err = arca_upload_begin(p, tmpdir, &up)))
         return err;
-    if ((err = arca_dicom_write(d, upload_write, up))) {
+    w.up = up;
+    w.err = NULL;
+    if ((err = arca_dicom_write(d, upload_write, &w))) {
+        err = w.err ? w.err : err;
         *bad_object = err->status == 400;
         arca_upload_abort(up);
         return err;

@@ -463,3 +463,45 @@ class TestForms:
             headers={"Content-Type": "multipart/form-data; boundary=XyZ"})
         assert r.status_code == 400, r.text
         assert file_rows(env, project) == 0 and list(stored_files(env, project)) == []
+
+
+class TestDiskFull:
+    """A full disk answers 507 and leaves nothing behind: no rows, no files, the space
+    freed (a small tmpfs stands for the full archive filesystem)."""
+
+    @pytest.fixture
+    def full_server(self, env):
+        from arca_env import IS_ROOT, RUN_USER
+        import pwd
+        if not IS_ROOT:
+            pytest.skip("mounting a small filesystem needs root")
+        server = env.new_server(f"full{uuid.uuid4().hex[:6]}")
+        archive = os.path.join(server.root, "archive")
+        pw = pwd.getpwnam(RUN_USER)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                                  f"size=2m,mode=2775,uid={pw.pw_uid},gid={pw.pw_gid}",
+                                  "tmpfs", archive], capture_output=True, text=True)
+        if mounted.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+        try:
+            server.start()
+            yield server, archive
+        finally:
+            server.stop()
+            subprocess.run(["umount", archive], check=False)
+
+    def test_507_and_nothing_half_written(self, env, project, full_server):
+        server, archive = full_server
+        s = env.session()
+        url = server.base_url + "/data/services/import"
+        params = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "SUBJECT_ID": "D1",
+                  "EXPT_LABEL": "DE1", "dest": "/archive", "inbody": "true"}
+        r = s.post(url, params=params, data=zipped(instances(4, 20)))  # ~3 MB unpacked
+        assert r.status_code == 507, r.text
+        assert file_rows(env, project) == 0
+        left = [os.path.join(d, f) for d, _, fs in os.walk(archive) for f in fs]
+        assert left == []
+        # the space was given back: a small upload fits
+        r = s.post(url, params=params, data=zipped(instances(1, 2)))
+        assert r.status_code == 200, r.text
+        assert file_rows(env, project) == 2
