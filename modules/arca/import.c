@@ -163,11 +163,29 @@ static const char *scan_type(apr_pool_t *p, const char *session_xsi)
                        "ScanData", NULL);
 }
 
+/* A DA value as an SQL date, or NULL when it is none: yyyymmdd, or ACR-NEMA's yyyy.mm.dd;
+ * anything else (a range, a typo) leaves the date empty rather than failing the upload. */
 static const char *dicom_date(apr_pool_t *p, const char *da)
 {
-    if (da == NULL || strlen(da) < 8)
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    char digits[9];
+    int n = 0, y, m, d;
+
+    for (const char *c = da; c && *c && n < 9; c++)
+        if (isdigit((unsigned char)*c))
+            digits[n++] = *c;
+        else if (!(*c == '.' && (c - da == 4 || c - da == 7)) && *c != ' ')
+            return NULL;
+    if (n != 8)
         return NULL;
-    return apr_psprintf(p, "%.4s-%.2s-%.2s", da, da + 4, da + 6);
+    digits[8] = '\0';
+    y = atoi(apr_pstrndup(p, digits, 4));
+    m = atoi(apr_pstrndup(p, digits + 4, 2));
+    d = atoi(digits + 6);
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1]
+        || (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+        return NULL;
+    return apr_psprintf(p, "%04d-%02d-%02d", y, m, d);
 }
 
 /* The first study under a label keeps it; the next ones in one upload get label_2, _3.. */
