@@ -49,6 +49,7 @@ struct arca_import_t {
     apr_array_header_t *rejected;
     const char *new_key;         /* the study this object opened, if any (for rollback) */
     const char *new_resource_key;/* likewise the series */
+    int *new_label;              /* and the count of studies under its label */
     int savepoint;               /* the current object has a savepoint */
     int count;
     apr_off_t received, expanded;/* archive bytes read and unpacked, for the limits */
@@ -198,6 +199,7 @@ static const char *study_label(arca_import_t *imp, const char *project, const ch
         n = apr_pcalloc(imp->pool, sizeof *n);
         apr_hash_set(imp->labels, key, APR_HASH_KEY_STRING, n);
     }
+    imp->new_label = n;
     return ++*n == 1 ? apr_pstrdup(imp->pool, label)
                      : apr_psprintf(imp->pool, "%s_%d", label, *n);
 }
@@ -570,6 +572,7 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
     arca_error_t *err;
 
     imp->new_key = imp->new_resource_key = NULL;
+    imp->new_label = NULL;
     imp->savepoint = 0;
     err = import_one(imp, read, baton, &bad_object);
     if (err && bad_object) {
@@ -578,6 +581,8 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
             apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, NULL);
             apr_array_pop(imp->uris);
         }
+        if (imp->new_label)
+            --*imp->new_label;
         if (imp->new_resource_key)
             apr_hash_set(imp->resources, imp->new_resource_key, APR_HASH_KEY_STRING, NULL);
         APR_ARRAY_PUSH(imp->rejected, const char *) =
