@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <apr_file_io.h>
 #include <apr_hash.h>
@@ -13,6 +12,7 @@
 #include "filestore.h"
 #include "import.h"
 #include "model_write.h"
+#include "placements.h"
 
 typedef struct {
     const char *experiment_id;   /* in the archive; NULL in the prearchive */
@@ -27,10 +27,6 @@ typedef struct {
     arca_import_project_t cfg;
 } project_t;
 
-typedef struct {
-    const char *final, *backup;
-} replaced_t;
-
 struct arca_import_t {
     arca_db_t *db;
     apr_pool_t *pool;
@@ -42,9 +38,7 @@ struct arca_import_t {
     apr_hash_t *labels;          /* "P|label" -> studies given that label so far (int *) */
     apr_hash_t *resources;       /* experiment ID + series number -> resource_t */
     apr_array_header_t *uris;    /* const char * */
-    apr_array_header_t *placed;  /* files put in place, for abort */
-    apr_hash_t *placed_set;      /* the same, to look up */
-    apr_array_header_t *replaced;/* replaced_t: files this import replaced, kept until done */
+    arca_placements_t *placed;   /* files put in place, undone by an abort */
     apr_array_header_t *stale;   /* files of sessions replaced (overwrite=delete) */
     apr_array_header_t *rejected;
     const char *new_key;         /* the study this object opened, if any (for rollback) */
@@ -94,9 +88,7 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     imp->labels = apr_hash_make(p);
     imp->resources = apr_hash_make(p);
     imp->uris = apr_array_make(p, 2, sizeof(const char *));
-    imp->placed = apr_array_make(p, 16, sizeof(const char *));
-    imp->placed_set = apr_hash_make(p);
-    imp->replaced = apr_array_make(p, 4, sizeof(replaced_t));
+    imp->placed = arca_placements_make(p);
     imp->stale = apr_array_make(p, 4, sizeof(const char *));
     imp->rejected = apr_array_make(p, 4, sizeof(const char *));
     if ((!o->to_prearchive && (err = arca_mkdirs(p, imp->archive_tmp)))
@@ -516,9 +508,8 @@ static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, const arca_di
     return ARCA_OK;
 }
 
-/* Writes the object to a temp file beside `final` and puts it there. A file already there
- * that this import did not place (the same instance received before) is kept as a hard
- * link until the end, so that a rollback can put it back. */
+/* Writes the object to a temp file beside `final` and puts it there (undoably: see
+ * placements.h). */
 static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
                            const char *tmpdir, const char *final, arca_upload_t **out,
                            int *bad_object)
@@ -526,7 +517,6 @@ static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
     arca_upload_t *up;
     writer_t w;
     arca_error_t *err;
-    apr_status_t rv;
 
     if ((err = arca_upload_begin(p, tmpdir, &up)))
         return err;
@@ -538,26 +528,8 @@ static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
         arca_upload_abort(up);
         return err;
     }
-    if (apr_hash_get(imp->placed_set, final, APR_HASH_KEY_STRING) == NULL) {
-        replaced_t r = {apr_pstrdup(imp->pool, final),
-                        apr_psprintf(imp->pool, "%s/arca-replaced-%" APR_PID_T_FMT "-%pp-%d",
-                                     tmpdir, getpid(), (void *)imp, imp->replaced->nelts)};
-        rv = apr_file_link(final, r.backup);
-        if (rv == APR_SUCCESS)
-            APR_ARRAY_PUSH(imp->replaced, replaced_t) = r;
-        else if (!APR_STATUS_IS_ENOENT(rv)) {
-            arca_upload_abort(up);
-            return arca_error_create(imp->pool, 500, "cannot keep the file an instance "
-                                     "replaces (%d)", rv);
-        }
-    }
-    if ((err = arca_upload_place(up, final))) {
-        arca_upload_abort(up);
+    if ((err = arca_placements_put(imp->placed, up, tmpdir, final, 0)))
         return err;
-    }
-    final = apr_pstrdup(imp->pool, final);
-    APR_ARRAY_PUSH(imp->placed, const char *) = final;
-    apr_hash_set(imp->placed_set, final, APR_HASH_KEY_STRING, final);
     *out = up;
     return ARCA_OK;
 }
@@ -881,25 +853,16 @@ int arca_import_count(const arca_import_t *imp)
 
 void arca_import_abort(arca_import_t *imp)
 {
-    for (int i = 0; i < imp->placed->nelts; i++)
-        apr_file_remove(APR_ARRAY_IDX(imp->placed, i, const char *), imp->pool);
-    for (int i = imp->replaced->nelts - 1; i >= 0; i--) {
-        const replaced_t *r = &APR_ARRAY_IDX(imp->replaced, i, replaced_t);
-        apr_file_rename(r->backup, r->final, imp->pool);
-    }
-    apr_array_clear(imp->placed);
-    apr_array_clear(imp->replaced);
+    arca_placements_rollback(imp->placed);
 }
 
 void arca_import_committed(arca_import_t *imp)
 {
-    for (int i = 0; i < imp->replaced->nelts; i++)
-        apr_file_remove(APR_ARRAY_IDX(imp->replaced, i, replaced_t).backup, imp->pool);
+    arca_placements_done(imp->placed);
     for (int i = 0; i < imp->stale->nelts; i++) {
         const char *f = APR_ARRAY_IDX(imp->stale, i, const char *);
-        if (apr_hash_get(imp->placed_set, f, APR_HASH_KEY_STRING) == NULL)
+        if (!arca_placements_has(imp->placed, f))
             apr_file_remove(f, imp->pool);
     }
-    apr_array_clear(imp->replaced);
     apr_array_clear(imp->stale);
 }

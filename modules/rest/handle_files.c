@@ -16,6 +16,7 @@
 #include "archive_stream.h"
 #include "audit.h"
 #include "data.h"
+#include "placements.h"
 #include "handlers.h"
 #include "filestore.h"
 #include "model_write.h"
@@ -47,7 +48,7 @@ typedef struct {
     const char *resource_dir;
     int overwrite;
     const char *format, *content, *tags;
-    apr_array_header_t *placed; /* absolute paths this request put in place */
+    arca_placements_t *placed;  /* what this request put in place, undone on failure */
     int count;
     char *buf;                  /* one read buffer for all entries of an archive */
     const char *created_dir;    /* the directory of a resource this request created */
@@ -84,10 +85,9 @@ static arca_error_t *place(store_t *st, arca_upload_t *up, const char *name)
 
     /* The row decides whether a file exists; a file on disk without a row is an orphan of
      * an earlier crash and is replaced. */
-    if ((err = arca_upload_commit(up, final, 1)))
+    if ((err = arca_placements_put(st->placed, up, st->tmpdir, final, 1)))
         return err->status == 409 ? arca_error_create(st->r->pool, 409, "'%s': %s", name,
                                                       err->message) : err;
-    APR_ARRAY_PUSH(st->placed, const char *) = final;
     params[0] = st->resource_pk;
     params[1] = name;
     params[2] = apr_off_t_toa(st->r->pool, arca_upload_size(up));
@@ -328,10 +328,9 @@ static int upload(request_rec *r, arca_db_t *db, const arca_location_t *loc)
     st.format = arg_or_empty(r, "format");
     st.content = arg_or_empty(r, "content");
     st.tags = arg_or_empty(r, "tags");
-    st.placed = apr_array_make(r->pool, 4, sizeof(const char *));
+    st.placed = arca_placements_make(r->pool);
     if ((err = data_in_transaction(r, db, upload_body, &st))) {
-        for (int i = 0; i < st.placed->nelts; i++)
-            apr_file_remove(APR_ARRAY_IDX(st.placed, i, const char *), r->pool);
+        arca_placements_rollback(st.placed);
         if (st.created_dir) { /* the resource is rolled back: its directory goes too */
             apr_array_header_t *dirs = apr_array_make(r->pool, 1, sizeof(const char *));
             APR_ARRAY_PUSH(dirs, const char *) = st.created_dir;
@@ -341,6 +340,7 @@ static int upload(request_rec *r, arca_db_t *db, const arca_location_t *loc)
         r->connection->keepalive = AP_CONN_CLOSE;
         return arca_http_error(r, err);
     }
+    arca_placements_done(st.placed);
     r->status = HTTP_OK;
     return arca_http_send_text(r, "text/plain; charset=utf-8",
                                apr_psprintf(r->pool, "%d file%s stored\n", st.count,

@@ -400,3 +400,22 @@ class TestFailedReimport:
         assert post(up.body[:up.inside(2)]).status_code == 400
         rc, lines, _ = fsck(env, "--min-age", "0")
         assert rc == 0, lines
+
+    def test_a_failed_overwrite_of_resource_files_keeps_them(self, env, project):
+        """extract=true&overwrite=true that fails part-way (a truncated zip) leaves the files
+        it had replaced as they were."""
+        s = env.session()
+        res = f"/data/projects/{project}/resources/NOTES"
+        assert s.put(env.url(res + "/files/a.txt"), data=b"old a",
+                     headers={"Content-Type": "application/octet-stream"}).ok
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("a.txt", b"new a")
+            z.writestr("b.txt", os.urandom(200000))
+        cut = buf.getvalue()[:120000]
+        r = s.put(env.url(res + "/files?extract=true&overwrite=true"), data=cut,
+                  headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 400, r.text
+        assert s.get(env.url(res + "/files/a.txt")).content == b"old a"
+        rc, lines, _ = fsck(env, "--min-age", "0")
+        assert rc == 0, lines
