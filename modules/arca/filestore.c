@@ -1,9 +1,13 @@
 /* Safe file writes into the archive. An upload goes to a temp file in a directory on the
  * same filesystem, and only a complete, fsynced file is renamed into place: a reader never
  * sees half a file, and a crash or a dropped connection leaves nothing at the final path. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syncfs */
+#endif
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_file_info.h>
 #include <apr_file_io.h>
@@ -241,7 +245,10 @@ static apr_status_t place_new(apr_pool_t *p, const char *tmp, const char *final,
     return apr_file_rename(tmp, final, p);
 }
 
-arca_error_t *arca_upload_commit(arca_upload_t *up, const char *final_path, int replace)
+/* The commit, with the fsyncs (durable) or without them (the caller syncs the filesystem
+ * before it commits rows naming the file). */
+static arca_error_t *put_in_place(arca_upload_t *up, const char *final_path, int replace,
+                                  int durable)
 {
     apr_pool_t *p = up->pool;
     unsigned char digest[APR_MD5_DIGESTSIZE];
@@ -253,7 +260,7 @@ arca_error_t *arca_upload_commit(arca_upload_t *up, const char *final_path, int 
     if (up->file == NULL)
         return arca_error_create(p, 500, "the upload is no longer open");
     /* On network filesystems a full disk may only show at fsync or close. */
-    rv = apr_file_sync(up->file);
+    rv = durable ? apr_file_sync(up->file) : APR_SUCCESS;
     if (rv == APR_SUCCESS) {
         rv = apr_file_close(up->file);
         up->file = NULL;
@@ -286,7 +293,39 @@ arca_error_t *arca_upload_commit(arca_upload_t *up, const char *final_path, int 
     apr_pool_cleanup_kill(p, up, upload_cleanup);
     apr_md5_final(digest, &up->md5);
     up->digest = hex_digest(p, digest);
-    return sync_dir(p, dir);
+    return durable ? sync_dir(p, dir) : ARCA_OK;
+}
+
+arca_error_t *arca_upload_commit(arca_upload_t *up, const char *final_path, int replace)
+{
+    return put_in_place(up, final_path, replace, 1);
+}
+
+arca_error_t *arca_upload_place(arca_upload_t *up, const char *final_path)
+{
+    return put_in_place(up, final_path, 1, 0);
+}
+
+arca_error_t *arca_sync_store(apr_pool_t *p, const char *path)
+{
+    apr_file_t *f;
+    apr_os_file_t fd;
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_XTHREAD, 0, p);
+
+    if (rv != APR_SUCCESS)
+        return io_error(p, rv, "cannot make the stored files durable");
+#ifdef __linux__
+    /* one journal flush for the whole upload, where an fsync per file and directory would
+     * cost one each */
+    apr_os_file_get(&fd, f);
+    rv = syncfs(fd) == 0 ? APR_SUCCESS : errno;
+#else
+    (void)fd;
+    sync();
+    rv = APR_SUCCESS;
+#endif
+    apr_file_close(f);
+    return rv == APR_SUCCESS ? ARCA_OK : io_error(p, rv, "cannot make the stored files durable");
 }
 
 void arca_upload_abort(arca_upload_t *up)

@@ -37,6 +37,13 @@ arca_error_t *arca_upload_write(arca_upload_t *up, const void *data, apr_size_t 
  * failure of the last step, the directory fsync, comes with the file already in place.) */
 arca_error_t *arca_upload_commit(arca_upload_t *up, const char *final_path, int replace);
 
+/* arca_upload_commit with replace, minus the two fsyncs: the caller makes the file durable
+ * with arca_sync_store before it commits the rows naming it. For imports of many files. */
+arca_error_t *arca_upload_place(arca_upload_t *up, const char *final_path);
+
+/* Makes everything written to the filesystem holding `path` (a directory) durable. */
+arca_error_t *arca_sync_store(apr_pool_t *p, const char *path);
+
 /* Removes the temp file; safe to call twice, and after a commit (then it does nothing). */
 void arca_upload_abort(arca_upload_t *up);
 

@@ -2,6 +2,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <apr_file_io.h>
 #include <apr_hash.h>
@@ -13,26 +15,56 @@
 #include "model_write.h"
 
 typedef struct {
-    const char *experiment_id;
+    const char *experiment_id;   /* in the archive; NULL in the prearchive */
     const char *label, *subject_label;
     const char *project;
+    const char *timestamp;       /* in the prearchive: its upload folder */
 } session_t;
+
+typedef struct {
+    const char *name;
+    int routable;
+    arca_import_project_t cfg;
+} project_t;
+
+typedef struct {
+    const char *final, *backup;
+} replaced_t;
 
 struct arca_import_t {
     arca_db_t *db;
     apr_pool_t *pool;
     arca_import_options_t o;
-    const char *tmpdir;
-    apr_hash_t *sessions;        /* study UID -> session_t */
+    const char *archive_tmp, *prearchive_tmp; /* temp files, beside where they go */
+    int used_archive, used_prearchive;
+    apr_hash_t *projects;        /* project ID -> project_t */
+    apr_hash_t *sessions;        /* "A|P|study UID" (archive), "P|P|study UID" -> session_t */
+    apr_hash_t *labels;          /* "P|label" -> studies given that label so far (int *) */
     apr_hash_t *resources;       /* experiment ID + series number -> resource_t */
     apr_array_header_t *uris;    /* const char * */
     apr_array_header_t *placed;  /* files put in place, for abort */
+    apr_hash_t *placed_set;      /* the same, to look up */
+    apr_array_header_t *replaced;/* replaced_t: files this import replaced, kept until done */
+    apr_array_header_t *stale;   /* files of sessions replaced (overwrite=delete) */
     apr_array_header_t *rejected;
     const char *new_key;         /* the study this object opened, if any (for rollback) */
     const char *new_resource_key;/* likewise the series */
     int savepoint;               /* the current object has a savepoint */
     int count;
+    apr_off_t received, expanded;/* archive bytes read and unpacked, for the limits */
 };
+
+int arca_overwrite_parse(const char *s, arca_overwrite_t *out)
+{
+    static const char *const names[] = {"none", "append", "delete"};
+
+    for (int i = 0; s && i < 3; i++)
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = (arca_overwrite_t)i;
+            return i + 1;
+        }
+    return 0;
+}
 
 /* Before an object's first row: a savepoint, so that its own failure undoes only its rows.
  * Objects of a study and series already seen write no row before their file is safely in
@@ -54,13 +86,20 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     imp->db = db;
     imp->pool = p;
     imp->o = *o;
-    imp->tmpdir = apr_pstrcat(p, o->prearchive ? o->prearchive : o->archive, "/.tmp", NULL);
+    imp->archive_tmp = apr_pstrcat(p, o->archive, "/.tmp", NULL);
+    imp->prearchive_tmp = o->prearchive ? apr_pstrcat(p, o->prearchive, "/.tmp", NULL) : NULL;
+    imp->projects = apr_hash_make(p);
     imp->sessions = apr_hash_make(p);
+    imp->labels = apr_hash_make(p);
     imp->resources = apr_hash_make(p);
     imp->uris = apr_array_make(p, 2, sizeof(const char *));
     imp->placed = apr_array_make(p, 16, sizeof(const char *));
+    imp->placed_set = apr_hash_make(p);
+    imp->replaced = apr_array_make(p, 4, sizeof(replaced_t));
+    imp->stale = apr_array_make(p, 4, sizeof(const char *));
     imp->rejected = apr_array_make(p, 4, sizeof(const char *));
-    if ((err = arca_mkdirs(p, imp->tmpdir)))
+    if ((!o->to_prearchive && (err = arca_mkdirs(p, imp->archive_tmp)))
+        || (o->prearchive && (err = arca_mkdirs(p, imp->prearchive_tmp))))
         return err;
     *out = imp;
     return ARCA_OK;
@@ -69,10 +108,12 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
 /* XNAT's routing convention in Patient or Study Comments: "Project: P Subject: S Session: E". */
 static const char *comment_field(apr_pool_t *p, const char *comments, const char *key)
 {
-    const char *at = comments ? strstr(comments, key) : NULL;
-    size_t n;
+    const char *at = comments;
+    size_t n, klen = strlen(key);
 
-    if (at == NULL)
+    while (at && *at && strncasecmp(at, key, klen) != 0)
+        at++;
+    if (at == NULL || *at == '\0')
         return NULL;
     at += strlen(key);
     while (*at == ' ' || *at == ':')
@@ -129,11 +170,63 @@ static const char *dicom_date(apr_pool_t *p, const char *da)
     return apr_psprintf(p, "%.4s-%.2s-%.2s", da, da + 4, da + 6);
 }
 
-/* The subject and experiment of a study, found or created (in this import's transaction). */
-static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_dicom_info_t *in,
-                                const char *subject, const char *label, session_t **out)
+/* The first study under a label keeps it; the next ones in one upload get label_2, _3.. */
+static const char *study_label(arca_import_t *imp, const char *project, const char *label)
 {
-    const char *key = in->study_uid ? in->study_uid : "";
+    const char *key = apr_pstrcat(imp->pool, project, "|", label, NULL);
+    int *n = apr_hash_get(imp->labels, key, APR_HASH_KEY_STRING);
+
+    if (n == NULL) {
+        n = apr_pcalloc(imp->pool, sizeof *n);
+        apr_hash_set(imp->labels, key, APR_HASH_KEY_STRING, n);
+    }
+    return ++*n == 1 ? apr_pstrdup(imp->pool, label)
+                     : apr_psprintf(imp->pool, "%s_%d", label, *n);
+}
+
+/* overwrite=delete: the session's scans go (their rows now, their files after the commit,
+ * unless the upload brings them again). */
+static arca_error_t *clear_session(arca_import_t *imp, apr_pool_t *p, const char *experiment_id)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(imp->db, p, &res,
+        "SELECT r.dir || '/' || f.path FROM arca_file f JOIN arca_resource r ON r.pk = "
+        "f.resource_pk JOIN arca_scan s ON s.pk = r.scan_pk WHERE s.experiment_id = $1", 1,
+        &experiment_id);
+
+    if (err)
+        return err;
+    for (int i = 0; i < PQntuples(res); i++)
+        APR_ARRAY_PUSH(imp->stale, const char *) =
+            apr_pstrcat(imp->pool, imp->o.archive, "/", PQgetvalue(res, i, 0), NULL);
+    return arca_db_query(imp->db, p, NULL, "DELETE FROM arca_scan WHERE experiment_id = $1", 1,
+                         &experiment_id);
+}
+
+/* The experiment of a study (and its subject), found or created in this import's
+ * transaction; an experiment that was there before meets the overwrite policy. */
+static arca_error_t *existing_session(arca_import_t *imp, apr_pool_t *p, session_t *s,
+                                      const char *subject_id, const char *experiment_id,
+                                      const char *experiment_subject)
+{
+    if (strcmp(subject_id, experiment_subject) != 0)
+        return arca_error_create(imp->pool, 409, "session %s of project %s belongs to another "
+                                 "subject", s->label, s->project);
+    if (imp->o.overwrite == ARCA_OVERWRITE_NONE)
+        return arca_error_create(imp->pool, 409, "session %s already exists in project %s: "
+                                 "use overwrite=append to add to it or overwrite=delete to "
+                                 "replace it", s->label, s->project);
+    s->experiment_id = apr_pstrdup(imp->pool, experiment_id);
+    return imp->o.overwrite == ARCA_OVERWRITE_DELETE ? clear_session(imp, p, experiment_id)
+                                                     : ARCA_OK;
+}
+
+static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_dicom_info_t *in,
+                                const char *project, const char *subject, const char *label,
+                                session_t **out)
+{
+    const char *key = apr_pstrcat(p, "A|", project, "|", in->study_uid ? in->study_uid : "",
+                                  NULL);
     session_t *s = apr_hash_get(imp->sessions, key, APR_HASH_KEY_STRING);
     apr_pool_t *ip = imp->pool;
     const char *subject_id;
@@ -147,11 +240,9 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
     if ((err = savepoint(imp)))
         return err;
     s = apr_pcalloc(ip, sizeof *s);
-    s->project = imp->o.project;
+    s->project = apr_pstrdup(ip, project);
     s->subject_label = apr_pstrdup(ip, subject);
-    /* a second study under one given label gets the label with a number */
-    s->label = apr_hash_count(imp->sessions) == 0 ? apr_pstrdup(ip, label)
-               : apr_psprintf(ip, "%s_%u", label, apr_hash_count(imp->sessions) + 1);
+    s->label = study_label(imp, project, label);
     err = arca_db_query(imp->db, p, &res, "SELECT subject_id FROM arca_subject_label "
                         "WHERE project = $1 AND label = $2", 2,
                         (const char *const[]){s->project, subject});
@@ -162,19 +253,21 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
     else if ((err = arca_subject_create(imp->db, ip, imp->o.site_id, s->project, subject,
                                         imp->o.user, &subject_id)))
         return err;
-    err = arca_db_query(imp->db, p, &res, "SELECT l.experiment_id FROM arca_experiment_label l "
-                        "JOIN arca_experiment e ON e.id = l.experiment_id "
-                        "WHERE l.project = $1 AND l.label = $2", 2,
-                        (const char *const[]){s->project, s->label});
+    err = arca_db_query(imp->db, p, &res, "SELECT l.experiment_id, e.subject_id FROM "
+                        "arca_experiment_label l JOIN arca_experiment e ON e.id = "
+                        "l.experiment_id WHERE l.project = $1 AND l.label = $2 FOR UPDATE OF e",
+                        2, (const char *const[]){s->project, s->label});
     if (err)
         return err;
-    if (PQntuples(res) == 1) {
-        s->experiment_id = apr_pstrdup(ip, PQgetvalue(res, 0, 0));
-    } else if ((err = arca_experiment_create(imp->db, ip, imp->o.site_id, s->project,
-                                             subject_id, s->label, session_type(in->modality),
-                                             NULL, imp->o.user, &s->experiment_id))) {
+    if (PQntuples(res) == 1)
+        err = existing_session(imp, p, s, subject_id, PQgetvalue(res, 0, 0),
+                               PQgetvalue(res, 0, 1));
+    else
+        err = arca_experiment_create(imp->db, ip, imp->o.site_id, s->project, subject_id,
+                                     s->label, session_type(in->modality), NULL, imp->o.user,
+                                     &s->experiment_id);
+    if (err)
         return err;
-    }
     /* what the headers say about the session (after de-identification) */
     err = arca_db_query(imp->db, p, NULL,
         "UPDATE arca_experiment SET date = coalesce($2::date, date), modality = "
@@ -275,9 +368,16 @@ static arca_error_t *find_resource(arca_import_t *imp, apr_pool_t *p, const sess
                          "content = 'RAW' WHERE pk = $1::bigint", 1, pk);
 }
 
+typedef struct {
+    arca_upload_t *up;
+    arca_error_t *err;   /* the store's own error (a full disk: 507), kept for the answer */
+} writer_t;
+
 static int upload_write(void *baton, const char *data, size_t len)
 {
-    return arca_upload_write(baton, data, len) ? -1 : 0;
+    writer_t *w = baton;
+
+    return (w->err = arca_upload_write(w->up, data, len)) ? -1 : 0;
 }
 
 /* A UID's replacement: hashUID of the UID salted with the project's secret. */
@@ -287,49 +387,158 @@ static arca_error_t *salted_uid(void *salt, apr_pool_t *p, const char *uid, cons
     return ARCA_OK;
 }
 
-static arca_error_t *run_script(const arca_import_t *imp, const arca_deid_program *prog,
+static arca_error_t *run_script(const arca_deid_program *prog, const char *uid_salt,
                                 arca_dicom_t *d, apr_hash_t *vars, apr_pool_t *p)
 {
-    arca_deid_env env = {vars, imp->o.uid_salt ? salted_uid : NULL, (void *)imp->o.uid_salt};
+    arca_deid_env env = {vars, uid_salt ? salted_uid : NULL, (void *)uid_salt};
 
     return prog ? arca_deid_run(prog, arca_dicom_deid_ops(), d, &env, p) : ARCA_OK;
 }
 
-/* A study received into the prearchive: its folder and row. */
+/* A study received into the prearchive: its folder and row. Gradual uploads (one object per
+ * request) gather in the project's RECEIVING session of the same study, which becomes READY
+ * once idle; the advisory lock keeps two requests of a study from opening two. */
 static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
-                                        const arca_dicom_info_t *in, const char *subject,
-                                        const char *label, const char **dir)
+                                        const arca_dicom_info_t *in, const char *project,
+                                        const char *subject, const char *label,
+                                        const char **dir)
 {
-    const char *key = in->study_uid ? in->study_uid : "";
-    const char *project = imp->o.project ? imp->o.project : "Unassigned";
-    session_t *s = apr_hash_get(imp->sessions, key, APR_HASH_KEY_STRING);
+    const char *study = in->study_uid ? in->study_uid : "";
+    const char *key;
+    session_t *s;
+    PGresult *res;
     arca_error_t *err;
 
+    project = project ? project : "Unassigned";
+    key = apr_pstrcat(p, "P|", project, "|", study, NULL);
+    s = apr_hash_get(imp->sessions, key, APR_HASH_KEY_STRING);
     if (s == NULL) {
         if ((err = savepoint(imp)))
             return err;
         s = apr_pcalloc(imp->pool, sizeof *s);
-        s->project = project;
+        s->project = apr_pstrdup(imp->pool, project);
+        s->timestamp = imp->o.timestamp;
         /* a study without names waits under its UID's digits */
-        s->label = apr_pstrdup(imp->pool, label ? label : as_label(p, key) ? as_label(p, key)
-                                                                           : "Unknown");
+        s->label = study_label(imp, project, label ? label : as_label(p, study) ? as_label(p, study)
+                                                                                : "Unknown");
         s->subject_label = apr_pstrdup(imp->pool, subject ? subject : "");
-        err = arca_db_query(imp->db, p, NULL,
+        if (imp->o.gradual
+            && ((err = arca_db_query(imp->db, p, NULL, "SELECT pg_advisory_xact_lock("
+                                     "hashtext($1 || '|' || $2))", 2,
+                                     (const char *const[]){project, study}))
+                || (err = arca_db_query(imp->db, p, &res, "UPDATE arca_prearchive SET lastmod "
+                                        "= now() WHERE id = (SELECT id FROM arca_prearchive "
+                                        "WHERE project = $1 AND study_uid = $2 AND status = "
+                                        "'RECEIVING' ORDER BY uploaded DESC LIMIT 1) "
+                                        "RETURNING timestamp, folder", 2,
+                                        (const char *const[]){project, study}))))
+            return err;
+        if (imp->o.gradual && PQntuples(res) == 1) {
+            s->timestamp = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 0));
+            s->label = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 1));
+        } else if ((err = arca_db_query(imp->db, p, NULL,
             "INSERT INTO arca_prearchive (project, timestamp, folder, subject, study_uid, "
-            "modality, scan_date) VALUES ($1, $2, $3, $4, $5, $6, $7::date) "
-            "ON CONFLICT (project, timestamp, folder) DO UPDATE SET lastmod = now()", 7,
-            (const char *const[]){project, imp->o.timestamp, s->label, s->subject_label, key,
+            "modality, scan_date, status) VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8) "
+            "ON CONFLICT (project, timestamp, folder) DO UPDATE SET lastmod = now()", 8,
+            (const char *const[]){project, s->timestamp, s->label, s->subject_label, study,
                                   in->modality ? in->modality : "",
-                                  dicom_date(p, in->study_date)});
-        if (err)
+                                  dicom_date(p, in->study_date),
+                                  imp->o.gradual ? "RECEIVING" : "READY"})))
             return err;
         imp->new_key = apr_pstrdup(imp->pool, key);
         apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, s);
         APR_ARRAY_PUSH(imp->uris, const char *) = apr_psprintf(imp->pool,
-            "/data/prearchive/projects/%s/%s/%s", project, imp->o.timestamp, s->label);
+            "/data/prearchive/projects/%s/%s/%s", project, s->timestamp, s->label);
     }
-    *dir = apr_psprintf(p, "%s/%s/%s/SCANS/%s/DICOM", project, imp->o.timestamp, s->label,
+    *dir = apr_psprintf(p, "%s/%s/%s/SCANS/%s/DICOM", project, s->timestamp, s->label,
                         as_label(p, in->series_number) ? as_label(p, in->series_number) : "1");
+    return ARCA_OK;
+}
+
+/* The project an object goes to: PROJECT_ID, else XNAT's conventions ("Project: P" in
+ * Patient or Study Comments, or a project's ID as the Study Description). NULL when none
+ * names a project the uploader may write to: the object waits in the prearchive. Read
+ * from the headers as received, since de-identification may remove the comments. */
+static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, const arca_dicom_info_t *in,
+                                project_t **out)
+{
+    const char *name = imp->o.project;
+    project_t *pr;
+    arca_error_t *err;
+
+    if (name == NULL)
+        name = comment_field(p, in->patient_comments, "Project:");
+    if (name == NULL)
+        name = comment_field(p, in->study_comments, "Project:");
+    if (name == NULL && in->study_description) {
+        char *sd = apr_palloc(p, strlen(in->study_description) + 1);
+        apr_collapse_spaces(sd, in->study_description); /* (returns the end) */
+        name = sd;
+    }
+    *out = NULL;
+    if (name == NULL || !arca_valid_label(name))
+        return ARCA_OK;
+    pr = apr_hash_get(imp->projects, name, APR_HASH_KEY_STRING);
+    if (pr == NULL) {
+        pr = apr_pcalloc(imp->pool, sizeof *pr);
+        pr->name = apr_pstrdup(imp->pool, name);
+        pr->routable = 1;
+        err = imp->o.project_fn ? imp->o.project_fn(imp->o.project_baton, imp->pool, name,
+                                                   &pr->cfg)
+                                : ARCA_OK;
+        if (err && (err->status == 403 || err->status == 404) && imp->o.project == NULL)
+            pr->routable = 0;
+        else if (err)
+            return err;
+        apr_hash_set(imp->projects, pr->name, APR_HASH_KEY_STRING, pr);
+    }
+    *out = pr->routable ? pr : NULL;
+    return ARCA_OK;
+}
+
+/* Writes the object to a temp file beside `final` and puts it there. A file already there
+ * that this import did not place (the same instance received before) is kept as a hard
+ * link until the end, so that a rollback can put it back. */
+static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
+                           const char *tmpdir, const char *final, arca_upload_t **out,
+                           int *bad_object)
+{
+    arca_upload_t *up;
+    writer_t w;
+    arca_error_t *err;
+    apr_status_t rv;
+
+    if ((err = arca_upload_begin(p, tmpdir, &up)))
+        return err;
+    w.up = up;
+    w.err = NULL;
+    if ((err = arca_dicom_write(d, upload_write, &w))) {
+        err = w.err ? w.err : err;
+        *bad_object = err->status == 400;
+        arca_upload_abort(up);
+        return err;
+    }
+    if (apr_hash_get(imp->placed_set, final, APR_HASH_KEY_STRING) == NULL) {
+        replaced_t r = {apr_pstrdup(imp->pool, final),
+                        apr_psprintf(imp->pool, "%s/arca-replaced-%" APR_PID_T_FMT "-%pp-%d",
+                                     tmpdir, getpid(), (void *)imp, imp->replaced->nelts)};
+        rv = apr_file_link(final, r.backup);
+        if (rv == APR_SUCCESS)
+            APR_ARRAY_PUSH(imp->replaced, replaced_t) = r;
+        else if (!APR_STATUS_IS_ENOENT(rv)) {
+            arca_upload_abort(up);
+            return arca_error_create(imp->pool, 500, "cannot keep the file an instance "
+                                     "replaces (%d)", rv);
+        }
+    }
+    if ((err = arca_upload_place(up, final))) {
+        arca_upload_abort(up);
+        return err;
+    }
+    final = apr_pstrdup(imp->pool, final);
+    APR_ARRAY_PUSH(imp->placed, const char *) = final;
+    apr_hash_set(imp->placed_set, final, APR_HASH_KEY_STRING, final);
+    *out = up;
     return ARCA_OK;
 }
 
@@ -364,10 +573,96 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
     return arca_db_query(imp->db, imp->pool, NULL, "RELEASE SAVEPOINT arca_object", 0, NULL);
 }
 
+/* ---- archives, within the limits ------------------------------------------------------ */
+
+#define RATIO_FLOOR (1024 * 1024) /* small archives may expand as they like */
+#define CHUNK (64 * 1024)
+
+typedef struct {
+    arca_import_t *imp;
+    arca_read_fn read;
+    void *baton;
+    char *buf;
+    arca_archive_entry_t *e;
+    arca_error_t *limit;   /* a limit crossed: the upload's failure, not the member's */
+} archive_state;
+
+static arca_error_t *read_counted(void *baton, const void **data, apr_size_t *len)
+{
+    archive_state *st = baton;
+    arca_error_t *err = st->read(st->baton, data, len);
+
+    st->imp->received += (apr_off_t)*len;
+    return err;
+}
+
+static arca_error_t *read_member(void *baton, const void **data, apr_size_t *len)
+{
+    archive_state *st = baton;
+    const arca_import_limits_t *l = &st->imp->o.limits;
+    arca_error_t *err = arca_archive_entry_read(st->e, st->buf, CHUNK, len);
+
+    *data = st->buf;
+    if (err)
+        return err;
+    st->imp->expanded += (apr_off_t)*len;
+    if (l->max_expanded && st->imp->expanded > l->max_expanded)
+        return st->limit = arca_error_create(st->imp->pool, 413, "the archive unpacks to more than %"
+                                 APR_OFF_T_FMT " bytes (ArcaImportMaxExpanded): refused",
+                                 l->max_expanded);
+    if (l->max_ratio && st->imp->expanded > RATIO_FLOOR
+        && st->imp->expanded / l->max_ratio > st->imp->received)
+        return st->limit = arca_error_create(st->imp->pool, 413, "the archive unpacks to more than %d "
+                                 "times its size (ArcaImportMaxRatio): refused as a "
+                                 "decompression bomb", l->max_ratio);
+    return ARCA_OK;
+}
+
+static arca_error_t *each_member(void *baton, const char *name, apr_off_t size,
+                                 arca_archive_entry_t *e)
+{
+    archive_state *st = baton;
+    int depth = 1;
+    arca_error_t *err;
+
+    for (const char *c = name; *c; c++)
+        depth += *c == '/';
+    if (st->imp->o.limits.max_depth && depth > st->imp->o.limits.max_depth)
+        return arca_error_create(st->imp->pool, 413, "a member of the archive is %d folders "
+                                 "deep, more than %d (ArcaImportMaxDepth): refused", depth,
+                                 st->imp->o.limits.max_depth);
+    st->e = e;
+    err = arca_import_object(st->imp, name, read_member, st);
+    /* what the object left unread is read here, not skipped by libarchive, so that the
+     * limits see it too: a bomb may hide behind a first few bytes that are not DICOM */
+    while (!err && !st->limit) {
+        const void *data;
+        apr_size_t len;
+        if (read_member(st, &data, &len) || len == 0)
+            break;
+    }
+    return st->limit ? st->limit : err;
+}
+
+arca_error_t *arca_import_archive(arca_import_t *imp, arca_read_fn read, void *baton)
+{
+    archive_state st = {imp, read, baton, apr_palloc(imp->pool, CHUNK), NULL, NULL};
+
+    return arca_archive_extract(imp->pool, read_counted, &st, each_member, &st, NULL);
+}
 
 const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
 {
     return imp->rejected;
+}
+
+/* subject or session from the request, else from "Subject: .." / "Session: .." comments */
+static const char *routing_name(apr_pool_t *p, const char *given, const arca_dicom_info_t *in,
+                                const char *key)
+{
+    const char *v = given ? given : comment_field(p, in->patient_comments, key);
+
+    return v ? v : comment_field(p, in->study_comments, key);
 }
 
 /* Reads, de-identifies, routes, stores one object. *bad_object says a failure is the
@@ -379,6 +674,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     arca_dicom_t *d;
     arca_dicom_info_t in;
     apr_hash_t *vars;
+    project_t *pr;
     const char *subject, *label, *pk, *dir, *name, *final;
     session_t *s;
     arca_upload_t *up;
@@ -389,26 +685,22 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         *bad_object = err->status == 400 || err->status == 413;
         goto done;
     }
-    /* routing: the request's names, else XNAT's comment convention */
-    subject = imp->o.subject ? imp->o.subject
-              : comment_field(p, in.patient_comments, "Subject")
-                  ? comment_field(p, in.patient_comments, "Subject")
-                  : comment_field(p, in.study_comments, "Subject");
-    label = imp->o.session ? imp->o.session
-            : comment_field(p, in.patient_comments, "Session")
-                ? comment_field(p, in.patient_comments, "Session")
-                : comment_field(p, in.study_comments, "Session");
+    /* routing, from the headers as received */
+    if ((err = project_of(imp, p, &in, &pr)))
+        goto done;
+    subject = routing_name(p, imp->o.subject, &in, "Subject:");
+    label = routing_name(p, imp->o.session, &in, "Session:");
     vars = apr_hash_make(p);
-    apr_hash_set(vars, "project", APR_HASH_KEY_STRING, imp->o.project);
+    apr_hash_set(vars, "project", APR_HASH_KEY_STRING, pr ? pr->name : "");
     apr_hash_set(vars, "modalityLabel", APR_HASH_KEY_STRING, in.modality ? in.modality : "");
     if (subject)
         apr_hash_set(vars, "subject", APR_HASH_KEY_STRING, subject);
     if (label)
         apr_hash_set(vars, "session", APR_HASH_KEY_STRING, label);
     /* de-identification, before anything is written anywhere; the scripts may rename */
-    if ((err = run_script(imp, imp->o.site_script, d, vars, p))
-        || (err = run_script(imp, imp->o.basic_profile, d, vars, p))
-        || (err = run_script(imp, imp->o.project_script, d, vars, p))
+    if ((err = run_script(imp->o.site_script, NULL, d, vars, p))
+        || (pr && (err = run_script(pr->cfg.basic_profile, pr->cfg.uid_salt, d, vars, p)))
+        || (pr && (err = run_script(pr->cfg.script, pr->cfg.uid_salt, d, vars, p)))
         || (err = arca_dicom_info(d, p, &in)))
         goto done;
     subject = as_label(p, apr_hash_get(vars, "subject", APR_HASH_KEY_STRING));
@@ -418,41 +710,31 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         *bad_object = 1;
         goto done;
     }
-    if (imp->o.prearchive) { /* unnamed data is welcome there: it waits for names */
-        if ((err = prearchive_session(imp, p, &in, subject, label, &dir)))
-            goto done;
-        name = apr_pstrcat(p, as_label(p, in.sop_instance_uid), ".dcm", NULL);
-        final = apr_pstrcat(imp->pool, imp->o.prearchive, "/", dir, "/", name, NULL);
-        if ((err = arca_upload_begin(p, imp->tmpdir, &up)))
-            goto done;
-        if ((err = arca_dicom_write(d, upload_write, up))
-            || (err = arca_upload_commit(up, final, 1))) {
-            *bad_object = err->status == 400;
-            arca_upload_abort(up);
+    name = apr_pstrcat(p, as_label(p, in.sop_instance_uid), ".dcm", NULL);
+    if (imp->o.to_prearchive || pr == NULL || subject == NULL || label == NULL) {
+        /* unnamed data is welcome in the prearchive: it waits for names there */
+        if (imp->o.prearchive == NULL) {
+            err = arca_error_create(imp->pool, 400, "say where the data goes: PROJECT_ID, "
+                                    "SUBJECT_ID and EXPT_LABEL (or 'Project: .. Subject: .. "
+                                    "Session: ..' in Patient Comments)");
             goto done;
         }
-        APR_ARRAY_PUSH(imp->placed, const char *) = final;
+        if ((err = prearchive_session(imp, p, &in, pr ? pr->name : NULL, subject, label, &dir))
+            || (err = place(imp, p, d, imp->prearchive_tmp,
+                            apr_pstrcat(p, imp->o.prearchive, "/", dir, "/", name, NULL), &up,
+                            bad_object)))
+            goto done;
+        imp->used_prearchive = 1;
         imp->count++;
         goto done;
     }
-    if (subject == NULL || label == NULL) {
-        err = arca_error_create(imp->pool, 400, "say where the data goes: SUBJECT_ID and "
-                                "EXPT_LABEL (or 'Subject: .. Session: ..' in Patient Comments)");
-        goto done;
-    }
-    if ((err = session_of(imp, p, &in, subject, label, &s))
+    if ((err = session_of(imp, p, &in, pr->name, subject, label, &s))
         || (err = resource_of(imp, p, s, &in, &pk, &dir)))
         goto done;
-    name = apr_pstrcat(p, as_label(p, in.sop_instance_uid), ".dcm", NULL);
-    final = apr_pstrcat(imp->pool, imp->o.archive, "/", dir, "/", name, NULL);
-    if ((err = arca_upload_begin(p, imp->tmpdir, &up)))
+    final = apr_pstrcat(p, imp->o.archive, "/", dir, "/", name, NULL);
+    if ((err = place(imp, p, d, imp->archive_tmp, final, &up, bad_object)))
         goto done;
-    if ((err = arca_dicom_write(d, upload_write, up)) || (err = arca_upload_commit(up, final, 1))) {
-        *bad_object = err->status == 400;
-        arca_upload_abort(up);
-        goto done;
-    }
-    APR_ARRAY_PUSH(imp->placed, const char *) = final;
+    imp->used_archive = 1;
     err = arca_db_query(imp->db, p, NULL,
         "INSERT INTO arca_file (resource_pk, path, size, digest, format, content) "
         "VALUES ($1::bigint, $2, $3::bigint, $4, 'DICOM', 'RAW') ON CONFLICT (resource_pk, "
@@ -555,6 +837,12 @@ arca_error_t *arca_import_finish(arca_import_t *imp)
             "$1::bigint) WHERE pk = (SELECT scan_pk FROM arca_resource WHERE pk = $1::bigint)",
             1, &res->pk);
     }
+    /* the files were placed without an fsync each: one sync of the filesystem makes them
+     * all durable before the rows naming them are committed */
+    if (!err && imp->used_archive)
+        err = arca_sync_store(imp->pool, imp->o.archive);
+    if (!err && imp->used_prearchive)
+        err = arca_sync_store(imp->pool, imp->o.prearchive);
     return err;
 }
 
@@ -572,4 +860,23 @@ void arca_import_abort(arca_import_t *imp)
 {
     for (int i = 0; i < imp->placed->nelts; i++)
         apr_file_remove(APR_ARRAY_IDX(imp->placed, i, const char *), imp->pool);
+    for (int i = imp->replaced->nelts - 1; i >= 0; i--) {
+        const replaced_t *r = &APR_ARRAY_IDX(imp->replaced, i, replaced_t);
+        apr_file_rename(r->backup, r->final, imp->pool);
+    }
+    apr_array_clear(imp->placed);
+    apr_array_clear(imp->replaced);
+}
+
+void arca_import_committed(arca_import_t *imp)
+{
+    for (int i = 0; i < imp->replaced->nelts; i++)
+        apr_file_remove(APR_ARRAY_IDX(imp->replaced, i, replaced_t).backup, imp->pool);
+    for (int i = 0; i < imp->stale->nelts; i++) {
+        const char *f = APR_ARRAY_IDX(imp->stale, i, const char *);
+        if (apr_hash_get(imp->placed_set, f, APR_HASH_KEY_STRING) == NULL)
+            apr_file_remove(f, imp->pool);
+    }
+    apr_array_clear(imp->replaced);
+    apr_array_clear(imp->stale);
 }

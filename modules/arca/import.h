@@ -15,20 +15,59 @@
 #include "db.h"
 #include "deid_script.h"
 
-typedef struct arca_import_options_t {
-    const char *site_id;       /* accession ID prefix */
-    const char *archive;       /* ArcaArchive */
-    const char *project;       /* where the data goes (must exist) */
-    const char *subject;       /* SUBJECT_ID; NULL: from the object's routing comments */
-    const char *session;       /* EXPT_LABEL; NULL: likewise */
-    const char *user;          /* for insert_user */
-    const arca_deid_program *site_script;    /* NULL: none */
-    const arca_deid_program *project_script; /* NULL: none */
+/* What an upload does to a session that is already in the archive (XNAT's overwrite=):
+ * NONE refuses the upload (409), APPEND adds to the session (an instance already there is
+ * replaced: one SOP Instance UID is one instance), DELETE replaces the session's scans. */
+typedef enum {
+    ARCA_OVERWRITE_NONE = 0,
+    ARCA_OVERWRITE_APPEND,
+    ARCA_OVERWRITE_DELETE
+} arca_overwrite_t;
+
+/* 0, or the policy's enum value + 1 for "none", "append", "delete" (case-insensitive). */
+int arca_overwrite_parse(const char *s, arca_overwrite_t *out);
+
+/* A project's de-identification, as found for the objects routed to it. */
+typedef struct arca_import_project_t {
+    const arca_deid_program *script;        /* the project's script; NULL: none */
     /* the PS3.15 Basic Profile, run after the site's script and before the project's
      * (NULL: off), and the project's secret its UIDs are remapped with */
     const arca_deid_program *basic_profile;
     const char *uid_salt;
-    const char *prearchive;    /* set: into the prearchive (ArcaPrearchive) instead */
+} arca_import_project_t;
+
+/* Looks up a project an object is routed to, checking the uploader may write to it. 404 or
+ * 403: the object is not routable there (it waits in the prearchive, Unassigned); any
+ * other error fails the upload. */
+typedef arca_error_t *(*arca_import_project_fn)(void *baton, apr_pool_t *p,
+                                                const char *project,
+                                                arca_import_project_t *out);
+
+/* Limits on an uploaded archive, against zip bombs (0: no limit). */
+typedef struct arca_import_limits_t {
+    apr_off_t max_expanded;   /* bytes of all members together, unpacked */
+    int max_ratio;            /* unpacked bytes per byte received, once past 1 MiB */
+    int max_depth;            /* directory levels of a member's name */
+} arca_import_limits_t;
+
+typedef struct arca_import_options_t {
+    const char *site_id;       /* accession ID prefix */
+    const char *archive;       /* ArcaArchive */
+    const char *prearchive;    /* ArcaPrearchive (NULL: unroutable data is refused) */
+    const char *project;       /* PROJECT_ID; NULL: routed by the objects' headers */
+    const char *subject;       /* SUBJECT_ID; NULL: from the object's routing comments */
+    const char *session;       /* EXPT_LABEL; NULL: likewise */
+    const char *user;          /* for insert_user */
+    const arca_deid_program *site_script;    /* NULL: none */
+    /* the project's de-identification; NULL: none (data already de-identified, as when
+     * archiving from the prearchive), and any project named is taken as it is */
+    arca_import_project_fn project_fn;
+    void *project_baton;
+    int to_prearchive;         /* dest=/prearchive: everything waits there */
+    int gradual;               /* one object per request: prearchive sessions stay
+                                * RECEIVING and gather the objects of their study */
+    arca_overwrite_t overwrite;
+    arca_import_limits_t limits;
     const char *timestamp;     /* the prearchive's upload folder, yyyyMMdd_HHmmssSSS */
 } arca_import_options_t;
 
@@ -49,8 +88,12 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
  * answer only; it is never stored or logged). */
 const apr_array_header_t *arca_import_rejected(const arca_import_t *imp);
 
-/* Completes the rows (scan frame counts); call inside the transaction, after the last
- * object. */
+/* Every member of an archive (zip, tar, tar.gz) read from a stream, each as
+ * arca_import_object, within the options' limits (413 naming the limit). */
+arca_error_t *arca_import_archive(arca_import_t *imp, arca_read_fn read, void *baton);
+
+/* Completes the rows (scan frame counts) and makes the placed files durable; call inside
+ * the transaction, after the last object and before the commit. */
 arca_error_t *arca_import_finish(arca_import_t *imp);
 
 /* Every DICOM file under a directory (a prearchive session), imported in name order. */
@@ -61,7 +104,11 @@ arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir);
 const apr_array_header_t *arca_import_sessions(const arca_import_t *imp);
 int arca_import_count(const arca_import_t *imp);
 
-/* Removes the files placed so far (after a rollback). */
+/* After a rollback: removes the files placed so far and puts back those they replaced. */
 void arca_import_abort(arca_import_t *imp);
+
+/* After the commit: drops the replaced files kept for an abort, and the files of replaced
+ * sessions (overwrite=delete) that the upload did not bring again. */
+void arca_import_committed(arca_import_t *imp);
 
 #endif

@@ -17,54 +17,51 @@
 #include "config_store.h"
 #include "data.h"
 #include "handlers.h"
+#include "filestore.h"
+#include "form_files.h"
 #include "import.h"
-
-#define CHUNK (64 * 1024)
-
-typedef struct {
-    arca_archive_entry_t *e;
-    char *buf;
-} entry_reader;
-
-static arca_error_t *read_entry(void *baton, const void **data, apr_size_t *len)
-{
-    entry_reader *er = baton;
-
-    *data = er->buf;
-    return arca_archive_entry_read(er->e, er->buf, CHUNK, len);
-}
+#include "rest_config.h"
 
 typedef struct {
     request_rec *r;
+    arca_db_t *db;
     arca_import_t *imp;
-    char *buf;
     int gradual;
+    const char *form;   /* multipart/form-data: its Content-Type */
 } import_state;
 
-static arca_error_t *each_entry(void *baton, const char *name, apr_off_t size,
-                                arca_archive_entry_t *e)
+/* A form's files: each an archive, or one DICOM object (gradual-DICOM, or sent as
+ * application/dicom). */
+static arca_error_t *import_form(import_state *st, arca_http_body_t *body)
 {
-    import_state *st = baton;
-    entry_reader er = {e, st->buf};
+    arca_form_files_t *form;
+    const char *filename, *type;
+    int more;
+    arca_error_t *err = arca_form_files_open(st->r->pool, st->form, arca_http_body_read, body,
+                                             &form);
 
-    return arca_import_object(st->imp, name, read_entry, &er);
+    while (!err && !(err = arca_form_files_next(form, &more, &filename, &type)) && more) {
+        if (st->gradual || (type && strncasecmp(type, "application/dicom", 17) == 0))
+            err = arca_import_object(st->imp, filename, arca_form_files_read, form);
+        else
+            err = arca_import_archive(st->imp, arca_form_files_read, form);
+    }
+    return err;
 }
 
 static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
 {
     import_state *st = baton;
     arca_http_body_t body;
-    int count;
     arca_error_t *err;
 
     arca_http_body_init(&body, r);
-    if (st->gradual)
+    if (st->form)
+        err = import_form(st, &body);
+    else if (st->gradual)
         err = arca_import_object(st->imp, NULL, arca_http_body_read, &body);
-    else {
-        st->buf = apr_palloc(r->pool, CHUNK);
-        err = arca_archive_extract(r->pool, arca_http_body_read, &body, each_entry, st,
-                                   &count);
-    }
+    else
+        err = arca_import_archive(st->imp, arca_http_body_read, &body);
     return err ? err : arca_import_finish(st->imp);
 }
 
@@ -91,12 +88,13 @@ static arca_error_t *script(request_rec *r, arca_db_t *db, const char *path,
 
 /* The project's Basic Profile option: its config document anon/basicProfile, enabled.
  * Then UIDs are remapped with the project's secret. */
-static arca_error_t *basic_profile(request_rec *r, arca_db_t *db, arca_import_options_t *o)
+static arca_error_t *basic_profile(request_rec *r, arca_db_t *db, const char *project,
+                                   arca_import_project_t *o)
 {
     arca_config_t *c;
     arca_deid_program *prog;
     PGresult *res;
-    arca_error_t *err = arca_config_get(db, r->pool, "anon", "basicProfile", o->project, &c);
+    arca_error_t *err = arca_config_get(db, r->pool, "anon", "basicProfile", project, &c);
 
     if (err || c == NULL || strcmp(c->status, "enabled") != 0)
         return err;
@@ -104,11 +102,28 @@ static arca_error_t *basic_profile(request_rec *r, arca_db_t *db, arca_import_op
     if ((err = arca_deid_basic_profile(r->pool, "Arca: PS3.15 Basic Application Level "
                                        "Confidentiality Profile", &prog))
         || (err = arca_db_query(db, r->pool, &res, "SELECT uid_salt FROM arca_project "
-                                "WHERE id = $1", 1, &o->project)))
+                                "WHERE id = $1", 1, &project)))
         return err;
     o->basic_profile = prog;
     o->uid_salt = PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL;
     return ARCA_OK;
+}
+
+/* A project the data is routed to: the uploader must be allowed to write to it; then its
+ * de-identification applies. */
+static arca_error_t *project_setup(void *baton, apr_pool_t *p, const char *project,
+                                   arca_import_project_t *out)
+{
+    import_state *st = baton;
+    request_rec *r = st->r;
+    arca_error_t *err;
+
+    memset(out, 0, sizeof *out);
+    if ((err = data_check_project(r, st->db, project, ARCA_EDIT))
+        || (err = script(r, st->db, apr_pstrcat(r->pool, "projects/", project, NULL), project,
+                         NULL, &out->script)))
+        return err;
+    return basic_profile(r, st->db, project, out);
 }
 
 static const char *first_arg(request_rec *r, const char *a, const char *b)
@@ -118,16 +133,45 @@ static const char *first_arg(request_rec *r, const char *a, const char *b)
     return v && *v ? v : (b ? arca_http_arg(r, b) : NULL);
 }
 
+/* dest=/archive[/projects/{p}[/subjects/{s}[/experiments/{e}]]] or /prearchive[/projects/
+ * {p}]: names in dest fill the parameters not given. */
+static arca_error_t *parse_dest(request_rec *r, const char *dest, arca_import_options_t *o)
+{
+    static const char *const keys[] = {"projects", "subjects", "experiments"};
+    const char **fields[] = {&o->project, &o->subject, &o->session};
+    char *copy = apr_pstrdup(r->pool, dest), *state = NULL;
+    const char *root = apr_strtok(copy, "/", &state);
+    int n = 0, levels;
+
+    if (root && (strcmp(root, "archive") == 0 || strcmp(root, "prearchive") == 0))
+        o->to_prearchive = root[0] == 'p';
+    else
+        return arca_error_create(r->pool, 400, "dest '%s': use /archive or /prearchive", dest);
+    levels = o->to_prearchive ? 1 : 3;
+    for (char *k = apr_strtok(NULL, "/", &state); k; k = apr_strtok(NULL, "/", &state), n++) {
+        char *v = apr_strtok(NULL, "/", &state);
+        if (n >= levels || strcmp(k, keys[n]) || v == NULL || !arca_valid_label(v))
+            return arca_error_create(r->pool, 400, "dest '%s': use /archive/projects/{p}/"
+                                     "subjects/{s}/experiments/{e} or /prearchive/projects/"
+                                     "{p}", dest);
+        if (*fields[n] == NULL)
+            *fields[n] = v;
+    }
+    return ARCA_OK;
+}
+
 int handle_import(request_rec *r, const route_match *m)
 {
     const char *handler = arca_http_arg(r, "import-handler");
     const char *dest = arca_http_arg(r, "dest");
+    const char *overwrite = arca_http_arg(r, "overwrite");
     const char *type = apr_table_get(r->headers_in, "Content-Type");
+    const arca_site_t *site = arca_core.site_get(r);
     arca_import_options_t o;
-    import_state st = {r, NULL, NULL, 0};
+    import_state st = {r, NULL, NULL, 0, NULL};
     const apr_array_header_t *uris, *rejected;
     const char *skipped = "";
-    arca_db_t *db;
+    apr_time_exp_t t;
     arca_error_t *err;
     const char *answer = "";
 
@@ -135,51 +179,49 @@ int handle_import(request_rec *r, const route_match *m)
     o.project = first_arg(r, "PROJECT_ID", "project");
     o.subject = first_arg(r, "SUBJECT_ID", "subject");
     o.session = first_arg(r, "EXPT_LABEL", "session");
-    o.site_id = arca_core.site_get(r)->site_id;
-    o.archive = arca_core.site_get(r)->archive;
+    o.site_id = site->site_id;
+    o.archive = site->archive;
+    o.prearchive = site->prearchive;
     o.user = arca_http_user(r);
+    o.limits = rest_import_limits(r);
+    o.project_fn = project_setup;
+    o.project_baton = &st;
     st.gradual = (handler && !strcasecmp(handler, "gradual-DICOM"))
                  || (type && !strncasecmp(type, "application/dicom", 17));
+    o.gradual = st.gradual;
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0 && !arca_http_flag(r, "inbody"))
+        st.form = type;
     if (handler && strcasecmp(handler, "DICOM-zip") && strcasecmp(handler, "gradual-DICOM")
         && strcasecmp(handler, "SI"))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "import-handler '%s': use DICOM-zip or "
                                 "gradual-DICOM", handler);
-    if (dest && strncmp(dest, "/prearchive", 11) == 0) {
-        /* into the prearchive, the project from dest=/prearchive/projects/{p} or the
-         * parameters, or none (Unassigned) */
-        apr_time_exp_t t;
-        if (o.project == NULL && strncmp(dest, "/prearchive/projects/", 21) == 0
-            && dest[21])
-            o.project = apr_pstrndup(r->pool, dest + 21, strcspn(dest + 21, "/"));
-        o.prearchive = arca_core.site_get(r)->prearchive;
-        if (o.prearchive == NULL)
-            return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaPrearchive is not set");
-        apr_time_exp_gmt(&t, apr_time_now());
-        o.timestamp = apr_psprintf(r->pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
-                                   t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                                   t.tm_usec / 1000);
-    } else if (dest && strncmp(dest, "/archive", 8) != 0) {
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "dest '%s': use /archive or /prearchive",
-                                dest);
-    }
-    if (o.project == NULL && o.prearchive == NULL)
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "say which project: PROJECT_ID");
+    /* one object per request adds to its session; a whole upload must not meet one
+     * unless told so (XNAT's default) */
+    o.overwrite = st.gradual ? ARCA_OVERWRITE_APPEND : ARCA_OVERWRITE_NONE;
+    if (overwrite && *overwrite && !arca_overwrite_parse(overwrite, &o.overwrite))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "overwrite '%s': use none, append or "
+                                "delete", overwrite);
+    if (dest && *dest && (err = parse_dest(r, dest, &o)))
+        return arca_http_error(r, err);
+    if (o.to_prearchive && o.prearchive == NULL)
+        return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaPrearchive is not set");
     if (o.archive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaArchive is not set");
-    if ((err = arca_core.request_db(r, &db))
-        || (o.project && (err = data_check_project(r, db, o.project, ARCA_EDIT)))
-        || (err = script(r, db, "script", NULL, rest_default_anon_script(), &o.site_script))
-        || (o.project && (err = script(r, db, apr_pstrcat(r->pool, "projects/", o.project,
-                                                         NULL), o.project, NULL,
-                                      &o.project_script)))
-        || (o.project && (err = basic_profile(r, db, &o)))
-        || (err = arca_import_begin(db, r->pool, &o, &st.imp)))
+    apr_time_exp_gmt(&t, apr_time_now());
+    o.timestamp = apr_psprintf(r->pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
+                               t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                               t.tm_usec / 1000);
+    if ((err = arca_core.request_db(r, &st.db))
+        || (o.project && (err = data_check_project(r, st.db, o.project, ARCA_EDIT)))
+        || (err = script(r, st.db, "script", NULL, rest_default_anon_script(), &o.site_script))
+        || (err = arca_import_begin(st.db, r->pool, &o, &st.imp)))
         return arca_http_error(r, err);
-    if ((err = data_in_transaction(r, db, import_body, &st))) {
+    if ((err = data_in_transaction(r, st.db, import_body, &st))) {
         arca_import_abort(st.imp);
         r->connection->keepalive = AP_CONN_CLOSE; /* the body may be partly unread */
         return arca_http_error(r, err);
     }
+    arca_import_committed(st.imp);
     rejected = arca_import_rejected(st.imp);
     for (int i = 0; i < rejected->nelts; i++)
         skipped = apr_pstrcat(r->pool, skipped, "rejected ",

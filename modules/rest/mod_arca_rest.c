@@ -9,6 +9,7 @@
 #include <util_filter.h>
 
 #include "arca_http.h"
+#include "rest_config.h"
 #include "router.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
@@ -95,7 +96,9 @@ static void rest_register_hooks(apr_pool_t *p)
 
 module AP_MODULE_DECLARE_DATA arca_rest_module = {
     STANDARD20_MODULE_STUFF,
-    NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL,
+    rest_config_create, rest_config_merge,
+    rest_directives,
     rest_register_hooks,
     AP_MODULE_FLAG_NONE
 };

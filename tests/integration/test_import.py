@@ -38,6 +38,13 @@ def instances(n_series=2, per_series=3, study_uid=None):
     return out
 
 
+def file_rows(env, project):
+    return int(env.sql(
+        "SELECT count(*) FROM arca_file f JOIN arca_resource r ON r.pk = f.resource_pk "
+        "JOIN arca_scan s ON s.pk = r.scan_pk JOIN arca_experiment e ON e.id = "
+        f"s.experiment_id WHERE e.project = '{project}'")[0][0])
+
+
 def zipped(files):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -107,8 +114,9 @@ class TestImport:
     def test_same_instances_twice_are_stored_once(self, env, project):
         body = zipped(instances(1, 3))
         assert import_(env, body, project).ok
-        assert import_(env, body, project).ok
+        assert import_(env, body, project, overwrite="append").ok
         assert len(list(stored_files(env, project))) == 3
+        assert file_rows(env, project) == 3
 
     def test_single_file_gradual(self, env, project):
         (_, data), = instances(1, 1)
@@ -150,10 +158,12 @@ class TestImport:
         assert r.status_code == 400 and "line 2" in r.text
         assert list(stored_files(env, project)) == []
 
-    def test_routing_needs_names(self, env, project):
+    def test_data_without_names_waits_in_the_projects_prearchive(self, env, project):
         r = env.session().post(env.url("/data/services/import"), data=zipped(instances(1, 1)),
                                params={"PROJECT_ID": project, "dest": "/archive"})
-        assert r.status_code == 400 and "SUBJECT_ID" in r.text
+        assert r.status_code == 200, r.text
+        assert r.text.startswith(f"/data/prearchive/projects/{project}/")
+        assert list(stored_files(env, project)) == []
 
     def test_access_and_bad_parameters(self, env, project):
         login = f"imp_{uuid.uuid4().hex[:6]}"
@@ -291,3 +301,207 @@ class TestBasicProfile:
         assert import_(env, zipped(second), project, session="Sess2").ok
         studies = {pydicom.dcmread(f).StudyInstanceUID for f in stored_files(env, project)}
         assert len(studies) == 1 and study not in studies
+
+
+class TestOverwrite:
+    def test_none_refuses_an_existing_session_and_stores_nothing(self, env, project):
+        assert import_(env, zipped(instances(1, 2)), project).ok
+        before = sorted(stored_files(env, project))
+        r = import_(env, zipped(instances(1, 3)), project)
+        assert r.status_code == 409 and "overwrite=append" in r.text
+        assert sorted(stored_files(env, project)) == before and file_rows(env, project) == 2
+        r = import_(env, zipped(instances(1, 1)), project, overwrite="sometimes")
+        assert r.status_code == 400 and "append" in r.text
+
+    def test_append_adds_and_replaces_the_same_instance(self, env, project):
+        first = instances(1, 2)
+        assert import_(env, zipped(first), project).ok
+        again = instances(1, 1, study_uid=None)
+        r = import_(env, zipped(first[:1] + again), project, overwrite="append")  # 1 again, 1 new
+        assert r.status_code == 200, r.text
+        assert file_rows(env, project) == 3 and len(list(stored_files(env, project))) == 3
+
+    def test_delete_replaces_the_sessions_scans(self, env, project):
+        assert import_(env, zipped(instances(2, 2)), project).ok
+        assert file_rows(env, project) == 4
+        r = import_(env, zipped(instances(1, 1)), project, overwrite="delete")
+        assert r.status_code == 200, r.text
+        assert file_rows(env, project) == 1 and len(list(stored_files(env, project))) == 1
+        scans = env.get(f"/data/projects/{project}/subjects/Sub1/experiments/Sess1/scans"
+                        "?format=json").json()["ResultSet"]["Result"]
+        assert [s["ID"] for s in scans] == ["1"]
+
+    def test_a_failed_append_puts_back_what_it_replaced(self, env, project):
+        good = instances(1, 2)
+        assert import_(env, zipped(good), project).ok
+        before = {f: open(f, "rb").read() for f in stored_files(env, project)}
+        # the same instances again, then a script error on a later one: all is undone
+        env.session().put(env.url(f"/xapi/anonymize/projects/{project}"),
+                          data='version "6.1"\n(0010,4000) = "x" ? (0008,0020) := '
+                               'shiftDateByIncrement[(0010,0010), "x"]\n')
+        r = import_(env, zipped(good), project, overwrite="append")
+        env.session().put(env.url(f"/xapi/anonymize/projects/{project}"), data="")
+        assert r.status_code in (200, 400)
+        after = {f: open(f, "rb").read() for f in stored_files(env, project)}
+        assert after.keys() == before.keys() and file_rows(env, project) == 2
+        if r.status_code == 400:
+            assert after == before
+
+
+class TestRouting:
+    def named(self, **fields):
+        out = []
+        for name, data in instances(1, 2):
+            ds = pydicom.dcmread(io.BytesIO(data))
+            for k, v in fields.items():
+                setattr(ds, k, v)
+            buf = io.BytesIO()
+            ds.save_as(buf, write_like_original=False)
+            out.append((name, buf.getvalue()))
+        return zipped(out)
+
+    def post(self, env, body, **params):
+        q = {"import-handler": "DICOM-zip", "dest": "/archive", "inbody": "true"}
+        q.update(params)
+        return env.session().post(env.url("/data/services/import"), params=q, data=body,
+                                  headers={"Content-Type": "application/zip"})
+
+    def test_project_subject_session_from_patient_comments(self, env, project):
+        r = self.post(env, self.named(PatientComments=f"Project: {project} Subject: RS1 "
+                                                      "Session: RE1"))
+        assert r.status_code == 200, r.text
+        assert r.text.strip() == f"/data/archive/projects/{project}/subjects/RS1/experiments/RE1"
+
+    def test_project_from_study_description(self, env, project):
+        r = self.post(env, self.named(StudyDescription=project,
+                                      StudyComments="subject: RS2 session: RE2"))
+        assert r.status_code == 200, r.text
+        assert r.text.strip() == f"/data/archive/projects/{project}/subjects/RS2/experiments/RE2"
+
+    def test_unroutable_data_waits_unassigned(self, env, project):
+        r = self.post(env, self.named(StudyDescription="CT CHEST W/O",
+                                      PatientComments="Project: NoSuchProject9"))
+        assert r.status_code == 200, r.text
+        assert r.text.startswith("/data/prearchive/projects/Unassigned/")
+        listed = env.get("/data/prearchive/projects/Unassigned?format=json").json()
+        assert any(row["url"] == r.text.strip()[5:] for row in listed["ResultSet"]["Result"])
+
+    def test_a_project_the_uploader_may_not_write_is_not_a_route(self, env, project):
+        login = f"rt_{uuid.uuid4().hex[:6]}"
+        env.session().post(env.url("/xapi/users"), json={"username": login,
+                                                         "password": "Rt-pw-1"})
+        s = env.session(auth=(login, "Rt-pw-1"))
+        r = s.post(env.url("/data/services/import"), data=self.named(
+            PatientComments=f"Project: {project} Subject: X Session: Y"),
+            params={"dest": "/archive", "inbody": "true"})
+        assert r.status_code == 200, r.text
+        assert r.text.startswith("/data/prearchive/projects/Unassigned/")
+        assert list(stored_files(env, project)) == []
+
+
+class TestArchiveLimits:
+    def test_a_decompression_bomb_is_refused(self, env, project):
+        # one member of 50 MB of zeros: a ratio of about 1000
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("a/b.dcm", bytes(50 * 1024 * 1024))
+        r = import_(env, buf.getvalue(), project)
+        assert r.status_code == 413 and "ArcaImportMaxRatio" in r.text
+        assert list(stored_files(env, project)) == []
+
+    def test_deep_member_names_are_refused(self, env, project):
+        (name, data), = instances(1, 1)
+        r = import_(env, zipped([("/".join(["d"] * 40) + "/x.dcm", data)]), project)
+        assert r.status_code == 413 and "ArcaImportMaxDepth" in r.text
+
+    def test_unsafe_member_names_are_refused(self, env, project):
+        (name, data), = instances(1, 1)
+        for bad in ("../../etc/x.dcm", "/abs/x.dcm"):
+            r = import_(env, zipped([("ok.dcm", data), (bad, data)]), project)
+            assert r.status_code == 400, (bad, r.text)
+            assert list(stored_files(env, project)) == []
+
+    def test_dest_names_the_session(self, env, project):
+        r = import_(env, zipped(instances(1, 1)), project, subject="", session="",
+                    dest=f"/archive/projects/{project}/subjects/DS1/experiments/DE1")
+        assert r.status_code == 200, r.text
+        assert r.text.strip().endswith("/subjects/DS1/experiments/DE1")
+        r = import_(env, b"x", project, dest="/archive/projects/../x")
+        assert r.status_code == 400
+
+
+class TestForms:
+    """XNAT's upload page and older tools send the archive as a multipart form."""
+
+    def post(self, env, files, project, **params):
+        q = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "SUBJECT_ID": "F1",
+             "EXPT_LABEL": "FE1", "dest": "/archive"}
+        q.update(params)
+        return env.session().post(env.url("/data/services/import"), params=q, files=files)
+
+    def test_a_zip_in_a_form(self, env, project):
+        r = self.post(env, {"image_archive": ("upload.zip", zipped(instances(2, 3)),
+                                              "application/zip")}, project)
+        assert r.status_code == 200, r.text
+        assert r.text.strip().endswith("/subjects/F1/experiments/FE1")
+        assert file_rows(env, project) == 6
+
+    def test_two_files_and_a_field(self, env, project):
+        a, b = instances(1, 1), instances(1, 1)
+        files = [("note", (None, "a form field, not a file")),
+                 ("f1", ("a.zip", zipped(a), "application/zip")),
+                 ("f2", ("b.dcm", b[0][1], "application/dicom"))]
+        r = self.post(env, files, project, overwrite="append")
+        assert r.status_code == 200, r.text
+        assert file_rows(env, project) == 2
+
+    def test_a_truncated_form_stores_nothing(self, env, project):
+        body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.zip\"\r\n"
+                b"Content-Type: application/zip\r\n\r\n" + zipped(instances(1, 2))[:-30])
+        r = env.session().post(env.url("/data/services/import"), data=body, params={
+            "PROJECT_ID": project, "SUBJECT_ID": "F1", "EXPT_LABEL": "FE1", "dest": "/archive"},
+            headers={"Content-Type": "multipart/form-data; boundary=XyZ"})
+        assert r.status_code == 400, r.text
+        assert file_rows(env, project) == 0 and list(stored_files(env, project)) == []
+
+
+class TestDiskFull:
+    """A full disk answers 507 and leaves nothing behind: no rows, no files, the space
+    freed (a small tmpfs stands for the full archive filesystem)."""
+
+    @pytest.fixture
+    def full_server(self, env):
+        from arca_env import IS_ROOT, RUN_USER
+        import pwd
+        if not IS_ROOT:
+            pytest.skip("mounting a small filesystem needs root")
+        server = env.new_server(f"full{uuid.uuid4().hex[:6]}")
+        archive = os.path.join(server.root, "archive")
+        pw = pwd.getpwnam(RUN_USER)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                                  f"size=2m,mode=2775,uid={pw.pw_uid},gid={pw.pw_gid}",
+                                  "tmpfs", archive], capture_output=True, text=True)
+        if mounted.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+        try:
+            server.start()
+            yield server, archive
+        finally:
+            server.stop()
+            subprocess.run(["umount", archive], check=False)
+
+    def test_507_and_nothing_half_written(self, env, project, full_server):
+        server, archive = full_server
+        s = env.session()
+        url = server.base_url + "/data/services/import"
+        params = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "SUBJECT_ID": "D1",
+                  "EXPT_LABEL": "DE1", "dest": "/archive", "inbody": "true"}
+        r = s.post(url, params=params, data=zipped(instances(4, 20)))  # ~3 MB unpacked
+        assert r.status_code == 507, r.text
+        assert file_rows(env, project) == 0
+        left = [os.path.join(d, f) for d, _, fs in os.walk(archive) for f in fs]
+        assert left == []
+        # the space was given back: a small upload fits
+        r = s.post(url, params=params, data=zipped(instances(1, 2)))
+        assert r.status_code == 200, r.text
+        assert file_rows(env, project) == 2
