@@ -14,6 +14,7 @@
 #include <apr_tables.h>
 
 #include "db.h"
+#include "import.h"
 #include "resultset.h"
 
 #define ARCA_UNASSIGNED "Unassigned" /* the project of sessions that have none yet */
@@ -64,7 +65,9 @@ typedef struct arca_prearchive_target_t {
     const char *project;  /* NULL: the session's project */
     const char *subject;  /* NULL: the session's subject */
     const char *label;    /* NULL: the folder's name */
-    int overwrite;        /* may add to an existing session of that label */
+    /* into an existing session of that label: NONE refuses (CONFLICT), APPEND adds to it,
+     * DELETE replaces its scans */
+    arca_overwrite_t overwrite;
 } arca_prearchive_target_t;
 
 /* Archives the session: 400 when the project is Unassigned or the subject unknown; else

@@ -59,12 +59,13 @@ arca_error_t *arca_prearchive_archive(arca_db_t *db, apr_pool_t *p, arca_prearc_
     o.project = t->project ? t->project : s->project;
     o.subject = t->subject ? t->subject : *s->subject ? s->subject : NULL;
     o.session = t->label ? t->label : s->folder;
+    o.overwrite = t->overwrite;
     if ((err = check_names(p, &o)) || (err = arca_prearchive_project_exists(db, p, o.project))
         || (err = arca_prearchive_claim(db, p, s, "ARCHIVING", "{READY,CONFLICT,ERROR}")))
         return err;
     if ((err = arca_prearchive_judge(db, p, o.project, o.session, &status, &message)))
         goto failed;
-    if (strcmp(status, "CONFLICT") == 0 && !t->overwrite) {
+    if (strcmp(status, "CONFLICT") == 0 && t->overwrite == ARCA_OVERWRITE_NONE) {
         (void)arca_prearchive_set_status(db, p, s, status, message);
         return arca_error_create(p, 409, "%s", message);
     }
@@ -75,6 +76,7 @@ arca_error_t *arca_prearchive_archive(arca_db_t *db, apr_pool_t *p, arca_prearc_
         arca_import_abort(imp);
         goto failed;
     }
+    arca_import_committed(imp);
     (void)arca_remove_tree(p, s->dir);
     /* and its timestamp folder, when that was its last session */
     apr_dir_remove(apr_pstrndup(p, s->dir, (apr_size_t)(strrchr(s->dir, '/') - s->dir)), p);

@@ -66,7 +66,7 @@ static arca_error_t *complete(arca_db_t *db, apr_pool_t *p, const arca_prearchiv
     t.site_id = cfg->site_id;
     t.archive = cfg->archive;
     t.user = "";
-    t.overwrite = code == 5;
+    t.overwrite = code == 5 ? ARCA_OVERWRITE_APPEND : ARCA_OVERWRITE_NONE;
     err = arca_prearchive_archive(db, p, s, &t, &uri);
     if (err == ARCA_OK) {
         done->archived++;

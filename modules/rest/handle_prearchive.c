@@ -86,13 +86,20 @@ static const char *param(apr_table_t *t, const char *a, const char *b)
     return v && *v ? v : NULL;
 }
 
-/* XNAT's overwrite=none|append|delete (or a boolean): anything but none lets an archived
- * session of the same label take the files. */
-static int overwrite(apr_table_t *t)
+/* XNAT's overwrite=none|append|delete (also true and false, for append and none). */
+static arca_error_t *overwrite(request_rec *r, apr_table_t *t, arca_overwrite_t *out)
 {
     const char *v = param(t, "overwrite", NULL);
 
-    return v && strcasecmp(v, "none") && strcasecmp(v, "false") && strcmp(v, "0");
+    *out = ARCA_OVERWRITE_NONE;
+    if (v == NULL || arca_overwrite_parse(v, out) || strcasecmp(v, "false") == 0)
+        return ARCA_OK;
+    if (strcasecmp(v, "true") == 0) {
+        *out = ARCA_OVERWRITE_APPEND;
+        return ARCA_OK;
+    }
+    return arca_error_create(r->pool, HTTP_BAD_REQUEST, "overwrite '%s': use none, append "
+                             "or delete", v);
 }
 
 /* The prearchive table's rows of the given sessions, as the client asked (pyxnat's
@@ -151,10 +158,10 @@ static int archive(request_rec *r, arca_db_t *db, arca_prearc_t *s, apr_table_t 
     target.project = param(t, "project", NULL);
     target.subject = param(t, "subject", NULL);
     target.label = param(t, "label", "session");
-    target.overwrite = overwrite(t);
     if (target.archive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaArchive is not set");
-    if ((target.project && (err = data_check_project(r, db, target.project, ARCA_EDIT)))
+    if ((err = overwrite(r, t, &target.overwrite))
+        || (target.project && (err = data_check_project(r, db, target.project, ARCA_EDIT)))
         || (err = arca_prearchive_archive(db, r->pool, s, &target, &uri)))
         return arca_http_error(r, err);
     apr_table_setn(r->headers_out, "Location", uri);
