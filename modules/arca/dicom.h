@@ -24,6 +24,9 @@
  * creator in the same item. File meta elements (0002,eeee) are not addressable: the meta
  * header is regenerated on writing.
  *
+ * An element a writer stored as UN (explicit VR, defined length) whose tag the data dictionary
+ * knows is read with the dictionary's VR, and written so.
+ *
  * Values are strings as DICOM writes them: multiple values joined by '\', numbers of binary
  * VRs (US, FL...) in decimal, bytes of OB/OW/UN in hex, raw bytes in the object's character
  * set (no conversion to UTF-8), trailing padding removed.

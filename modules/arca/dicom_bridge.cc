@@ -58,12 +58,19 @@ struct arca_dicom_t {
 
 namespace {
 
-std::once_flag log_once;
+std::once_flag setup_once;
 
-void quiet_dcmtk()
+void setup_dcmtk()
 {
-    // dcmtk's warnings may quote element values: never let them reach a log.
-    std::call_once(log_once, [] { OFLog::configure(OFLogger::OFF_LOG_LEVEL); });
+    std::call_once(setup_once, [] {
+        // dcmtk's warnings may quote element values: never let them reach a log.
+        OFLog::configure(OFLogger::OFF_LOG_LEVEL);
+        // A known element stored as UN with a defined length (explicit VR, written by a
+        // system that did not know the tag; pydicom's rtdose_rle.dcm has every element so)
+        // is read as the dictionary's VR: else a script could not set Patient's Name, and
+        // its value would read as hex bytes. libarca is the process's only dcmtk user.
+        dcmEnableUnknownVRConversion.set(OFTrue);
+    });
 }
 
 apr_status_t dicom_cleanup(void *data)
@@ -819,7 +826,7 @@ extern "C" {
 arca_error_t *arca_dicom_read(apr_pool_t *p, arca_read_fn read, void *baton, arca_dicom_t **d)
 {
     GUARD_BEGIN
-    quiet_dcmtk();
+    setup_dcmtk();
     arca_dicom_t *o = dicom_new(p);
     o->read = read;
     o->baton = baton;
@@ -1062,7 +1069,7 @@ arca_error_t *arca_dicom_synthetic(apr_pool_t *p, const arca_dicom_synthetic_t *
     static const arca_dicom_synthetic_t dflt = {};
     const arca_dicom_synthetic_t *s = spec ? spec : &dflt;
     char uid[100];
-    quiet_dcmtk();
+    setup_dcmtk();
     const char *modality = s->modality ? s->modality : "CT";
     bool mr = strcmp(modality, "MR") == 0;
     if (!mr && strcmp(modality, "CT") != 0)

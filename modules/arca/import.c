@@ -49,6 +49,7 @@ struct arca_import_t {
     apr_array_header_t *rejected;
     const char *new_key;         /* the study this object opened, if any (for rollback) */
     const char *new_resource_key;/* likewise the series */
+    int *new_label;              /* and the count of studies under its label */
     int savepoint;               /* the current object has a savepoint */
     int count;
     apr_off_t received, expanded;/* archive bytes read and unpacked, for the limits */
@@ -163,11 +164,29 @@ static const char *scan_type(apr_pool_t *p, const char *session_xsi)
                        "ScanData", NULL);
 }
 
+/* A DA value as an SQL date, or NULL when it is none: yyyymmdd, or ACR-NEMA's yyyy.mm.dd;
+ * anything else (a range, a typo) leaves the date empty rather than failing the upload. */
 static const char *dicom_date(apr_pool_t *p, const char *da)
 {
-    if (da == NULL || strlen(da) < 8)
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    char digits[9];
+    int n = 0, y, m, d;
+
+    for (const char *c = da; c && *c && n < 9; c++)
+        if (isdigit((unsigned char)*c))
+            digits[n++] = *c;
+        else if (!(*c == '.' && (c - da == 4 || c - da == 7)) && *c != ' ')
+            return NULL;
+    if (n != 8)
         return NULL;
-    return apr_psprintf(p, "%.4s-%.2s-%.2s", da, da + 4, da + 6);
+    digits[8] = '\0';
+    y = atoi(apr_pstrndup(p, digits, 4));
+    m = atoi(apr_pstrndup(p, digits + 4, 2));
+    d = atoi(digits + 6);
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1]
+        || (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+        return NULL;
+    return apr_psprintf(p, "%04d-%02d-%02d", y, m, d);
 }
 
 /* The first study under a label keeps it; the next ones in one upload get label_2, _3.. */
@@ -180,6 +199,7 @@ static const char *study_label(arca_import_t *imp, const char *project, const ch
         n = apr_pcalloc(imp->pool, sizeof *n);
         apr_hash_set(imp->labels, key, APR_HASH_KEY_STRING, n);
     }
+    imp->new_label = n;
     return ++*n == 1 ? apr_pstrdup(imp->pool, label)
                      : apr_psprintf(imp->pool, "%s_%d", label, *n);
 }
@@ -552,6 +572,7 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
     arca_error_t *err;
 
     imp->new_key = imp->new_resource_key = NULL;
+    imp->new_label = NULL;
     imp->savepoint = 0;
     err = import_one(imp, read, baton, &bad_object);
     if (err && bad_object) {
@@ -560,6 +581,8 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
             apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, NULL);
             apr_array_pop(imp->uris);
         }
+        if (imp->new_label)
+            --*imp->new_label;
         if (imp->new_resource_key)
             apr_hash_set(imp->resources, imp->new_resource_key, APR_HASH_KEY_STRING, NULL);
         APR_ARRAY_PUSH(imp->rejected, const char *) =

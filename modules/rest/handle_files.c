@@ -16,6 +16,7 @@
 #include "archive_stream.h"
 #include "audit.h"
 #include "data.h"
+#include "handlers.h"
 #include "filestore.h"
 #include "model_write.h"
 #include "multipart.h"
@@ -285,11 +286,30 @@ static arca_error_t *upload_body(request_rec *r, arca_db_t *db, void *baton)
     return store_body(st, loc->file_path);
 }
 
+/* DICOM unpacked into a session's or scan's DICOM resource goes through the import path:
+ * de-identified, sorted into scans, never stored as sent. */
+static int dicom_into_session(request_rec *r, const arca_location_t *loc)
+{
+    if (!arca_http_flag(r, "extract") || loc->resource_label == NULL
+        || strcmp(loc->resource_label, "DICOM") != 0
+        || (loc->owner != ARCA_KIND_EXPERIMENT && loc->owner != ARCA_KIND_SCAN))
+        return DECLINED;
+    if (loc->project && loc->experiment_project
+        && strcmp(loc->project, loc->experiment_project) != 0)
+        return arca_http_errorf(r, HTTP_CONFLICT, "upload DICOM through the session's own "
+                                "project, %s", loc->experiment_project);
+    return rest_import_to_session(r, loc->experiment_project, loc->subject_label,
+                                  loc->experiment_label);
+}
+
 static int upload(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
     store_t st;
     arca_error_t *err;
+    int rc;
 
+    if ((rc = dicom_into_session(r, loc)) != DECLINED)
+        return rc;
     memset(&st, 0, sizeof st);
     st.r = r;
     st.db = db;

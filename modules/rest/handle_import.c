@@ -133,6 +133,25 @@ static const char *first_arg(request_rec *r, const char *a, const char *b)
     return v && *v ? v : (b ? arca_http_arg(r, b) : NULL);
 }
 
+static void common_options(request_rec *r, arca_import_options_t *o, import_state *st)
+{
+    const arca_site_t *site = arca_core.site_get(r);
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+
+    o->site_id = site->site_id;
+    o->archive = site->archive;
+    o->prearchive = site->prearchive;
+    o->user = arca_http_user(r);
+    o->limits = rest_import_limits(r);
+    o->project_fn = project_setup;
+    o->project_baton = st;
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0
+        && !arca_http_flag(r, "inbody"))
+        st->form = type;
+}
+
+static int import_and_answer(request_rec *r, arca_import_options_t *o, import_state *st);
+
 /* dest=/archive[/projects/{p}[/subjects/{s}[/experiments/{e}]]] or /prearchive[/projects/
  * {p}]: names in dest fill the parameters not given. */
 static arca_error_t *parse_dest(request_rec *r, const char *dest, arca_import_options_t *o)
@@ -166,31 +185,18 @@ int handle_import(request_rec *r, const route_match *m)
     const char *dest = arca_http_arg(r, "dest");
     const char *overwrite = arca_http_arg(r, "overwrite");
     const char *type = apr_table_get(r->headers_in, "Content-Type");
-    const arca_site_t *site = arca_core.site_get(r);
     arca_import_options_t o;
     import_state st = {r, NULL, NULL, 0, NULL};
-    const apr_array_header_t *uris, *rejected;
-    const char *skipped = "";
-    apr_time_exp_t t;
     arca_error_t *err;
-    const char *answer = "";
 
     memset(&o, 0, sizeof o);
     o.project = first_arg(r, "PROJECT_ID", "project");
     o.subject = first_arg(r, "SUBJECT_ID", "subject");
     o.session = first_arg(r, "EXPT_LABEL", "session");
-    o.site_id = site->site_id;
-    o.archive = site->archive;
-    o.prearchive = site->prearchive;
-    o.user = arca_http_user(r);
-    o.limits = rest_import_limits(r);
-    o.project_fn = project_setup;
-    o.project_baton = &st;
+    common_options(r, &o, &st);
     st.gradual = (handler && !strcasecmp(handler, "gradual-DICOM"))
                  || (type && !strncasecmp(type, "application/dicom", 17));
     o.gradual = st.gradual;
-    if (type && strncasecmp(type, "multipart/form-data", 19) == 0 && !arca_http_flag(r, "inbody"))
-        st.form = type;
     if (handler && strcasecmp(handler, "DICOM-zip") && strcasecmp(handler, "gradual-DICOM")
         && strcasecmp(handler, "SI"))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "import-handler '%s': use DICOM-zip or "
@@ -205,32 +211,43 @@ int handle_import(request_rec *r, const route_match *m)
         return arca_http_error(r, err);
     if (o.to_prearchive && o.prearchive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaPrearchive is not set");
-    if (o.archive == NULL)
+    return import_and_answer(r, &o, &st);
+}
+/* Runs the import the options describe, in one transaction, and answers with the sessions
+ * written to and the members left out. */
+static int import_and_answer(request_rec *r, arca_import_options_t *o, import_state *st)
+{
+    const apr_array_header_t *uris, *rejected;
+    const char *skipped = "", *answer = "";
+    apr_time_exp_t t;
+    arca_error_t *err;
+
+    if (o->archive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaArchive is not set");
     apr_time_exp_gmt(&t, apr_time_now());
-    o.timestamp = apr_psprintf(r->pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
+    o->timestamp = apr_psprintf(r->pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
                                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
                                t.tm_usec / 1000);
-    if ((err = arca_core.request_db(r, &st.db))
-        || (o.project && (err = data_check_project(r, st.db, o.project, ARCA_EDIT)))
-        || (err = script(r, st.db, "script", NULL, rest_default_anon_script(), &o.site_script))
-        || (err = arca_import_begin(st.db, r->pool, &o, &st.imp)))
+    if ((err = arca_core.request_db(r, &st->db))
+        || (o->project && (err = data_check_project(r, st->db, o->project, ARCA_EDIT)))
+        || (err = script(r, st->db, "script", NULL, rest_default_anon_script(), &o->site_script))
+        || (err = arca_import_begin(st->db, r->pool, o, &st->imp)))
         return arca_http_error(r, err);
-    if ((err = data_in_transaction(r, st.db, import_body, &st))) {
-        arca_import_abort(st.imp);
+    if ((err = data_in_transaction(r, st->db, import_body, st))) {
+        arca_import_abort(st->imp);
         r->connection->keepalive = AP_CONN_CLOSE; /* the body may be partly unread */
         return arca_http_error(r, err);
     }
-    arca_import_committed(st.imp);
-    rejected = arca_import_rejected(st.imp);
+    arca_import_committed(st->imp);
+    rejected = arca_import_rejected(st->imp);
     for (int i = 0; i < rejected->nelts; i++)
         skipped = apr_pstrcat(r->pool, skipped, "rejected ",
                               APR_ARRAY_IDX(rejected, i, const char *), "\r\n", NULL);
-    if (arca_import_count(st.imp) == 0)
+    if (arca_import_count(st->imp) == 0)
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "the upload holds no DICOM object%s%s",
                                 *skipped ? ":\r\n" : "", skipped);
     /* the sessions first (XNAT clients read them), then what was left out */
-    uris = arca_import_sessions(st.imp);
+    uris = arca_import_sessions(st->imp);
     for (int i = 0; i < uris->nelts; i++)
         answer = apr_pstrcat(r->pool, answer, APR_ARRAY_IDX(uris, i, const char *), "\r\n",
                              NULL);
@@ -238,4 +255,24 @@ int handle_import(request_rec *r, const route_match *m)
         apr_table_setn(r->headers_out, "X-Arca-Rejected", apr_itoa(r->pool, rejected->nelts));
     return arca_http_send_text(r, "text/plain; charset=utf-8",
                                apr_pstrcat(r->pool, answer, skipped, NULL));
+}
+
+/* A zip of DICOM (or one DICOM file) uploaded with extract=true to a session's or scan's
+ * DICOM resource: it goes through the import path into that session (de-identified, scans
+ * by series), never stored as sent. */
+int rest_import_to_session(request_rec *r, const char *project, const char *subject,
+                           const char *session)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    arca_import_options_t o;
+    import_state st = {r, NULL, NULL, 0, NULL};
+
+    memset(&o, 0, sizeof o);
+    o.project = project;
+    o.subject = subject;
+    o.session = session;
+    o.overwrite = ARCA_OVERWRITE_APPEND;
+    common_options(r, &o, &st);
+    st.gradual = o.gradual = type && !strncasecmp(type, "application/dicom", 17);
+    return import_and_answer(r, &o, &st);
 }

@@ -505,3 +505,36 @@ class TestDiskFull:
         r = s.post(url, params=params, data=zipped(instances(1, 2)))
         assert r.status_code == 200, r.text
         assert file_rows(env, project) == 2
+
+
+class TestResourceExtract:
+    """extract=true into a session's DICOM resource is an import into that session."""
+
+    def test_zip_into_the_sessions_dicom_resource(self, env, project):
+        s = env.session()
+        base = f"/data/projects/{project}/subjects/X1/experiments/XE1"
+        assert s.put(env.url(f"/data/projects/{project}/subjects/X1")).status_code in (200, 201)
+        assert s.put(env.url(base + "?xsiType=xnat:ctSessionData")).status_code in (200, 201)
+        r = s.put(env.url(base + "/resources/DICOM/files?extract=true"),
+                  data=zipped(instances(2, 2)),
+                  headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 200, r.text
+        assert file_rows(env, project) == 4
+        names = [os.path.basename(f) for f in stored_files(env, project)]
+        assert all("Rossi" not in n for n in names)
+        ds = pydicom.dcmread(next(stored_files(env, project)))
+        assert PHI_NAME not in str(ds.PatientName) and ds.PatientID != PHI_ID
+        scans = s.get(env.url(base + "/scans?format=json")).json()["ResultSet"]["Result"]
+        assert sorted(x["ID"] for x in scans) == ["1", "2"]
+
+    def test_other_resources_still_unpack_as_they_are(self, env, project):
+        s = env.session()
+        base = f"/data/projects/{project}/subjects/X2/experiments/XE2"
+        s.put(env.url(f"/data/projects/{project}/subjects/X2"))
+        s.put(env.url(base + "?xsiType=xnat:ctSessionData"))
+        r = s.put(env.url(base + "/resources/NOTES/files?extract=true"),
+                  data=zipped([("a.txt", b"hello")]),
+                  headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code in (200, 201), r.text
+        files = s.get(env.url(base + "/resources/NOTES/files?format=json")).json()
+        assert [f["Name"] for f in files["ResultSet"]["Result"]] == ["a.txt"]

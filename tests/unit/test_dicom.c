@@ -214,6 +214,15 @@ static void reads_known_values(void **state)
     assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.4.91");
     assert_null(arca_dicom_info(d, p, &info));
     assert_string_equal(info.modality, "NM");
+
+    /* every element but a few stored as UN: read with the dictionary's VRs */
+    assert_null(arca_dicom_read_file(p, TEST_FILES "/rtdose_rle.dcm", &d));
+    assert_null(arca_dicom_get_vr(d, "(0010,0010)", &vr));
+    assert_string_equal(vr, "PN");
+    assert_string_equal(get(p, d, "(0010,0010)"), "Lastname^Firstname");
+    assert_null(arca_dicom_info(d, p, &info));
+    assert_string_equal(info.modality, "RTDOSE");
+    assert_null(arca_dicom_set(d, "(0010,0010)", NULL, "Sub1"));
 }
 
 static void sequences_and_private_elements(void **state)
