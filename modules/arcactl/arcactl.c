@@ -12,6 +12,7 @@
 
 #include "arca.h"
 #include "account.h"
+#include "fsck.h"
 #include "password.h"
 #include "schema.h"
 
@@ -30,7 +31,15 @@ static const char usage[] =
     "  user show LOGIN         an account's details; exits 1 if there is none\n"
     "  user passwd LOGIN --password-file FILE\n"
     "                          set an account's local password from FILE's first line\n"
-    "  version                 Arca's version and the schema version it knows\n";
+    "  version                 Arca's version and the schema version it knows\n"
+    "  fsck --archive DIR [--prearchive DIR] [--min-age SECONDS] [--remove-orphans]\n"
+    "       [--dry-run]        check the files against the database after a crash:\n"
+    "                          removes temp files of unfinished uploads, reports (with\n"
+    "                          --remove-orphans removes) files and prearchive folders no\n"
+    "                          row names, reports rows whose file is missing or of another\n"
+    "                          size; leaves alone anything changed in the last SECONDS\n"
+    "                          (default 3600). Exits 0 when clean or all fixed, 1 on\n"
+    "                          damage, 2 on errors\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
@@ -209,6 +218,108 @@ static int cmd_user(apr_pool_t *p, arca_db_t *db, int argc, const char *const *a
     return fail("user: unknown subcommand '%s'", sub);
 }
 
+static const char *action_text(const arca_fsck_finding_t *f, apr_pool_t *p)
+{
+    switch (f->action) {
+    case ARCA_FSCK_REMOVED:
+        return "removed";
+    case ARCA_FSCK_WOULD_REMOVE:
+        return "would be removed (dry run)";
+    case ARCA_FSCK_REMOVE_FAILED:
+        return apr_pstrcat(p, "cannot remove: ", f->reason, NULL);
+    default:
+        break;
+    }
+    switch (f->kind) {
+    case ARCA_FSCK_MISSING_FILE:
+        return apr_psprintf(p, "no file (%" APR_OFF_T_FMT " bytes recorded)", f->recorded);
+    case ARCA_FSCK_WRONG_SIZE:
+        return apr_psprintf(p, "%" APR_OFF_T_FMT " bytes on disk, %" APR_OFF_T_FMT
+                            " recorded", f->size, f->recorded);
+    case ARCA_FSCK_BAD_PATH:
+        return "the row's path is not a safe relative path";
+    case ARCA_FSCK_UNCHECKABLE:
+        return apr_pstrcat(p, "cannot check: ", f->reason, NULL);
+    case ARCA_FSCK_MISSING_FOLDER:
+        return "no folder for this prearchive row";
+    default:
+        return "kept (--remove-orphans removes it)";
+    }
+}
+
+/* One line per finding: kind, where, what was done. Paths are the archive's own (labels
+ * and UIDs after de-identification), never a client's file name. */
+static void print_finding(void *baton, const arca_fsck_finding_t *f)
+{
+    apr_pool_t *p;
+
+    apr_pool_create(&p, baton);
+    printf("%s %s:%s%s%s: %s\n", arca_fsck_kind_name(f->kind), f->root, f->path,
+           f->resource ? " resource " : "", f->resource ? f->resource : "",
+           action_text(f, p));
+    apr_pool_destroy(p);
+}
+
+static int cmd_fsck(apr_pool_t *p, const char *conninfo, int argc, const char *const *argv)
+{
+    arca_fsck_options_t o = {0};
+    arca_fsck_summary_t sum;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    o.min_age = apr_time_from_sec(3600);
+    for (int i = 0; i < argc; i++) {
+        char *end;
+        if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc)
+            o.archive = argv[++i];
+        else if (strcmp(argv[i], "--prearchive") == 0 && i + 1 < argc)
+            o.prearchive = argv[++i];
+        else if (strcmp(argv[i], "--min-age") == 0 && i + 1 < argc) {
+            long long s = strtoll(argv[++i], &end, 10);
+            if (*argv[i] == '\0' || *end || s < 0 || s > 100LL * 365 * 86400) {
+                fail("fsck: --min-age takes a number of seconds");
+                return 2;
+            }
+            o.min_age = apr_time_from_sec(s);
+        } else if (strcmp(argv[i], "--remove-orphans") == 0)
+            o.remove_orphans = 1;
+        else if (strcmp(argv[i], "--dry-run") == 0)
+            o.dry_run = 1;
+        else {
+            fail("fsck: unknown option '%s'", argv[i]);
+            return 2;
+        }
+    }
+    if (o.archive == NULL) {
+        fail("fsck: say where the archive is: --archive DIR (ArcaArchive)");
+        return 2;
+    }
+    if (conninfo == NULL) {
+        fail("no database: pass -d CONNINFO or set ARCA_DATABASE");
+        return 2;
+    }
+    if ((err = arca_db_open(p, conninfo, &db))) {
+        fail_err(err);
+        return 2;
+    }
+    o.report = print_finding;
+    o.baton = p;
+    err = arca_fsck(db, p, &o, &sum);
+    /* "name count" pairs, so scripts can read it */
+    printf("summary: rows %ld, files %ld", sum.rows, sum.files);
+    for (int k = 0; k < ARCA_FSCK_KINDS; k++) {
+        printf(", %s %ld", arca_fsck_kind_name(k), sum.found[k]);
+        if (k < ARCA_FSCK_MISSING_FILE)
+            printf(" (removed %ld)", sum.removed[k]);
+    }
+    printf(", recent %ld%s\n", sum.recent, o.dry_run ? " (dry run)" : "");
+    if (err) {
+        fail("fsck: %s", err->message);
+        return 2;
+    }
+    return arca_fsck_damaged(&sum) ? 1 : 0;
+}
+
 int main(int argc, const char *const *argv)
 {
     const char *conninfo = getenv("ARCA_DATABASE"), *cmd;
@@ -243,6 +354,8 @@ int main(int argc, const char *const *argv)
         return cmd_migrate(p, connect_or_die(p, conninfo));
     if (strcmp(cmd, "status") == 0)
         return cmd_status(p, connect_or_die(p, conninfo));
+    if (strcmp(cmd, "fsck") == 0)
+        return cmd_fsck(p, conninfo, argc - i, argv + i);
     if (strcmp(cmd, "user") == 0)
         return cmd_user(p, connect_or_die(p, conninfo), argc - i, argv + i);
     fprintf(stderr, "arcactl: unknown command '%s'\n\n%s", cmd, usage);

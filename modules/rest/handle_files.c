@@ -286,13 +286,15 @@ static arca_error_t *upload_body(request_rec *r, arca_db_t *db, void *baton)
     return store_body(st, loc->file_path);
 }
 
-/* DICOM unpacked into a session's or scan's DICOM resource goes through the import path:
- * de-identified, sorted into scans, never stored as sent. */
+/* DICOM unpacked into a session's DICOM resource goes through the import path:
+ * de-identified, sorted into scans by series, never stored as sent. (A scan's resources
+ * keep the files as sent, as XNAT does: the import would sort them by series, not into
+ * the scan the URL names.) */
 static int dicom_into_session(request_rec *r, const arca_location_t *loc)
 {
     if (!arca_http_flag(r, "extract") || loc->resource_label == NULL
         || strcmp(loc->resource_label, "DICOM") != 0
-        || (loc->owner != ARCA_KIND_EXPERIMENT && loc->owner != ARCA_KIND_SCAN))
+        || loc->owner != ARCA_KIND_EXPERIMENT)
         return DECLINED;
     if (loc->project && loc->experiment_project
         && strcmp(loc->project, loc->experiment_project) != 0)

@@ -257,8 +257,8 @@ static int import_and_answer(request_rec *r, arca_import_options_t *o, import_st
                                apr_pstrcat(r->pool, answer, skipped, NULL));
 }
 
-/* A zip of DICOM (or one DICOM file) uploaded with extract=true to a session's or scan's
- * DICOM resource: it goes through the import path into that session (de-identified, scans
+/* A zip of DICOM (or one DICOM file) uploaded with extract=true to a session's DICOM
+ * resource: it goes through the import path into that session (de-identified, scans
  * by series), never stored as sent. */
 int rest_import_to_session(request_rec *r, const char *project, const char *subject,
                            const char *session)

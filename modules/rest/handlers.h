@@ -52,7 +52,7 @@ int handle_audit(request_rec *r, const route_match *m);
 
 /* handle_import.c */
 int handle_import(request_rec *r, const route_match *m);
-/* extract=true into a session's or scan's DICOM resource: the import path, into that
+/* extract=true into a session's DICOM resource: the import path, into that
  * session (handle_files.c) */
 int rest_import_to_session(request_rec *r, const char *project, const char *subject,
                            const char *session);

@@ -512,6 +512,8 @@ class TestResourceExtract:
 
     def test_zip_into_the_sessions_dicom_resource(self, env, project):
         s = env.session()
+        s.put(env.url(f"/xapi/anonymize/projects/{project}"),
+              data='version "6.1"\n(0010,0010) := subject\n(0010,0020) := session\n')
         base = f"/data/projects/{project}/subjects/X1/experiments/XE1"
         assert s.put(env.url(f"/data/projects/{project}/subjects/X1")).status_code in (200, 201)
         assert s.put(env.url(base + "?xsiType=xnat:ctSessionData")).status_code in (200, 201)
@@ -523,7 +525,7 @@ class TestResourceExtract:
         names = [os.path.basename(f) for f in stored_files(env, project)]
         assert all("Rossi" not in n for n in names)
         ds = pydicom.dcmread(next(stored_files(env, project)))
-        assert PHI_NAME not in str(ds.PatientName) and ds.PatientID != PHI_ID
+        assert (str(ds.PatientName), ds.PatientID) == ("X1", "XE1")
         scans = s.get(env.url(base + "/scans?format=json")).json()["ResultSet"]["Result"]
         assert sorted(x["ID"] for x in scans) == ["1", "2"]
 

@@ -132,6 +132,11 @@ def label_for(rel):
 
 @pytest.fixture(scope="module")
 def project(env):
+    """A project, with the built-in site script in force (other tests store their own)."""
+    s = env.session()
+    default = s.get(env.url("/xapi/anonymize/default")).text
+    assert s.put(env.url("/xapi/anonymize/site"), data=default).ok
+    assert s.put(env.url("/xapi/anonymize/site/enabled/true")).ok
     p = f"Files{uuid.uuid4().hex[:8]}"
     assert env.session().put(env.url(f"/data/projects/{p}")).status_code == 201
     yield p
