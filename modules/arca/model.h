@@ -80,6 +80,11 @@ const char *arca_resources_under_sql(apr_pool_t *p, arca_kind_t kind, const char
 const char *arca_element_of_xsi(const char *xsi);
 const char *arca_xsi_of_element(apr_pool_t *p, const char *element);
 
+/* The session type of images of a DICOM modality (xnat:ctSessionData for CT...;
+ * xnat:otherDicomSessionData for the rest), and the scan type of a session type. */
+const char *arca_session_xsi(const char *modality);
+const char *arca_scan_xsi(apr_pool_t *p, const char *session_xsi);
+
 /* xsiType names: "ns:name" of letters, digits and '_'. */
 int arca_valid_xsi_type(const char *xsi);
 

@@ -217,6 +217,28 @@ const char *arca_element_of_xsi(const char *xsi)
     return xsi;
 }
 
+const char *arca_session_xsi(const char *modality)
+{
+    static const struct { const char *modality, *xsi; } types[] = {
+        {"CT", "xnat:ctSessionData"}, {"MR", "xnat:mrSessionData"},
+        {"PT", "xnat:petSessionData"}, {"CR", "xnat:crSessionData"},
+        {"DX", "xnat:dxSessionData"}, {"US", "xnat:usSessionData"},
+    };
+    for (size_t i = 0; modality && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].modality, modality) == 0)
+            return types[i].xsi;
+    return "xnat:otherDicomSessionData";
+}
+
+const char *arca_scan_xsi(apr_pool_t *p, const char *session_xsi)
+{
+    const char *s = strstr(session_xsi, "SessionData");
+
+    return s ? apr_pstrcat(p, apr_pstrmemdup(p, session_xsi, (apr_size_t)(s - session_xsi)),
+                           "ScanData", NULL)
+             : "xnat:otherDicomScanData";
+}
+
 const char *arca_xsi_of_element(apr_pool_t *p, const char *element)
 {
     for (size_t i = 0; i < sizeof element_names / sizeof element_names[0]; i++)

@@ -15,6 +15,7 @@ void *arca_core_create_server_conf(apr_pool_t *p, server_rec *s)
 
     conf->pool_max = -1;
     conf->pool_idle_timeout = -1;
+    conf->site.prearchive_idle = -1;
     conf->site.login.auto_enable = -1;
     conf->site.login.auto_verify = -1;
     return conf;
@@ -47,6 +48,8 @@ void *arca_core_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->site.archive = add->site.archive ? add->site.archive : base->site.archive;
     conf->site.prearchive = add->site.prearchive ? add->site.prearchive
                                                  : base->site.prearchive;
+    conf->site.prearchive_idle = add->site.prearchive_idle >= 0 ? add->site.prearchive_idle
+                                                                : base->site.prearchive_idle;
     conf->pool_max = add->pool_max >= 0 ? add->pool_max : base->pool_max;
     conf->pool_idle_timeout = add->pool_idle_timeout >= 0 ? add->pool_idle_timeout
                                                           : base->pool_idle_timeout;
@@ -65,6 +68,8 @@ void arca_core_conf_defaults(arca_core_conf *conf)
         conf->pool_max = 0;
     if (conf->pool_idle_timeout < 0)
         conf->pool_idle_timeout = 60;
+    if (conf->site.prearchive_idle < 0)
+        conf->site.prearchive_idle = 60; /* XNAT's default session idle time */
     if (conf->site.login.auto_enable < 0)
         conf->site.login.auto_enable = 1;
     if (conf->site.login.auto_verify < 0)
@@ -146,6 +151,12 @@ static const char *set_pool_idle(cmd_parms *cmd, void *dummy, const char *arg)
                        &arca_core_conf_get(cmd->server)->pool_idle_timeout);
 }
 
+static const char *set_prearchive_idle(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    return parse_count(cmd, arg, 1, 86400,
+                       &arca_core_conf_get(cmd->server)->site.prearchive_idle);
+}
+
 static const char *set_auto_enable(cmd_parms *cmd, void *dummy, int on)
 {
     arca_core_conf_get(cmd->server)->site.login.auto_enable = on != 0;
@@ -205,6 +216,9 @@ const command_rec arca_core_directives[] = {
                   "directory of the archive's files"),
     AP_INIT_TAKE1("ArcaPrearchive", set_prearchive, NULL, RSRC_CONF,
                   "directory of the prearchive"),
+    AP_INIT_TAKE1("ArcaPrearchiveIdle", set_prearchive_idle, NULL, RSRC_CONF,
+                  "seconds without a new object after which a session received object by "
+                  "object is complete (default 60)"),
     AP_INIT_TAKE1("ArcaDatabasePoolMax", set_pool_max, NULL, RSRC_CONF,
                   "most database connections per child process (default: ThreadsPerChild)"),
     AP_INIT_TAKE1("ArcaDatabasePoolIdleTimeout", set_pool_idle, NULL, RSRC_CONF,

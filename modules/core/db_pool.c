@@ -99,6 +99,25 @@ static apr_status_t release_conn(void *data)
     return APR_SUCCESS;
 }
 
+arca_error_t *arca_db_pool_lease(server_rec *s, apr_pool_t *p, arca_db_t **db)
+{
+    arca_core_conf *conf = arca_core_conf_get(s);
+    void *resource = NULL;
+    lease_t *lease;
+
+    *db = NULL;
+    if (conf->pool == NULL || apr_reslist_acquire(conf->pool, &resource) != APR_SUCCESS
+        || resource == NULL)
+        return arca_error_create(p, 503, "the database is unavailable");
+    lease = apr_palloc(p, sizeof *lease);
+    lease->pool = conf->pool;
+    lease->db = resource;
+    lease->scratch = p;
+    apr_pool_pre_cleanup_register(p, lease, release_conn);
+    *db = resource;
+    return ARCA_OK;
+}
+
 arca_error_t *arca_db_pool_acquire(request_rec *r, arca_db_t **db)
 {
     arca_core_conf *conf = arca_core_conf_get(r->server);

@@ -14,6 +14,7 @@
 #include "core_config.h"
 #include "db_pool.h"
 #include "schema.h"
+#include "sweeper.h"
 
 APLOG_USE_MODULE(arca);
 
@@ -176,6 +177,7 @@ static int arca_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 static void arca_child_init(apr_pool_t *pchild, server_rec *s)
 {
     arca_db_pool_child_init(pchild, s);
+    arca_sweeper_child_init(pchild, s); /* after the pool: it takes connections from it */
 }
 
 static void arca_register_hooks(apr_pool_t *p)

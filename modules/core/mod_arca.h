@@ -30,12 +30,13 @@ typedef struct arca_login_policy_t {
     const char *email_var;
 } arca_login_policy_t;
 
-/* What the core knows about the site, from ArcaSiteId, ArcaArchive, ArcaPrearchive and
- * the login policy directives. */
+/* What the core knows about the site, from ArcaSiteId, ArcaArchive, ArcaPrearchive,
+ * ArcaPrearchiveIdle and the login policy directives. */
 typedef struct arca_site_t {
     const char *site_id;
     const char *archive;
     const char *prearchive;
+    int prearchive_idle;       /* seconds without a new object before a session is complete */
     arca_login_policy_t login;
 } arca_site_t;
 

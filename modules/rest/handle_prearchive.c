@@ -1,35 +1,129 @@
 /* The prearchive, XNAT's way: sessions received with dest=/prearchive wait there, in
  * ArcaPrearchive/{project or Unassigned}/{timestamp}/{session}, until archived or deleted.
  *   GET    /data/prearchive/projects[/{p}]                 the waiting sessions
- *   POST   /data/prearchive/projects/{p}/{ts}/{s}?action=commit[&subject=..&label=..]
- *   POST   /data/services/archive?src=/prearchive/projects/{p}/{ts}/{s}[&project=..]
+ *   POST   /data/prearchive/projects/{p}/{ts}/{s}?action=build|commit|move|set-status|
+ *          reset-status   (commit: subject, label, project, overwrite; move: newProject;
+ *          set-status: status); pyxnat sends action=build as a form with format=single
  *   DELETE /data/prearchive/projects/{p}/{ts}/{s}
- * Archiving imports the session's files into the archive (they were de-identified when
- * received) in one transaction, then removes them from the prearchive. Unassigned data is
- * for site admins; a project's for those who may edit the project. */
+ *   POST   /data/services/archive?src=/prearchive/projects/{p}/{ts}/{s}[&project=..]
+ *   POST   /data/services/prearchive/move|delete|rebuild   src (repeatable), newProject
+ * Parameters may come in the query or a form body. The work is libarca's (prearchive.h);
+ * here: who may, and the answers. Unassigned data is for site admins; a project's for those
+ * who may edit the project. Reading a session is handle_prearchive_view.c. */
 #include <string.h>
+#include <strings.h>
 
 #include <httpd.h>
+#include <http_log.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
 
 #include "arca_http.h"
 #include "data.h"
-#include "filestore.h"
 #include "handlers.h"
-#include "import.h"
+#include "prearchive.h"
+#include "prearchive_rest.h"
 
-static arca_error_t *check(request_rec *r, arca_db_t *db, const char *project)
+#define MAX_FORM (1024 * 1024) /* many src= of a bulk move */
+
+arca_error_t *prearchive_check(request_rec *r, arca_db_t *db, const char *project)
 {
     const arca_account_t *who;
     arca_error_t *err;
 
-    if (strcmp(project, "Unassigned") != 0)
+    if (strcmp(project, ARCA_UNASSIGNED) != 0)
         return data_check_project(r, db, project, ARCA_EDIT);
     if ((err = arca_core.request_account(r, &who)))
         return err;
+    if (r->user == NULL)
+        return arca_error_create(r->pool, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     return who && who->site_admin ? ARCA_OK
            : arca_error_create(r->pool, 403, "unassigned data is for site administrators");
+}
+
+arca_error_t *prearchive_open(request_rec *r, arca_db_t **db, const char *project,
+                              const char *timestamp, const char *folder, arca_prearc_t **s)
+{
+    const char *root = arca_core.site_get(r)->prearchive;
+    arca_error_t *err;
+
+    if (root == NULL)
+        return arca_error_create(r->pool, 500, "ArcaPrearchive is not set");
+    if ((err = arca_core.request_db(r, db)) || (err = prearchive_check(r, *db, project)))
+        return err;
+    return arca_prearchive_find(*db, r->pool, root, project, timestamp, folder, s);
+}
+
+/* The query's arguments, then a form body's (pyxnat posts its parameters as a form). */
+static arca_error_t *params(request_rec *r, apr_table_t **out)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    apr_table_t *all = apr_table_copy(r->pool, arca_http_args(r));
+    const apr_table_entry_t *e;
+    const apr_array_header_t *form;
+    apr_size_t len;
+    char *body;
+    arca_error_t *err;
+
+    *out = all;
+    if (type == NULL || strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0)
+        return ARCA_OK;
+    if ((err = arca_http_read_body(r, MAX_FORM, &body, &len)))
+        return err;
+    form = apr_table_elts(arca_http_parse_query(r->pool, body));
+    e = (const apr_table_entry_t *)form->elts;
+    for (int i = 0; i < form->nelts; i++)
+        apr_table_add(all, e[i].key, e[i].val);
+    return ARCA_OK;
+}
+
+static const char *param(apr_table_t *t, const char *a, const char *b)
+{
+    const char *v = apr_table_get(t, a);
+
+    if ((v == NULL || *v == '\0') && b)
+        v = apr_table_get(t, b);
+    return v && *v ? v : NULL;
+}
+
+/* XNAT's overwrite=none|append|delete (also true and false, for append and none). */
+static arca_error_t *overwrite(request_rec *r, apr_table_t *t, arca_overwrite_t *out)
+{
+    const char *v = param(t, "overwrite", NULL);
+
+    *out = ARCA_OVERWRITE_NONE;
+    if (v == NULL || arca_overwrite_parse(v, out) || strcasecmp(v, "false") == 0)
+        return ARCA_OK;
+    if (strcasecmp(v, "true") == 0) {
+        *out = ARCA_OVERWRITE_APPEND;
+        return ARCA_OK;
+    }
+    return arca_error_create(r->pool, HTTP_BAD_REQUEST, "overwrite '%s': use none, append "
+                             "or delete", v);
+}
+
+/* The prearchive table's rows of the given sessions, as the client asked (pyxnat's
+ * format=single means the default). */
+static int send_rows(request_rec *r, arca_db_t *db, const apr_array_header_t *ids)
+{
+    const char *format = arca_http_arg(r, "format");
+    PGresult *res;
+    arca_error_t *err = arca_prearchive_rows(db, r->pool, ids, &res);
+
+    if (err)
+        return arca_http_error(r, err);
+    if (format && strcasecmp(format, "single") == 0)
+        apr_table_unset(arca_http_args(r), "format");
+    return arca_http_send_resultset(r, arca_resultset_from_pg(r->pool, "Prearchive", res),
+                                    ARCA_FORMAT_JSON);
+}
+
+static int send_row(request_rec *r, arca_db_t *db, const arca_prearc_t *s)
+{
+    apr_array_header_t *ids = apr_array_make(r->pool, 1, sizeof(const char *));
+
+    APR_ARRAY_PUSH(ids, const char *) = s->id;
+    return send_rows(r, db, ids);
 }
 
 int handle_prearchive_list(request_rec *r, const route_match *m)
@@ -41,169 +135,166 @@ int handle_prearchive_list(request_rec *r, const route_match *m)
     arca_error_t *err;
 
     if ((err = arca_core.request_db(r, &db)) || (err = arca_core.request_account(r, &who))
-        || (project && (err = check(r, db, project))))
+        || (project && (err = prearchive_check(r, db, project))))
         return arca_http_error(r, err);
     /* without a project: the rows of the projects this user may edit (admins: all) */
-    err = arca_db_query(db, r->pool, &res,
-        "SELECT p.project, p.timestamp, to_char(p.lastmod, 'YYYY-MM-DD HH24:MI:SS.MS') AS "
-        "lastmod, to_char(p.uploaded, 'YYYY-MM-DD HH24:MI:SS.MS') AS uploaded, "
-        "coalesce(p.scan_date::text, '') AS scan_date, '' AS scan_time, p.subject, "
-        "p.folder AS \"folderName\", p.folder AS name, '' AS tag, p.status, "
-        "'/prearchive/projects/' || p.project || '/' || p.timestamp || '/' || p.folder AS url, "
-        "'false' AS autoarchive, 'false' AS prevent_anon, 'false' AS prevent_auto_commit, "
-        "'' AS \"SOURCE\", '' AS \"VISIT\", '' AS \"PROTOCOL\", '' AS \"TIMEZONE\" "
-        "FROM arca_prearchive p WHERE ($1::text IS NULL OR p.project = $1) AND ($3 OR "
-        "p.project IN (SELECT project FROM arca_project_member WHERE account_id = $2::bigint "
-        "AND role IN ('owner', 'member'))) ORDER BY p.uploaded, p.folder", 3,
-        (const char *const[]){project, who ? who->id : NULL,
-                              who && who->site_admin ? "t" : "f"});
-    if (err)
+    if ((err = arca_prearchive_list(db, r->pool, project, who ? who->id : NULL,
+                                    who && who->site_admin, &res)))
         return arca_http_error(r, err);
     return arca_http_send_resultset(r, arca_resultset_from_pg(r->pool, "Prearchive", res),
                                     ARCA_FORMAT_HTML);
 }
 
-typedef struct {
-    const char *project, *timestamp, *folder; /* the prearchived session */
-    const char *dir;
-    arca_import_t *imp;
-    const char *target, *subject, *label;
-} archive_state;
-
-static arca_error_t *find(request_rec *r, arca_db_t *db, archive_state *st)
+static int archive(request_rec *r, arca_db_t *db, arca_prearc_t *s, apr_table_t *t)
 {
-    PGresult *res;
-    arca_error_t *err = arca_db_query(db, r->pool, &res,
-        "SELECT subject FROM arca_prearchive WHERE project = $1 AND timestamp = $2 AND "
-        "folder = $3", 3, (const char *const[]){st->project, st->timestamp, st->folder});
-
-    if (err)
-        return err;
-    if (PQntuples(res) == 0)
-        return arca_error_create(r->pool, 404, "Not Found: no prearchived session %s/%s/%s",
-                                 st->project, st->timestamp, st->folder);
-    if (st->subject == NULL && *PQgetvalue(res, 0, 0))
-        st->subject = PQgetvalue(res, 0, 0);
-    st->dir = apr_pstrcat(r->pool, arca_core.site_get(r)->prearchive, "/", st->project, "/",
-                          st->timestamp, "/", st->folder, NULL);
-    return ARCA_OK;
-}
-
-static arca_error_t *forget(request_rec *r, arca_db_t *db, archive_state *st)
-{
-    return arca_db_query(db, r->pool, NULL, "DELETE FROM arca_prearchive WHERE project = $1 "
-                         "AND timestamp = $2 AND folder = $3", 3,
-                         (const char *const[]){st->project, st->timestamp, st->folder});
-}
-
-static arca_error_t *archive_body(request_rec *r, arca_db_t *db, void *baton)
-{
-    archive_state *st = baton;
-    arca_error_t *err = arca_import_tree(st->imp, st->dir);
-
-    if (!err)
-        err = arca_import_finish(st->imp);
-    return err ? err : forget(r, db, st);
-}
-
-/* The prearchive folder goes, and its timestamp folder when that is left empty. */
-static void remove_folder(request_rec *r, archive_state *st)
-{
-    (void)arca_remove_tree(r->pool, st->dir);
-    apr_dir_remove(apr_pstrcat(r->pool, arca_core.site_get(r)->prearchive, "/", st->project,
-                               "/", st->timestamp, NULL), r->pool);
-}
-
-static int archive(request_rec *r, archive_state *st)
-{
-    arca_import_options_t o;
-    arca_db_t *db;
+    arca_prearchive_target_t target;
+    const char *uri;
     arca_error_t *err;
 
-    memset(&o, 0, sizeof o);
-    o.site_id = arca_core.site_get(r)->site_id;
-    o.archive = arca_core.site_get(r)->archive;
-    o.user = arca_http_user(r);
-    if ((err = arca_core.request_db(r, &db)) || (err = check(r, db, st->project))
-        || (err = find(r, db, st)))
+    memset(&target, 0, sizeof target);
+    target.site_id = arca_core.site_get(r)->site_id;
+    target.archive = arca_core.site_get(r)->archive;
+    target.user = arca_http_user(r);
+    target.project = param(t, "project", NULL);
+    target.subject = param(t, "subject", NULL);
+    target.label = param(t, "label", "session");
+    if (target.archive == NULL)
+        return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaArchive is not set");
+    if ((err = overwrite(r, t, &target.overwrite))
+        || (target.project && (err = data_check_project(r, db, target.project, ARCA_EDIT)))
+        || (err = arca_prearchive_archive(db, r->pool, s, &target, &uri)))
         return arca_http_error(r, err);
-    o.project = st->target ? st->target : st->project;
-    o.subject = st->subject;
-    o.session = st->label ? st->label : st->folder;
-    if (strcmp(o.project, "Unassigned") == 0)
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "say which project to archive into: "
-                                "project=");
-    if (o.subject == NULL)
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "say which subject: subject=");
-    if ((err = data_check_project(r, db, o.project, ARCA_EDIT))
-        || (err = arca_import_begin(db, r->pool, &o, &st->imp)))
-        return arca_http_error(r, err);
-    if ((err = data_in_transaction(r, db, archive_body, st))) {
-        arca_import_abort(st->imp);
-        return arca_http_error(r, err);
-    }
-    remove_folder(r, st);
-    apr_table_setn(r->headers_out, "Location",
-                   APR_ARRAY_IDX(arca_import_sessions(st->imp), 0, const char *));
-    return arca_http_send_text(r, "text/uri-list", apr_pstrcat(r->pool,
-                               APR_ARRAY_IDX(arca_import_sessions(st->imp), 0, const char *),
-                               "\r\n", NULL));
+    apr_table_setn(r->headers_out, "Location", uri);
+    return arca_http_send_text(r, "text/uri-list", apr_pstrcat(r->pool, uri, "\r\n", NULL));
 }
 
-static const char *overriding(request_rec *r, const char *a, const char *b)
+static int move(request_rec *r, arca_db_t *db, arca_prearc_t *s, apr_table_t *t)
 {
-    const char *v = arca_http_arg(r, a);
+    const char *to = param(t, "newProject", NULL);
+    arca_error_t *err;
 
-    return v && *v ? v : b && arca_http_arg(r, b) && *arca_http_arg(r, b)
-                             ? arca_http_arg(r, b) : NULL;
+    if (to == NULL)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "say where to: newProject=");
+    if ((err = prearchive_check(r, db, to))
+        || (err = arca_prearchive_move(db, r->pool, arca_core.site_get(r)->prearchive, s, to)))
+        return arca_http_error(r, err);
+    return send_row(r, db, s);
 }
 
 int handle_prearchive_session(request_rec *r, const route_match *m)
 {
-    archive_state st = {route_param(m, "project"), route_param(m, "timestamp"),
-                        route_param(m, "session"), NULL, NULL, NULL, NULL, NULL};
-    const char *action = arca_http_arg(r, "action");
+    const char *action;
+    arca_prearc_t *s;
+    apr_table_t *t;
     arca_db_t *db;
     arca_error_t *err;
 
+    if ((err = params(r, &t)) || (err = prearchive_open(r, &db, route_param(m, "project"),
+                                                        route_param(m, "timestamp"),
+                                                        route_param(m, "session"), &s)))
+        return arca_http_error(r, err);
     if (r->method_number == M_DELETE) {
-        if ((err = arca_core.request_db(r, &db)) || (err = check(r, db, st.project))
-            || (err = find(r, db, &st)) || (err = forget(r, db, &st)))
+        if ((err = arca_prearchive_delete(db, r->pool, arca_core.site_get(r)->prearchive, s)))
             return arca_http_error(r, err);
-        remove_folder(r, &st);
         return OK;
     }
-    if (action == NULL || (strcmp(action, "commit") && strcmp(action, "archive")))
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "action: use commit");
-    st.target = overriding(r, "project", NULL);
-    st.subject = overriding(r, "subject", NULL);
-    st.label = overriding(r, "label", "session");
-    return archive(r, &st);
+    action = param(t, "action", NULL);
+    if (action == NULL)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "action: use build, commit, move, "
+                                "set-status or reset-status");
+    if (!strcmp(action, "commit") || !strcmp(action, "archive"))
+        return archive(r, db, s, t);
+    if (!strcmp(action, "move"))
+        return move(r, db, s, t);
+    if (!strcmp(action, "build") || !strcmp(action, "rebuild")
+        || !strcmp(action, "reset-status"))
+        err = arca_prearchive_rebuild(db, r->pool, s);
+    else if (!strcmp(action, "set-status"))
+        err = arca_prearchive_set_status(db, r->pool, s, param(t, "status", NULL), "");
+    else
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "action '%s': use build, commit, move, "
+                                "set-status or reset-status", action);
+    return err ? arca_http_error(r, err) : send_row(r, db, s);
 }
 
 /* POST /data/services/archive?src=/prearchive/projects/{p}/{ts}/{s} */
 int handle_services_archive(request_rec *r, const route_match *m)
 {
-    const char *src = arca_http_arg(r, "src");
-    char *copy, *state = NULL;
-    archive_state st = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    const char *parts[5] = {NULL};
-    int n = 0;
+    const char *project, *timestamp, *folder;
+    arca_prearc_t *s;
+    apr_table_t *t;
+    arca_db_t *db;
+    arca_error_t *err;
 
-    if (src == NULL)
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "src: give /prearchive/projects/{p}/"
-                                "{timestamp}/{session}");
-    copy = apr_pstrdup(r->pool, src);
-    for (char *t = apr_strtok(copy, "/", &state); t && n < 5; t = apr_strtok(NULL, "/", &state))
-        parts[n++] = t;
-    if (n != 5 || strcmp(parts[0], "prearchive") || strcmp(parts[1], "projects"))
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "src: give /prearchive/projects/{p}/"
-                                "{timestamp}/{session}");
-    st.project = parts[2];
-    st.timestamp = parts[3];
-    st.folder = parts[4];
-    st.target = overriding(r, "project", NULL);
-    st.subject = overriding(r, "subject", NULL);
-    st.label = overriding(r, "label", "session");
-    return archive(r, &st);
+    if ((err = params(r, &t))
+        || (err = arca_prearchive_parse_src(r->pool, param(t, "src", NULL), &project,
+                                            &timestamp, &folder))
+        || (err = prearchive_open(r, &db, project, timestamp, folder, &s)))
+        return arca_http_error(r, err);
+    return archive(r, db, s, t);
+}
+
+static int collect_src(void *baton, const char *key, const char *value)
+{
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = value;
+    return 1;
+}
+
+/* POST /data/services/prearchive/{move|delete|rebuild}: every src is checked (it exists,
+ * the user may edit it, and for a move the new project too) before any is changed. */
+int handle_services_prearchive(request_rec *r, const route_match *m)
+{
+    const char *op = route_param(m, "operation"), *to = NULL;
+    const char *root = arca_core.site_get(r)->prearchive;
+    apr_array_header_t *srcs = apr_array_make(r->pool, 4, sizeof(const char *));
+    apr_array_header_t *sessions = apr_array_make(r->pool, 4, sizeof(arca_prearc_t *));
+    apr_array_header_t *ids = apr_array_make(r->pool, 4, sizeof(const char *));
+    PGresult *before = NULL;
+    apr_table_t *t;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if (strcmp(op, "move") && strcmp(op, "delete") && strcmp(op, "rebuild"))
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: use services/prearchive/move, "
+                                "delete or rebuild");
+    if ((err = params(r, &t)))
+        return arca_http_error(r, err);
+    apr_table_do(collect_src, srcs, t, "src", NULL);
+    if (srcs->nelts == 0)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "src: give /prearchive/projects/"
+                                "{project}/{timestamp}/{session}, once per session");
+    if (!strcmp(op, "move") && (to = param(t, "newProject", NULL)) == NULL)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "say where to: newProject=");
+    for (int i = 0; i < srcs->nelts; i++) {
+        const char *project, *timestamp, *folder;
+        arca_prearc_t *s;
+        if ((err = arca_prearchive_parse_src(r->pool, APR_ARRAY_IDX(srcs, i, const char *),
+                                             &project, &timestamp, &folder))
+            || (err = prearchive_open(r, &db, project, timestamp, folder, &s)))
+            return arca_http_error(r, err);
+        APR_ARRAY_PUSH(sessions, arca_prearc_t *) = s;
+        APR_ARRAY_PUSH(ids, const char *) = s->id;
+    }
+    if (to && (err = prearchive_check(r, db, to)))
+        return arca_http_error(r, err);
+    /* the deleted sessions' rows, as they were */
+    if (!strcmp(op, "delete") && (err = arca_prearchive_rows(db, r->pool, ids, &before)))
+        return arca_http_error(r, err);
+    for (int i = 0; i < sessions->nelts; i++) {
+        arca_prearc_t *s = APR_ARRAY_IDX(sessions, i, arca_prearc_t *);
+        err = !strcmp(op, "move") ? arca_prearchive_move(db, r->pool, root, s, to)
+              : !strcmp(op, "delete") ? arca_prearchive_delete(db, r->pool, root, s)
+              : arca_prearchive_rebuild(db, r->pool, s);
+        if (err) {
+            if (i > 0) /* the earlier ones are done: say so in the log too */
+                ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, ARCA_LOGNO(10120)
+                              "prearchive %s stopped after %d of %d session(s)", op, i,
+                              sessions->nelts);
+            return arca_http_error(r, err);
+        }
+    }
+    if (before)
+        return arca_http_send_resultset(r, arca_resultset_from_pg(r->pool, "Prearchive",
+                                                                  before), ARCA_FORMAT_JSON);
+    return send_rows(r, db, ids);
 }

@@ -61,6 +61,16 @@ int rest_import_to_session(request_rec *r, const char *project, const char *subj
 int handle_prearchive_list(request_rec *r, const route_match *m);
 int handle_prearchive_session(request_rec *r, const route_match *m);
 int handle_services_archive(request_rec *r, const route_match *m);
+int handle_services_prearchive(request_rec *r, const route_match *m);
+
+/* handle_prearchive_view.c */
+int handle_prearchive_get(request_rec *r, const route_match *m);
+int handle_prearchive_scans(request_rec *r, const route_match *m);
+int handle_prearchive_files(request_rec *r, const route_match *m);
+
+/* handle_prearchive_code.c */
+int handle_prearchive_code_get(request_rec *r, const route_match *m);
+int handle_prearchive_code_put(request_rec *r, const route_match *m);
 
 /* handle_config.c */
 int handle_site_config(request_rec *r, const route_match *m);

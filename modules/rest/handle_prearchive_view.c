@@ -1,0 +1,198 @@
+/* Looking into a prearchived session before archiving it:
+ *   GET /data/prearchive/projects/{p}/{ts}/{s}            XNAT's session XML; ?format=zip:
+ *                                                         its files, zipped as they stream
+ *   GET .../{s}/scans                                     ID, type, series_description, ...
+ *   GET .../{s}/scans/{scan}/resources                    label, file_count, ...
+ *   GET .../{s}/scans/{scan}/resources/{r}/files          Name, Size, URI
+ *   GET .../{s}/scans/{scan}/resources/{r}/files/{name}   one file
+ * Same rights as changing it (prearchive_check). */
+#include <string.h>
+#include <strings.h>
+
+#include <httpd.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "archive_stream.h"
+#include "filestore.h"
+#include "handlers.h"
+#include "prearchive_rest.h"
+
+static arca_error_t *open_session(request_rec *r, const route_match *m, arca_prearc_t **s)
+{
+    arca_db_t *db;
+
+    return prearchive_open(r, &db, route_param(m, "project"), route_param(m, "timestamp"),
+                           route_param(m, "session"), s);
+}
+
+static const char *session_uri(request_rec *r, const arca_prearc_t *s)
+{
+    return apr_pstrcat(r->pool, "/data/prearchive/projects/", s->project, "/", s->timestamp,
+                       "/", s->folder, NULL);
+}
+
+static int send_zip(request_rec *r, const arca_prearc_t *s)
+{
+    apr_array_header_t *files;
+    arca_zip_writer_t *zw;
+    arca_error_t *err = arca_prearchive_files(r->pool, s, NULL, NULL, &files);
+
+    if (err)
+        return arca_http_error(r, err);
+    ap_set_content_type(r, "application/zip");
+    apr_table_setn(r->headers_out, "Content-Disposition", apr_psprintf(r->pool,
+                   "attachment; filename=\"%s.zip\"", s->folder));
+    if (r->header_only)
+        return OK;
+    if ((err = arca_zip_writer_open(r->pool, arca_http_write, r, arca_http_flag(r, "compress"),
+                                    &zw)))
+        return arca_http_error(r, err);
+    for (int i = 0; i < files->nelts && !err; i++) {
+        const arca_prearc_file_t *f = &APR_ARRAY_IDX(files, i, arca_prearc_file_t);
+        err = arca_zip_add_file(zw, apr_pstrcat(r->pool, s->folder, "/", f->name, NULL),
+                                f->path);
+        if (err && err->status == 404) /* gone since the listing: the zip goes on */
+            err = ARCA_OK;
+    }
+    if (!err)
+        err = arca_zip_writer_close(zw);
+    if (err) {
+        /* the status is sent: all that is left is to cut the response short */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10121)
+                      "prearchive zip cut short: %s", err->message);
+        r->connection->aborted = 1;
+    }
+    return OK;
+}
+
+int handle_prearchive_get(request_rec *r, const route_match *m)
+{
+    const char *format = arca_http_arg(r, "format");
+    apr_array_header_t *scans;
+    arca_prearc_t *s;
+    arca_error_t *err;
+
+    if ((err = open_session(r, m, &s)))
+        return arca_http_error(r, err);
+    if (format && strcasecmp(format, "zip") == 0)
+        return send_zip(r, s);
+    if (format && *format && strcasecmp(format, "xml"))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "format '%s': use xml or zip", format);
+    if ((err = arca_prearchive_scans(r->pool, s, &scans)))
+        return arca_http_error(r, err);
+    ap_set_content_type(r, "text/xml; charset=utf-8");
+    if (r->header_only)
+        return OK;
+    if ((err = arca_prearchive_write_xml(r->pool, s, scans, arca_http_write, r)))
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10122)
+                      "response cut short: %s", err->message);
+    return OK;
+}
+
+static const arca_prearc_scan_t *find_scan(const apr_array_header_t *scans, const char *id)
+{
+    for (int i = 0; i < scans->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(scans, i, arca_prearc_scan_t *)->id, id) == 0)
+            return APR_ARRAY_IDX(scans, i, arca_prearc_scan_t *);
+    return NULL;
+}
+
+int handle_prearchive_scans(request_rec *r, const route_match *m)
+{
+    static const char *const columns[] = {"ID", "type", "series_description", "xsiType",
+                                          "modality", "URI"};
+    const char *scan_id = route_param(m, "scan");
+    const arca_prearc_scan_t *scan;
+    apr_array_header_t *scans;
+    arca_resultset_t *rs;
+    arca_prearc_t *s;
+    arca_error_t *err;
+
+    if ((err = open_session(r, m, &s)) || (err = arca_prearchive_scans(r->pool, s, &scans)))
+        return arca_http_error(r, err);
+    if (scan_id) { /* .../scans/{scan}/resources */
+        static const char *const rcolumns[] = {"label", "format", "content", "file_count",
+                                               "file_size", "URI"};
+        if ((scan = find_scan(scans, scan_id)) == NULL)
+            return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no scan '%s'", scan_id);
+        rs = arca_resultset_make(r->pool, "Resources", 6, rcolumns);
+        for (int i = 0; i < scan->resources->nelts; i++) {
+            const arca_prearc_resource_t *res = &APR_ARRAY_IDX(scan->resources, i,
+                                                               arca_prearc_resource_t);
+            int dicom = strcmp(res->label, "DICOM") == 0;
+            const char **row = apr_pcalloc(r->pool, 6 * sizeof *row);
+            row[0] = res->label;
+            row[1] = dicom ? "DICOM" : "";
+            row[2] = dicom ? "RAW" : "";
+            row[3] = apr_itoa(r->pool, res->files);
+            row[4] = apr_off_t_toa(r->pool, res->size);
+            row[5] = apr_pstrcat(r->pool, session_uri(r, s), "/scans/", scan->id,
+                                 "/resources/", res->label, NULL);
+            arca_resultset_add(rs, row);
+        }
+        return arca_http_send_resultset(r, rs, ARCA_FORMAT_HTML);
+    }
+    rs = arca_resultset_make(r->pool, "Scans", 6, columns);
+    for (int i = 0; i < scans->nelts; i++) {
+        const char **row = apr_pcalloc(r->pool, 6 * sizeof *row);
+        scan = APR_ARRAY_IDX(scans, i, const arca_prearc_scan_t *);
+        row[0] = scan->id;
+        row[1] = scan->series_description;
+        row[2] = scan->series_description;
+        row[3] = scan->xsi_type;
+        row[4] = scan->modality;
+        row[5] = apr_pstrcat(r->pool, session_uri(r, s), "/scans/", scan->id, NULL);
+        arca_resultset_add(rs, row);
+    }
+    return arca_http_send_resultset(r, rs, ARCA_FORMAT_HTML);
+}
+
+static int send_file(request_rec *r, const arca_prearc_file_t *f)
+{
+    apr_file_t *fd;
+    apr_size_t sent;
+
+    if (apr_file_open(&fd, f->path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, r->pool)
+        != APR_SUCCESS)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no such file");
+    ap_set_content_type(r, "application/dicom");
+    ap_set_content_length(r, f->size);
+    if (r->header_only)
+        return OK;
+    ap_send_fd(fd, r, 0, (apr_size_t)f->size, &sent);
+    return OK;
+}
+
+int handle_prearchive_files(request_rec *r, const route_match *m)
+{
+    static const char *const columns[] = {"Name", "Size", "URI"};
+    const char *scan = route_param(m, "scan"), *resource = route_param(m, "resource");
+    const char *name = route_param(m, "file");
+    apr_array_header_t *files;
+    arca_resultset_t *rs;
+    arca_prearc_t *s;
+    arca_error_t *err;
+
+    if ((err = open_session(r, m, &s))
+        || (err = arca_prearchive_files(r->pool, s, scan, resource, &files)))
+        return arca_http_error(r, err);
+    if (name) {
+        for (int i = 0; i < files->nelts; i++)
+            if (strcmp(APR_ARRAY_IDX(files, i, arca_prearc_file_t).name, name) == 0)
+                return send_file(r, &APR_ARRAY_IDX(files, i, arca_prearc_file_t));
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no file '%s'", name);
+    }
+    rs = arca_resultset_make(r->pool, "Files", 3, columns);
+    for (int i = 0; i < files->nelts; i++) {
+        const arca_prearc_file_t *f = &APR_ARRAY_IDX(files, i, arca_prearc_file_t);
+        const char **row = apr_pcalloc(r->pool, 3 * sizeof *row);
+        row[0] = f->name;
+        row[1] = apr_off_t_toa(r->pool, f->size);
+        row[2] = apr_pstrcat(r->pool, session_uri(r, s), "/scans/", scan, "/resources/",
+                             resource, "/files/", f->name, NULL);
+        arca_resultset_add(rs, row);
+    }
+    return arca_http_send_resultset(r, rs, ARCA_FORMAT_HTML);
+}
