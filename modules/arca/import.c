@@ -421,6 +421,9 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
     PGresult *res;
     arca_error_t *err;
 
+    /* the project whose de-identification ran (NULL: only the site's) */
+    const char *deidentified_for = project;
+
     project = project ? project : "Unassigned";
     key = apr_pstrcat(p, "P|", project, "|", study, NULL);
     s = apr_hash_get(imp->sessions, key, APR_HASH_KEY_STRING);
@@ -441,8 +444,8 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
                 || (err = arca_db_query(imp->db, p, &res, "UPDATE arca_prearchive SET lastmod "
                                         "= now() WHERE id = (SELECT id FROM arca_prearchive "
                                         "WHERE project = $1 AND study_uid = $2 AND status = "
-                                        "'RECEIVING' ORDER BY uploaded DESC LIMIT 1) "
-                                        "RETURNING timestamp, folder", 2,
+                                        "'RECEIVING' ORDER BY uploaded DESC LIMIT 1) AND "
+                                        "status = 'RECEIVING' RETURNING timestamp, folder", 2,
                                         (const char *const[]){project, study}))))
             return err;
         if (imp->o.gradual && PQntuples(res) == 1) {
@@ -450,12 +453,13 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
             s->label = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 1));
         } else if ((err = arca_db_query(imp->db, p, NULL,
             "INSERT INTO arca_prearchive (project, timestamp, folder, subject, study_uid, "
-            "modality, scan_date, status) VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8) "
-            "ON CONFLICT (project, timestamp, folder) DO UPDATE SET lastmod = now()", 8,
+            "modality, scan_date, status, deidentified_for) VALUES ($1, $2, $3, $4, $5, $6, "
+            "$7::date, $8, $9) ON CONFLICT (project, timestamp, folder) DO UPDATE SET "
+            "lastmod = now()", 9,
             (const char *const[]){project, s->timestamp, s->label, s->subject_label, study,
                                   in->modality ? in->modality : "",
                                   dicom_date(p, in->study_date),
-                                  imp->o.gradual ? "RECEIVING" : "READY"})))
+                                  imp->o.gradual ? "RECEIVING" : "READY", deidentified_for})))
             return err;
         imp->new_key = apr_pstrdup(imp->pool, key);
         apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, s);
@@ -686,7 +690,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     subject = routing_name(p, imp->o.subject, &in, "Subject:");
     label = routing_name(p, imp->o.session, &in, "Session:");
     vars = apr_hash_make(p);
-    apr_hash_set(vars, "project", APR_HASH_KEY_STRING, pr ? pr->name : "");
+    apr_hash_set(vars, "project", APR_HASH_KEY_STRING, pr ? pr->name : "Unassigned");
     apr_hash_set(vars, "modalityLabel", APR_HASH_KEY_STRING, in.modality ? in.modality : "");
     if (subject)
         apr_hash_set(vars, "subject", APR_HASH_KEY_STRING, subject);

@@ -62,7 +62,8 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
     PGresult *res;
     arca_error_t *err = arca_db_query(db, p, &res,
         "SELECT id, subject, study_uid, modality, coalesce(scan_date::text, ''), status, "
-        "message FROM arca_prearchive WHERE project = $1 AND timestamp = $2 AND folder = $3",
+        "message, deidentified_for FROM arca_prearchive WHERE project = $1 AND timestamp = $2 "
+        "AND folder = $3",
         3, (const char *const[]){project, timestamp, folder});
 
     if (err)
@@ -81,6 +82,7 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
     s->scan_date = PQgetvalue(res, 0, 4);
     s->status = PQgetvalue(res, 0, 5);
     s->message = PQgetvalue(res, 0, 6);
+    s->deidentified_for = PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7);
     s->dir = folder_of(p, root, project, timestamp, folder);
     *out = s;
     return ARCA_OK;

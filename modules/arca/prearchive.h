@@ -24,6 +24,7 @@ typedef struct arca_prearc_t {
     const char *project, *timestamp, *folder; /* the URL's triple */
     const char *subject, *study_uid, *modality, *scan_date; /* "" when unknown */
     const char *status, *message;
+    const char *deidentified_for;            /* whose scripts ran; NULL: the site's only */
     const char *dir;                         /* the folder on disk */
 } arca_prearc_t;
 

@@ -540,3 +540,25 @@ class TestResourceExtract:
         assert r.status_code in (200, 201), r.text
         files = s.get(env.url(base + "/resources/NOTES/files?format=json")).json()
         assert [f["Name"] for f in files["ResultSet"]["Result"]] == ["a.txt"]
+
+
+class TestArchivingUnassignedData:
+    def test_the_target_projects_deidentification_runs_when_archived(self, env, project):
+        """Data that waited under Unassigned had the site's script only: archived into a
+        project, that project's script runs before anything reaches the archive."""
+        s = env.session()
+        s.put(env.url(f"/xapi/anonymize/projects/{project}"),
+              data='version "6.1"\n-(0010,1040)\n(0010,0020) := "scrubbed"\n')
+        r = s.post(env.url("/data/services/import"), data=zipped(instances(1, 2)),
+                   params={"import-handler": "DICOM-zip", "dest": "/archive"},
+                   headers={"Content-Type": "application/zip"})
+        assert r.status_code == 200 and "/Unassigned/" in r.text, r.text
+        src = r.text.strip()[len("/data"):]
+        r = s.post(env.url("/data/services/archive"), data={
+            "src": src, "project": project, "subject": "U1", "label": "UE1"})
+        assert r.status_code == 200, r.text
+        files = list(stored_files(env, project))
+        assert len(files) == 2
+        for f in files:
+            ds = pydicom.dcmread(f)
+            assert "PatientAddress" not in ds and ds.PatientID == "scrubbed"
