@@ -21,6 +21,7 @@
 #include "form_files.h"
 #include "import.h"
 #include "import_deid.h"
+#include "prearchive.h"
 #include "rest_config.h"
 
 typedef struct {
@@ -29,6 +30,8 @@ typedef struct {
     arca_import_t *imp;
     int gradual;
     const char *form;   /* multipart/form-data: its Content-Type */
+    int dest_by_project;/* no dest: the project's prearchive setting decides */
+    int overwrite_given;
 } import_state;
 
 /* A form's files: each an archive, or one DICOM object (gradual-DICOM, or sent as
@@ -141,7 +144,7 @@ int handle_import(request_rec *r, const route_match *m)
     const char *overwrite = arca_http_arg(r, "overwrite");
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     arca_import_options_t o;
-    import_state st = {r, NULL, NULL, 0, NULL};
+    import_state st = {.r = r};
     arca_error_t *err;
 
     memset(&o, 0, sizeof o);
@@ -162,12 +165,35 @@ int handle_import(request_rec *r, const route_match *m)
     if (overwrite && *overwrite && !arca_overwrite_parse(overwrite, &o.overwrite))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "overwrite '%s': use none, append or "
                                 "delete", overwrite);
+    st.overwrite_given = overwrite && *overwrite;
     if (dest && *dest && (err = parse_dest(r, dest, &o)))
         return arca_http_error(r, err);
+    /* XNAT's default: into the prearchive, unless the project archives what it receives
+     * (or a gradual upload says Direct-Archive) */
+    st.dest_by_project = !(dest && *dest) && !arca_http_flag(r, "Direct-Archive")
+                         && o.prearchive != NULL;
     if (o.to_prearchive && o.prearchive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaPrearchive is not set");
     return import_and_answer(r, &o, &st);
 }
+/* No dest given: a project with prearchive_code 4 or 5 takes the data into its archive
+ * (5: adding to a session of the same label); otherwise, or without a project, it waits
+ * in the prearchive. */
+static arca_error_t *default_dest(import_state *st, arca_import_options_t *o)
+{
+    int code = 0;
+    arca_error_t *err = o->project ? arca_prearchive_code_get(st->db, st->r->pool, o->project,
+                                                             &code)
+                                   : ARCA_OK;
+
+    if (err)
+        return err;
+    o->to_prearchive = code != 4 && code != 5;
+    if (code == 5 && !st->overwrite_given)
+        o->overwrite = ARCA_OVERWRITE_APPEND;
+    return ARCA_OK;
+}
+
 /* Runs the import the options describe, in one transaction, and answers with the sessions
  * written to and the members left out. */
 static int import_and_answer(request_rec *r, arca_import_options_t *o, import_state *st)
@@ -185,6 +211,7 @@ static int import_and_answer(request_rec *r, arca_import_options_t *o, import_st
                                t.tm_usec / 1000);
     if ((err = arca_core.request_db(r, &st->db))
         || (o->project && (err = data_check_project(r, st->db, o->project, ARCA_EDIT)))
+        || (st->dest_by_project && (err = default_dest(st, o)))
         || (err = arca_import_site_script(st->db, r->pool, &o->site_script))
         || (err = arca_import_begin(st->db, r->pool, o, &st->imp)))
         return arca_http_error(r, err);
@@ -220,7 +247,7 @@ int rest_import_to_session(request_rec *r, const char *project, const char *subj
 {
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     arca_import_options_t o;
-    import_state st = {r, NULL, NULL, 0, NULL};
+    import_state st = {.r = r};
 
     memset(&o, 0, sizeof o);
     o.project = project;
