@@ -90,13 +90,16 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
 }
 
 arca_error_t *arca_prearchive_list(arca_db_t *db, apr_pool_t *p, const char *project,
-                                   const char *account_id, int all, PGresult **res)
+                                   const char *account_id, int all, int edits_all,
+                                   PGresult **res)
 {
     return arca_db_query(db, p, res, apr_pstrcat(p, list_sql,
-        "WHERE ($1::text IS NULL OR p.project = $1) AND ($3 OR p.project IN (SELECT project "
-        "FROM arca_project_member WHERE account_id = $2::bigint AND role IN ('owner', "
-        "'member'))) ORDER BY p.uploaded, p.folder", NULL), 3,
-        (const char *const[]){project, account_id, all ? "t" : "f"});
+        "WHERE ($1::text IS NULL OR p.project = $1) AND ($3 OR ($4 AND p.project <> "
+        "'Unassigned') OR p.project IN (SELECT project FROM arca_project_member WHERE "
+        "account_id = $2::bigint AND role IN ('owner', 'member'))) ORDER BY p.uploaded, "
+        "p.folder", NULL), 4,
+        (const char *const[]){project, account_id, all ? "t" : "f",
+                              edits_all ? "t" : "f"});
 }
 
 arca_error_t *arca_prearchive_rows(arca_db_t *db, apr_pool_t *p,
