@@ -14,12 +14,12 @@
 #include <apr_strings.h>
 
 #include "arca_http.h"
-#include "config_store.h"
 #include "data.h"
 #include "handlers.h"
 #include "filestore.h"
 #include "form_files.h"
 #include "import.h"
+#include "import_setup.h"
 #include "rest_config.h"
 
 typedef struct {
@@ -65,50 +65,6 @@ static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
     return err ? err : arca_import_finish(st->imp);
 }
 
-/* The enabled script of a config document, compiled; NULL when there is none. The site's
- * default script applies until an admin stores one. */
-static arca_error_t *script(request_rec *r, arca_db_t *db, const char *path,
-                            const char *project, const char *dflt,
-                            const arca_deid_program **out)
-{
-    arca_config_t *c;
-    arca_deid_program *prog;
-    arca_error_t *err = arca_config_get(db, r->pool, "anon", path, project, &c);
-    const char *text = c ? (strcmp(c->status, "enabled") == 0 ? c->contents : NULL) : dflt;
-
-    *out = NULL;
-    if (err || text == NULL)
-        return err;
-    if ((err = arca_deid_compile(r->pool, text, strlen(text), &prog)))
-        return arca_error_create(r->pool, 500, "the stored anonymisation script does not "
-                                 "compile: %s", err->message);
-    *out = prog;
-    return ARCA_OK;
-}
-
-/* The project's Basic Profile option: its config document anon/basicProfile, enabled.
- * Then UIDs are remapped with the project's secret. */
-static arca_error_t *basic_profile(request_rec *r, arca_db_t *db, const char *project,
-                                   arca_import_project_t *o)
-{
-    arca_config_t *c;
-    arca_deid_program *prog;
-    PGresult *res;
-    arca_error_t *err = arca_config_get(db, r->pool, "anon", "basicProfile", project, &c);
-
-    if (err || c == NULL || strcmp(c->status, "enabled") != 0)
-        return err;
-    /* (0012,0063) is LO: at most 64 characters */
-    if ((err = arca_deid_basic_profile(r->pool, "Arca: PS3.15 Basic Application Level "
-                                       "Confidentiality Profile", &prog))
-        || (err = arca_db_query(db, r->pool, &res, "SELECT uid_salt FROM arca_project "
-                                "WHERE id = $1", 1, &project)))
-        return err;
-    o->basic_profile = prog;
-    o->uid_salt = PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL;
-    return ARCA_OK;
-}
-
 /* A project the data is routed to: the uploader must be allowed to write to it; then its
  * de-identification applies. */
 static arca_error_t *project_setup(void *baton, apr_pool_t *p, const char *project,
@@ -119,11 +75,9 @@ static arca_error_t *project_setup(void *baton, apr_pool_t *p, const char *proje
     arca_error_t *err;
 
     memset(out, 0, sizeof *out);
-    if ((err = data_check_project(r, st->db, project, ARCA_EDIT))
-        || (err = script(r, st->db, apr_pstrcat(r->pool, "projects/", project, NULL), project,
-                         NULL, &out->script)))
+    if ((err = data_check_project(r, st->db, project, ARCA_EDIT)))
         return err;
-    return basic_profile(r, st->db, project, out);
+    return arca_import_project_setup(st->db, p, project, out);
 }
 
 static const char *first_arg(request_rec *r, const char *a, const char *b)
@@ -230,7 +184,7 @@ static int import_and_answer(request_rec *r, arca_import_options_t *o, import_st
                                t.tm_usec / 1000);
     if ((err = arca_core.request_db(r, &st->db))
         || (o->project && (err = data_check_project(r, st->db, o->project, ARCA_EDIT)))
-        || (err = script(r, st->db, "script", NULL, rest_default_anon_script(), &o->site_script))
+        || (err = arca_import_site_script(st->db, r->pool, &o->site_script))
         || (err = arca_import_begin(st->db, r->pool, o, &st->imp)))
         return arca_http_error(r, err);
     if ((err = data_in_transaction(r, st->db, import_body, st))) {
