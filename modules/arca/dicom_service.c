@@ -307,10 +307,12 @@ static unsigned on_store(arca_dnet_assoc_t *a, const char *sop_class, const char
         return ARCA_DIMSE_REFUSED_NOT_AUTHORIZED;
     }
     /* two associations opening the same subject or session at once: the second meets
-     * the first's rows (409) once it commits, and finds them when it tries again */
+     * the first's rows (409, or a deadlock) once it commits, and finds them when it tries
+     * again */
     for (int attempt = 0; !err && attempt < 3; attempt++) {
         err = store_one(as, data, len, &bad);
-        if (!err || err->status != 409)
+        /* a deadlock between two such transactions is the same race seen earlier */
+        if (!err || (err->status != 409 && !strstr(err->message, "40P01")))
             break;
         drop_import(as);
         err = ARCA_OK;

@@ -45,6 +45,11 @@ class Dicom:
         s = env.session()
         for p in (self.project, self.other):
             assert s.put(env.url(f"/data/projects/{p}")).status_code == 201
+        # the built-in site script (other tests may have left another one in force)
+        default = s.get(env.url("/xapi/anonymize/default")).text
+        r = s.put(env.url("/data/config/anon/script"), params={"status": "enabled"},
+                  data=default)
+        assert r.status_code in (200, 201), r.text
         # a user who may read only the other project
         env.arcactl("user", "add", "dcmreader", "--password-file", self._pw())
         r = s.put(env.url(f"/data/projects/{self.other}/users/Members/dcmreader"))
