@@ -785,11 +785,11 @@ void arca_import_abort(arca_import_t *imp)
 
 void arca_import_committed(arca_import_t *imp)
 {
-    arca_placements_done(imp->placed);
     for (int i = 0; i < imp->stale->nelts; i++) {
         const char *f = APR_ARRAY_IDX(imp->stale, i, const char *);
         if (!arca_placements_has(imp->placed, f))
             apr_file_remove(f, imp->pool);
     }
     apr_array_clear(imp->stale);
+    arca_placements_done(imp->placed);
 }

@@ -108,7 +108,9 @@ int arca_import_count(const arca_import_t *imp);
 void arca_import_abort(arca_import_t *imp);
 
 /* After the commit: drops the replaced files kept for an abort, and the files of replaced
- * sessions (overwrite=delete) that the upload did not bring again. */
+ * sessions (overwrite=delete) that the upload did not bring again. The import may go on in
+ * a new transaction (a DICOM association commits object by object): a later abort then
+ * undoes only what was placed after this commit. */
 void arca_import_committed(arca_import_t *imp);
 
 #endif
