@@ -105,3 +105,56 @@ def test_bad_rules_are_refused_at_start(env, receiver, rule, why):
         assert rc != 0 and why in out, out
     finally:
         env.httpd.remove_snippet("dicomroute2")
+
+
+def findscu(port, called, level, keys):
+    out = tempfile.mkdtemp()
+    argv = ["findscu", "-S", "-aec", called, "-X", "-od", out, "-k",
+            f"QueryRetrieveLevel={level}"]
+    for k in keys:
+        argv += ["-k", k]
+    r = subprocess.run(argv + ["127.0.0.1", str(port)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    found = [pydicom.dcmread(os.path.join(out, f)) for f in sorted(os.listdir(out))
+             if f.startswith("rsp")]
+    shutil.rmtree(out)
+    return found
+
+
+def test_find_sees_a_session_shared_into_a_readable_project(env, receiver):
+    """C-FIND answers what the receiver's user may read through a share, as REST does."""
+    project, port = receiver
+    other, login = f"RtO{uuid.uuid4().hex[:6]}", f"rt_{uuid.uuid4().hex[:6]}"
+    s = env.session()
+    assert s.put(env.url(f"/data/projects/{other}")).status_code == 201
+    assert s.post(env.url("/xapi/users"), json={"username": login,
+                                                "password": "Rt-pw-12"}).status_code == 201
+    assert s.put(env.url(f"/data/projects/{other}/users/Members/{login}")).ok
+    find_port = free_port()
+    env.httpd.write_snippet("dicomroute3",
+                            f"ArcaDicomReceiver ARCA_FIND 127.0.0.1:{find_port} user={login}\n")
+    env.httpd.restart()
+    try:
+        d = tempfile.mkdtemp(dir=env.tmp)
+        storescu(port, instances(d, StudyDescription=f"Study of {project}", StudyID="S-sh1",
+                                 AccessionNumber="SH1"))
+        uid = pydicom.dcmread(os.path.join(d, "1.dcm")).StudyInstanceUID
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", find_port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        keys = [f"StudyInstanceUID={uid}", "PatientID"]
+        assert findscu(find_port, "ARCA_FIND", "STUDY", keys) == []
+        base = f"/data/projects/{project}/subjects/sh1"
+        assert s.put(env.url(f"{base}/projects/{other}")).ok
+        assert s.put(env.url(f"{base}/experiments/SH1/projects/{other}")).ok
+        found = findscu(find_port, "ARCA_FIND", "STUDY", keys)
+        assert [x.StudyInstanceUID for x in found] == [uid]
+    finally:
+        env.httpd.remove_snippet("dicomroute3")
+        env.httpd.restart()
+        s.delete(env.url(f"/data/projects/{other}"))
