@@ -24,7 +24,8 @@ $$;
 
 -- Custom variable values of subjects, experiments and scans, one row per (object, name),
 -- kept by triggers from the `fields` jsonb. `num` is the value as a number when it is one.
--- Searches find objects by variable through the (name, num) and (name, txt) indexes.
+-- Searches find objects by variable through the (name, num) and (name, txt) indexes, which
+-- carry the object's key so that a range is read from the index alone.
 CREATE TABLE arca_subject_value (
     subject_id  text NOT NULL REFERENCES arca_subject (id) ON DELETE CASCADE,
     name        text NOT NULL,
@@ -32,8 +33,9 @@ CREATE TABLE arca_subject_value (
     num         double precision,
     PRIMARY KEY (subject_id, name)
 );
-CREATE INDEX arca_subject_value_num ON arca_subject_value (name, num) WHERE num IS NOT NULL;
-CREATE INDEX arca_subject_value_txt ON arca_subject_value (name, txt);
+CREATE INDEX arca_subject_value_num ON arca_subject_value (name, num) INCLUDE (subject_id)
+    WHERE num IS NOT NULL;
+CREATE INDEX arca_subject_value_txt ON arca_subject_value (name, txt) INCLUDE (subject_id);
 
 CREATE TABLE arca_experiment_value (
     experiment_id text NOT NULL REFERENCES arca_experiment (id) ON DELETE CASCADE,
@@ -42,8 +44,9 @@ CREATE TABLE arca_experiment_value (
     num         double precision,
     PRIMARY KEY (experiment_id, name)
 );
-CREATE INDEX arca_experiment_value_num ON arca_experiment_value (name, num) WHERE num IS NOT NULL;
-CREATE INDEX arca_experiment_value_txt ON arca_experiment_value (name, txt);
+CREATE INDEX arca_experiment_value_num ON arca_experiment_value (name, num) INCLUDE (experiment_id)
+    WHERE num IS NOT NULL;
+CREATE INDEX arca_experiment_value_txt ON arca_experiment_value (name, txt) INCLUDE (experiment_id);
 
 CREATE TABLE arca_scan_value (
     scan_pk     bigint NOT NULL REFERENCES arca_scan (pk) ON DELETE CASCADE,
@@ -52,8 +55,9 @@ CREATE TABLE arca_scan_value (
     num         double precision,
     PRIMARY KEY (scan_pk, name)
 );
-CREATE INDEX arca_scan_value_num ON arca_scan_value (name, num) WHERE num IS NOT NULL;
-CREATE INDEX arca_scan_value_txt ON arca_scan_value (name, txt);
+CREATE INDEX arca_scan_value_num ON arca_scan_value (name, num) INCLUDE (scan_pk)
+    WHERE num IS NOT NULL;
+CREATE INDEX arca_scan_value_txt ON arca_scan_value (name, txt) INCLUDE (scan_pk);
 
 CREATE FUNCTION arca_subject_values() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -113,7 +117,11 @@ INSERT INTO arca_scan_value (scan_pk, name, txt, num)
     SELECT o.pk, f.key, f.value, arca_num(f.value)
     FROM arca_scan o, jsonb_each_text(o.fields) f WHERE f.value IS NOT NULL;
 
--- Fields sessions and scans are searched by.
+-- Fields sessions and scans are searched by; trigram indexes serve LIKE on labels, with
+-- the pattern's % anywhere and in any case.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX arca_subject_label_trgm ON arca_subject_label USING gin (label gin_trgm_ops);
+CREATE INDEX arca_experiment_label_trgm ON arca_experiment_label USING gin (label gin_trgm_ops);
 CREATE INDEX arca_experiment_date ON arca_experiment (date);
 CREATE INDEX arca_experiment_scanner ON arca_experiment (scanner, date);
 

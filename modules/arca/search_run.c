@@ -13,6 +13,8 @@
 /* Rows fetched from the cursor at a time, and the time one statement may take. */
 #define FETCH_ROWS 1000
 #define STATEMENT_TIMEOUT "SET LOCAL statement_timeout = 30000"
+/* Every row is fetched: plan the cursor for the whole result, not for its first rows. */
+#define CURSOR_FRACTION "SET LOCAL cursor_tuple_fraction = 1.0"
 
 void arca_search_ctx_for(const arca_account_t *who, const arca_search_types_t *types,
                          arca_search_ctx_t *ctx)
@@ -107,6 +109,7 @@ arca_error_t *arca_search_run(arca_db_t *db, apr_pool_t *p, const arca_search_sq
         return err;
     apr_pool_create(&batch, p);
     if ((err = arca_db_query(db, p, NULL, STATEMENT_TIMEOUT, 0, NULL))
+        || (err = arca_db_query(db, p, NULL, CURSOR_FRACTION, 0, NULL))
         || (err = arca_db_query(db, p, NULL, apr_pstrcat(p, "DECLARE arca_search NO SCROLL "
                                                          "CURSOR FOR ", q->sql, NULL),
                                 q->params->nelts, (const char *const *)q->params->elts))

@@ -139,6 +139,7 @@ typedef struct {
     const char *typed;  /* the value as its type (comparisons, order) */
     arca_type_t type;
     const char *custom_ph; /* custom variables: the parameter holding the name */
+    const char *custom;    /* and the name */
     const char *name;   /* as the client wrote it, for messages */
 } fexpr_t;
 
@@ -165,6 +166,7 @@ static arca_error_t *field_expr(cc_t *cc, arca_kind_t kind, const arca_search_co
         const char *ph = param(cc, ref.custom), *raw = apr_pstrcat(cc->p, "(o.fields ->> ", ph,
                                                                    ")", NULL);
         out->custom_ph = ph;
+        out->custom = ref.custom;
         out->text = apr_pstrcat(cc->p, "coalesce(o.fields ->> ", ph, ", '')", NULL);
         out->type = custom_type(cc, kind, ref.custom);
         switch (out->type) {
@@ -177,6 +179,7 @@ static arca_error_t *field_expr(cc_t *cc, arca_kind_t kind, const arca_search_co
         return ARCA_OK;
     }
     out->custom_ph = NULL;
+    out->custom = NULL;
     out->text = ref.field->read_sql;
     out->type = ref.field->type;
     if (out->type != ARCA_TYPE_TEXT && ref.field->column)
@@ -257,8 +260,22 @@ static const char *const op_sql[] = {
     [ARCA_OP_GT] = " > ", [ARCA_OP_GE] = " >= ",
 };
 
+/* A condition on a custom variable's side table: `key IN (SELECT v.fk FROM table v WHERE
+ * v.name = name_ph AND cond)`. Conditions of one group on the same variable share one such
+ * subquery (each object has one row per variable, so AND and OR both combine inside it):
+ * "CTDIvol >= 12 AND CTDIvol < 13" is one index range. */
+typedef struct {
+    const char *table, *fk, *key, *name, *name_ph, *cond;
+} side_t;
+
+static const char *side_sql(apr_pool_t *p, const side_t *s)
+{
+    return apr_pstrcat(p, s->key, " IN (SELECT v.", s->fk, " FROM ", s->table, " v WHERE "
+                       "v.name = ", s->name_ph, " AND (", s->cond, "))", NULL);
+}
+
 static arca_error_t *condition_sql(cc_t *cc, arca_kind_t kind, const arca_search_node_t *n,
-                                   const char **out)
+                                   const char **out, side_t *side_out)
 {
     apr_pool_t *p = cc->p;
     fexpr_t f;
@@ -324,9 +341,15 @@ static arca_error_t *condition_sql(cc_t *cc, arca_kind_t kind, const arca_search
         break;
     }
     }
-    if (side)
-        *out = apr_pstrcat(p, key, " IN (SELECT v.", fk, " FROM ", table, " v WHERE v.name = ",
-                           f.custom_ph, " AND ", side, ")", NULL);
+    if (side) {
+        /* each condition names the variable again, so that every parameter is used */
+        side_t st = {table, fk, key, f.custom, f.custom_ph,
+                     apr_pstrcat(p, "v.name = ", f.custom_ph, " AND ", side, NULL)};
+        if (side_out)
+            *side_out = st;
+        else
+            *out = side_sql(p, &st);
+    }
     return ARCA_OK;
 }
 
@@ -425,40 +448,68 @@ static arca_error_t *element_of(cc_t *cc, const arca_search_node_t *n, arca_kind
     return ARCA_OK;
 }
 
+/* Adds `part` to the "a|b|c" list kept under `key` in `h` (joined by `glue`), keeping
+ * first-seen order in `order`. */
+static void gather(apr_pool_t *p, apr_hash_t *h, apr_array_header_t *order, const char *key,
+                   const char *glue, const char *part)
+{
+    const char *prev = apr_hash_get(h, key, APR_HASH_KEY_STRING);
+
+    if (prev == NULL)
+        APR_ARRAY_PUSH(order, const char *) = key;
+    apr_hash_set(h, key, APR_HASH_KEY_STRING,
+                 prev ? apr_pstrcat(p, prev, glue, "(", part, ")", NULL)
+                      : apr_pstrcat(p, "(", part, ")", NULL));
+}
+
 static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_node_t *g,
                                const char **out)
 {
     apr_pool_t *p = cc->p;
     const char *glue = g->is_or ? " OR " : " AND ", *sql = NULL;
     /* conditions on other types, gathered per type: element -> conditions */
-    apr_hash_t *others = apr_hash_make(p);
+    apr_hash_t *others = apr_hash_make(p), *sides = apr_hash_make(p);
+    apr_hash_t *side_of = apr_hash_make(p);
     apr_array_header_t *order = apr_array_make(p, 2, sizeof(const char *));
+    apr_array_header_t *side_order = apr_array_make(p, 2, sizeof(const char *));
     arca_error_t *err;
 
     for (int i = 0; i < g->children->nelts; i++) {
         const arca_search_node_t *c = APR_ARRAY_IDX(g->children, i, arca_search_node_t *);
-        const char *part;
+        const char *part = NULL;
         arca_kind_t ck;
         if (c->is_group) {
             if ((err = group_sql(cc, kind, c, &part)))
                 return err;
         } else {
+            side_t side = {NULL};
             if ((err = element_of(cc, c, &ck)))
                 return err;
             if (ck != kind) {
-                const char *prev = apr_hash_get(others, c->column.element, APR_HASH_KEY_STRING);
-                if ((err = condition_sql(cc, ck, c, &part)))
+                if ((err = condition_sql(cc, ck, c, &part, NULL)))
                     return err;
-                if (prev == NULL)
-                    APR_ARRAY_PUSH(order, const char *) = c->column.element;
-                apr_hash_set(others, c->column.element, APR_HASH_KEY_STRING,
-                             prev ? apr_pstrcat(p, prev, glue, "(", part, ")", NULL)
-                                  : apr_pstrcat(p, "(", part, ")", NULL));
+                gather(p, others, order, c->column.element, glue, part);
                 continue;
             }
-            if ((err = condition_sql(cc, kind, c, &part)))
+            if ((err = condition_sql(cc, kind, c, &part, &side)))
                 return err;
+            if (side.table) { /* one subquery per custom variable */
+                side_t *first = apr_hash_get(side_of, side.name, APR_HASH_KEY_STRING);
+                if (first == NULL)
+                    apr_hash_set(side_of, side.name, APR_HASH_KEY_STRING,
+                                 apr_pmemdup(p, &side, sizeof side));
+                gather(p, sides, side_order, side.name, glue, side.cond);
+                continue;
+            }
         }
+        sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
+                  : apr_pstrcat(p, "(", part, ")", NULL);
+    }
+    for (int i = 0; i < side_order->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(side_order, i, const char *), *part;
+        side_t st = *(side_t *)apr_hash_get(side_of, name, APR_HASH_KEY_STRING);
+        st.cond = apr_hash_get(sides, name, APR_HASH_KEY_STRING);
+        part = side_sql(p, &st);
         sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
                   : apr_pstrcat(p, "(", part, ")", NULL);
     }
@@ -472,7 +523,9 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
         sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
                   : apr_pstrcat(p, "(", part, ")", NULL);
     }
-    *out = sql ? sql : "true";
+    /* parenthesised whole: an OR group must never bind looser than the access filter
+     * and type filter it is ANDed with */
+    *out = sql ? apr_pstrcat(p, "(", sql, ")", NULL) : "true";
     return ARCA_OK;
 }
 

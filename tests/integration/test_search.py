@@ -320,6 +320,13 @@ class TestAccess:
                                                                      "Shared1")]
         assert got == self.ROLES[role]
 
+    def test_or_at_the_top_does_not_escape_the_filter(self, env, world):
+        doc = bundle("xnat:subjectData", ["xnat:subjectData/SUBJECT_LABEL"],
+                     crit("xnat:subjectData/SUBJECT_LABEL", "=", "Secret1")
+                     + crit("xnat:subjectData/GENDER_TEXT", "=", "female"), method="OR")
+        got = [r["subject_label"] for r in rows(post(env, doc, auth=world["outsider"]))]
+        assert "Secret1" not in got and "Shared1" in got
+
     def test_criteria_on_unreadable_rows_do_not_match(self, env, world):
         # the outsider reads Shared1 through the public project, but its session lives only
         # in the private one: a criterion on it must not reveal it
