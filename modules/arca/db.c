@@ -84,6 +84,11 @@ void arca_db_close(arca_db_t *db)
         apr_pool_destroy(db->pool);
 }
 
+apr_pool_t *arca_db_pool(arca_db_t *db)
+{
+    return db->pool;
+}
+
 int arca_db_usable(const arca_db_t *db)
 {
     return db && db->conn && PQstatus(db->conn) == CONNECTION_OK;

@@ -17,6 +17,9 @@ typedef struct arca_db_t arca_db_t;
 arca_error_t *arca_db_open(apr_pool_t *parent, const char *conninfo, arca_db_t **out);
 void arca_db_close(arca_db_t *db);
 
+/* The pool the connection lives in (a subpool of the one given to arca_db_open). */
+apr_pool_t *arca_db_pool(arca_db_t *db);
+
 /* False once the connection is known to be broken; a pool should then drop it. */
 int arca_db_usable(const arca_db_t *db);
 

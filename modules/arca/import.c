@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "dicom.h"
+#include "dicom_values.h"
 #include "filestore.h"
 #include "import.h"
 #include "model_write.h"
@@ -98,88 +99,10 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     return ARCA_OK;
 }
 
-/* XNAT's routing convention in Patient or Study Comments: "Project: P Subject: S Session: E". */
-static const char *comment_field(apr_pool_t *p, const char *comments, const char *key)
-{
-    const char *at = comments;
-    size_t n, klen = strlen(key);
 
-    while (at && *at && strncasecmp(at, key, klen) != 0)
-        at++;
-    if (at == NULL || *at == '\0')
-        return NULL;
-    at += strlen(key);
-    while (*at == ' ' || *at == ':')
-        at++;
-    n = strcspn(at, " ;\\\r\n\t");
-    return n ? apr_pstrmemdup(p, at, n) : NULL;
-}
 
-/* A label from a value: characters a label may not hold become '_' (labels are also
- * directory names). */
-static const char *as_label(apr_pool_t *p, const char *v)
-{
-    char *l;
 
-    if (v == NULL || *v == '\0')
-        return NULL;
-    l = apr_pstrndup(p, v, 64);
-    for (char *c = l; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.')
-            *c = '_';
-    if (l[0] == '.')
-        l[0] = '_';
-    return l;
-}
 
-static const char *session_type(const char *modality)
-{
-    static const struct { const char *m, *session, *scan; } types[] = {
-        {"CT", "xnat:ctSessionData", "xnat:ctScanData"},
-        {"MR", "xnat:mrSessionData", "xnat:mrScanData"},
-        {"PT", "xnat:petSessionData", "xnat:petScanData"},
-        {"CR", "xnat:crSessionData", "xnat:crScanData"},
-        {"DX", "xnat:dxSessionData", "xnat:dxScanData"},
-        {"US", "xnat:usSessionData", "xnat:usScanData"},
-    };
-    for (size_t i = 0; modality && i < sizeof types / sizeof types[0]; i++)
-        if (strcmp(types[i].m, modality) == 0)
-            return types[i].session;
-    return "xnat:otherDicomSessionData";
-}
-
-static const char *scan_type(apr_pool_t *p, const char *session_xsi)
-{
-    const char *s = strstr(session_xsi, "SessionData");
-
-    return apr_pstrcat(p, apr_pstrmemdup(p, session_xsi, (apr_size_t)(s - session_xsi)),
-                       "ScanData", NULL);
-}
-
-/* A DA value as an SQL date, or NULL when it is none: yyyymmdd, or ACR-NEMA's yyyy.mm.dd;
- * anything else (a range, a typo) leaves the date empty rather than failing the upload. */
-static const char *dicom_date(apr_pool_t *p, const char *da)
-{
-    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    char digits[9];
-    int n = 0, y, m, d;
-
-    for (const char *c = da; c && *c && n < 9; c++)
-        if (isdigit((unsigned char)*c))
-            digits[n++] = *c;
-        else if (!(*c == '.' && (c - da == 4 || c - da == 7)) && *c != ' ')
-            return NULL;
-    if (n != 8)
-        return NULL;
-    digits[8] = '\0';
-    y = atoi(apr_pstrndup(p, digits, 4));
-    m = atoi(apr_pstrndup(p, digits + 4, 2));
-    d = atoi(digits + 6);
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1]
-        || (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
-        return NULL;
-    return apr_psprintf(p, "%04d-%02d-%02d", y, m, d);
-}
 
 /* The first study under a label keeps it; the next ones in one upload get label_2, _3.. */
 static const char *study_label(arca_import_t *imp, const char *project, const char *label)
@@ -276,7 +199,7 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
                                PQgetvalue(res, 0, 1));
     else
         err = arca_experiment_create(imp->db, ip, imp->o.site_id, s->project, subject_id,
-                                     s->label, session_type(in->modality), NULL, imp->o.user,
+                                     s->label, arca_session_xsi(in->modality), NULL, imp->o.user,
                                      &s->experiment_id);
     if (err)
         return err;
@@ -285,7 +208,7 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
         "UPDATE arca_experiment SET date = coalesce($2::date, date), modality = "
         "coalesce(nullif($3, ''), modality), scanner = coalesce(nullif($4, ''), scanner), "
         "uid = coalesce(nullif($5, ''), uid) WHERE id = $1", 5,
-        (const char *const[]){s->experiment_id, dicom_date(p, in->study_date), in->modality,
+        (const char *const[]){s->experiment_id, arca_dicom_sql_date(p, in->study_date), in->modality,
                               apr_pstrcat(p, in->manufacturer ? in->manufacturer : "",
                                           in->manufacturer && in->model ? " " : "",
                                           in->model ? in->model : "", NULL),
@@ -337,8 +260,8 @@ static arca_error_t *find_resource(arca_import_t *imp, apr_pool_t *p, const sess
                                    const arca_dicom_info_t *in, const char **pk,
                                    const char **dir)
 {
-    const char *scan = as_label(p, in->series_number) ? as_label(p, in->series_number) : "1";
-    const char *xsi = scan_type(p, session_type(in->modality)), *scan_pk;
+    const char *scan = arca_label_from(p, in->series_number) ? arca_label_from(p, in->series_number) : "1";
+    const char *xsi = arca_scan_xsi(p, arca_session_xsi(in->modality)), *scan_pk;
     arca_location_t loc;
     PGresult *res;
     arca_error_t *err;
@@ -421,6 +344,9 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
     PGresult *res;
     arca_error_t *err;
 
+    /* the project whose de-identification ran (NULL: only the site's) */
+    const char *deidentified_for = project;
+
     project = project ? project : "Unassigned";
     key = apr_pstrcat(p, "P|", project, "|", study, NULL);
     s = apr_hash_get(imp->sessions, key, APR_HASH_KEY_STRING);
@@ -431,7 +357,7 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
         s->project = apr_pstrdup(imp->pool, project);
         s->timestamp = imp->o.timestamp;
         /* a study without names waits under its UID's digits */
-        s->label = study_label(imp, project, label ? label : as_label(p, study) ? as_label(p, study)
+        s->label = study_label(imp, project, label ? label : arca_label_from(p, study) ? arca_label_from(p, study)
                                                                                 : "Unknown");
         s->subject_label = apr_pstrdup(imp->pool, subject ? subject : "");
         if (imp->o.gradual
@@ -441,8 +367,8 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
                 || (err = arca_db_query(imp->db, p, &res, "UPDATE arca_prearchive SET lastmod "
                                         "= now() WHERE id = (SELECT id FROM arca_prearchive "
                                         "WHERE project = $1 AND study_uid = $2 AND status = "
-                                        "'RECEIVING' ORDER BY uploaded DESC LIMIT 1) "
-                                        "RETURNING timestamp, folder", 2,
+                                        "'RECEIVING' ORDER BY uploaded DESC LIMIT 1) AND "
+                                        "status = 'RECEIVING' RETURNING timestamp, folder", 2,
                                         (const char *const[]){project, study}))))
             return err;
         if (imp->o.gradual && PQntuples(res) == 1) {
@@ -450,12 +376,13 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
             s->label = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 1));
         } else if ((err = arca_db_query(imp->db, p, NULL,
             "INSERT INTO arca_prearchive (project, timestamp, folder, subject, study_uid, "
-            "modality, scan_date, status) VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8) "
-            "ON CONFLICT (project, timestamp, folder) DO UPDATE SET lastmod = now()", 8,
+            "modality, scan_date, status, deidentified_for) VALUES ($1, $2, $3, $4, $5, $6, "
+            "$7::date, $8, $9) ON CONFLICT (project, timestamp, folder) DO UPDATE SET "
+            "lastmod = now()", 9,
             (const char *const[]){project, s->timestamp, s->label, s->subject_label, study,
                                   in->modality ? in->modality : "",
-                                  dicom_date(p, in->study_date),
-                                  imp->o.gradual ? "RECEIVING" : "READY"})))
+                                  arca_dicom_sql_date(p, in->study_date),
+                                  imp->o.gradual ? "RECEIVING" : "READY", deidentified_for})))
             return err;
         imp->new_key = apr_pstrdup(imp->pool, key);
         apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, s);
@@ -463,7 +390,7 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
             "/data/prearchive/projects/%s/%s/%s", project, s->timestamp, s->label);
     }
     *dir = apr_psprintf(p, "%s/%s/%s/SCANS/%s/DICOM", project, s->timestamp, s->label,
-                        as_label(p, in->series_number) ? as_label(p, in->series_number) : "1");
+                        arca_label_from(p, in->series_number) ? arca_label_from(p, in->series_number) : "1");
     return ARCA_OK;
 }
 
@@ -479,9 +406,9 @@ static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, const arca_di
     arca_error_t *err;
 
     if (name == NULL)
-        name = comment_field(p, in->patient_comments, "Project:");
+        name = arca_dicom_comment_field(p, in->patient_comments, "Project:");
     if (name == NULL)
-        name = comment_field(p, in->study_comments, "Project:");
+        name = arca_dicom_comment_field(p, in->study_comments, "Project:");
     if (name == NULL && in->study_description) {
         char *sd = apr_palloc(p, strlen(in->study_description) + 1);
         apr_collapse_spaces(sd, in->study_description); /* (returns the end) */
@@ -655,9 +582,9 @@ const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
 static const char *routing_name(apr_pool_t *p, const char *given, const arca_dicom_info_t *in,
                                 const char *key)
 {
-    const char *v = given ? given : comment_field(p, in->patient_comments, key);
+    const char *v = given ? given : arca_dicom_comment_field(p, in->patient_comments, key);
 
-    return v ? v : comment_field(p, in->study_comments, key);
+    return v ? v : arca_dicom_comment_field(p, in->study_comments, key);
 }
 
 /* Reads, de-identifies, routes, stores one object. *bad_object says a failure is the
@@ -686,7 +613,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     subject = routing_name(p, imp->o.subject, &in, "Subject:");
     label = routing_name(p, imp->o.session, &in, "Session:");
     vars = apr_hash_make(p);
-    apr_hash_set(vars, "project", APR_HASH_KEY_STRING, pr ? pr->name : "");
+    apr_hash_set(vars, "project", APR_HASH_KEY_STRING, pr ? pr->name : "Unassigned");
     apr_hash_set(vars, "modalityLabel", APR_HASH_KEY_STRING, in.modality ? in.modality : "");
     if (subject)
         apr_hash_set(vars, "subject", APR_HASH_KEY_STRING, subject);
@@ -698,14 +625,14 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         || (pr && (err = run_script(pr->cfg.script, pr->cfg.uid_salt, d, vars, p)))
         || (err = arca_dicom_info(d, p, &in)))
         goto done;
-    subject = as_label(p, apr_hash_get(vars, "subject", APR_HASH_KEY_STRING));
-    label = as_label(p, apr_hash_get(vars, "session", APR_HASH_KEY_STRING));
+    subject = arca_label_from(p, apr_hash_get(vars, "subject", APR_HASH_KEY_STRING));
+    label = arca_label_from(p, apr_hash_get(vars, "session", APR_HASH_KEY_STRING));
     if (in.sop_instance_uid == NULL || !*in.sop_instance_uid) {
         err = arca_error_create(imp->pool, 400, "a DICOM object without SOP Instance UID");
         *bad_object = 1;
         goto done;
     }
-    name = apr_pstrcat(p, as_label(p, in.sop_instance_uid), ".dcm", NULL);
+    name = apr_pstrcat(p, arca_label_from(p, in.sop_instance_uid), ".dcm", NULL);
     if (imp->o.to_prearchive || pr == NULL || subject == NULL || label == NULL) {
         /* unnamed data is welcome in the prearchive: it waits for names there */
         if (imp->o.prearchive == NULL) {

@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "filestore.h"
+#include "dicom_values.h"
 #include "prearchive_internal.h"
 
 /* XNAT's prearchive table, and why a session is in ERROR or CONFLICT (`message`). */
@@ -62,7 +63,8 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
     PGresult *res;
     arca_error_t *err = arca_db_query(db, p, &res,
         "SELECT id, subject, study_uid, modality, coalesce(scan_date::text, ''), status, "
-        "message FROM arca_prearchive WHERE project = $1 AND timestamp = $2 AND folder = $3",
+        "message, deidentified_for FROM arca_prearchive WHERE project = $1 AND timestamp = $2 "
+        "AND folder = $3",
         3, (const char *const[]){project, timestamp, folder});
 
     if (err)
@@ -81,19 +83,23 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
     s->scan_date = PQgetvalue(res, 0, 4);
     s->status = PQgetvalue(res, 0, 5);
     s->message = PQgetvalue(res, 0, 6);
+    s->deidentified_for = PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7);
     s->dir = folder_of(p, root, project, timestamp, folder);
     *out = s;
     return ARCA_OK;
 }
 
 arca_error_t *arca_prearchive_list(arca_db_t *db, apr_pool_t *p, const char *project,
-                                   const char *account_id, int all, PGresult **res)
+                                   const char *account_id, int all, int edits_all,
+                                   PGresult **res)
 {
     return arca_db_query(db, p, res, apr_pstrcat(p, list_sql,
-        "WHERE ($1::text IS NULL OR p.project = $1) AND ($3 OR p.project IN (SELECT project "
-        "FROM arca_project_member WHERE account_id = $2::bigint AND role IN ('owner', "
-        "'member'))) ORDER BY p.uploaded, p.folder", NULL), 3,
-        (const char *const[]){project, account_id, all ? "t" : "f"});
+        "WHERE ($1::text IS NULL OR p.project = $1) AND ($3 OR ($4 AND p.project <> "
+        "'Unassigned') OR p.project IN (SELECT project FROM arca_project_member WHERE "
+        "account_id = $2::bigint AND role IN ('owner', 'member'))) ORDER BY p.uploaded, "
+        "p.folder", NULL), 4,
+        (const char *const[]){project, account_id, all ? "t" : "f",
+                              edits_all ? "t" : "f"});
 }
 
 arca_error_t *arca_prearchive_rows(arca_db_t *db, apr_pool_t *p,
@@ -180,33 +186,14 @@ arca_error_t *arca_prearchive_judge(arca_db_t *db, apr_pool_t *p, const char *pr
     return ARCA_OK;
 }
 
-/* XNAT's routing convention in Patient or Study Comments: "Project: P Subject: S ...". */
-static const char *comment_field(apr_pool_t *p, const char *comments, const char *key)
-{
-    const char *at = comments ? strstr(comments, key) : NULL;
-    char *v;
-    size_t n;
 
-    if (at == NULL)
-        return NULL;
-    at += strlen(key);
-    while (*at == ' ' || *at == ':')
-        at++;
-    n = strcspn(at, " ;\\\r\n\t");
-    if (n == 0)
-        return NULL;
-    v = apr_pstrmemdup(p, at, n > 64 ? 64 : n);
-    for (char *c = v; *c; c++) /* a label: it becomes a directory name */
-        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.')
-            *c = '_';
-    return arca_valid_label(v) ? v : NULL;
-}
 
-static const char *dicom_date(apr_pool_t *p, const char *da)
+/* "Subject: S" in comments, as a label (it becomes a directory name) */
+static const char *routing_subject(apr_pool_t *p, const char *comments)
 {
-    if (da == NULL || strlen(da) < 8)
-        return NULL;
-    return apr_psprintf(p, "%.4s-%.2s-%.2s", da, da + 4, da + 6);
+    const char *v = arca_label_from(p, arca_dicom_comment_field(p, comments, "Subject:"));
+
+    return v && arca_valid_label(v) ? v : NULL;
 }
 
 arca_error_t *arca_prearchive_rebuild(arca_db_t *db, apr_pool_t *p, arca_prearc_t *s)
@@ -225,9 +212,9 @@ arca_error_t *arca_prearchive_rebuild(arca_db_t *db, apr_pool_t *p, arca_prearc_
         return arca_prearchive_set_status(db, p, s, "ERROR", err ? "the session's folder is "
                                           "gone" : "the session holds no readable DICOM file");
     if (*subject == '\0') {
-        subject = comment_field(p, first->patient_comments, "Subject");
+        subject = routing_subject(p, first->patient_comments);
         if (subject == NULL)
-            subject = comment_field(p, first->study_comments, "Subject");
+            subject = routing_subject(p, first->study_comments);
         if (subject == NULL)
             subject = "";
     }
@@ -238,7 +225,7 @@ arca_error_t *arca_prearchive_rebuild(arca_db_t *db, apr_pool_t *p, arca_prearc_
         "modality = $4, scan_date = $5::date, status = $6, message = $7, lastmod = now() "
         "WHERE id = $1::bigint", 7,
         (const char *const[]){s->id, subject, first->study_uid, first->modality,
-                              dicom_date(p, first->study_date), status, message});
+                              arca_dicom_sql_date(p, first->study_date), status, message});
     if (err)
         return err;
     s->subject = subject;

@@ -24,6 +24,7 @@ typedef struct arca_prearc_t {
     const char *project, *timestamp, *folder; /* the URL's triple */
     const char *subject, *study_uid, *modality, *scan_date; /* "" when unknown */
     const char *status, *message;
+    const char *deidentified_for;            /* whose scripts ran; NULL: the site's only */
     const char *dir;                         /* the folder on disk */
 } arca_prearc_t;
 
@@ -38,10 +39,12 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
                                    const char *folder, arca_prearc_t **out);
 
 /* XNAT's prearchive table (project, timestamp, ..., url, ..., plus `message`): the rows of
- * `project` (NULL: all) that `account_id` may edit as an owner or member (all rows when
- * `all`), or, with `ids` set, just those rows. */
+ * `project` (NULL: all) that `account_id` may edit as an owner or member, every project's
+ * when `edits_all` (all-data edit access), and Unassigned too when `all` (site admins);
+ * or, with `ids` set, just those rows. */
 arca_error_t *arca_prearchive_list(arca_db_t *db, apr_pool_t *p, const char *project,
-                                   const char *account_id, int all, PGresult **res);
+                                   const char *account_id, int all, int edits_all,
+                                   PGresult **res);
 arca_error_t *arca_prearchive_rows(arca_db_t *db, apr_pool_t *p,
                                    const apr_array_header_t *ids, PGresult **res);
 

@@ -17,14 +17,21 @@ typedef struct {
     apr_pool_t *pool;
 } pool_ctx;
 
+/* The reslist calls this from worker threads at once, outside its lock: each connection
+ * lives in a root pool of its own (made from APR's global pool, whose allocator is
+ * locked), never in the child's pool, which is not safe to allocate from concurrently. */
 static apr_status_t open_conn(void **resource, void *params, apr_pool_t *pool)
 {
     pool_ctx *ctx = params;
+    apr_pool_t *root;
     arca_db_t *db;
-    arca_error_t *err = arca_db_open(ctx->pool, ctx->conninfo, &db);
+    arca_error_t *err;
 
-    if (err) {
+    if (apr_pool_create(&root, NULL) != APR_SUCCESS)
+        return APR_ENOMEM;
+    if ((err = arca_db_open(root, ctx->conninfo, &db))) {
         /* logged by the caller, which has the request */
+        apr_pool_destroy(root);
         *resource = NULL;
         return APR_EGENERAL;
     }
@@ -34,7 +41,10 @@ static apr_status_t open_conn(void **resource, void *params, apr_pool_t *pool)
 
 static apr_status_t close_conn(void *resource, void *params, apr_pool_t *pool)
 {
+    apr_pool_t *root = apr_pool_parent_get(arca_db_pool(resource));
+
     arca_db_close(resource);
+    apr_pool_destroy(root);
     return APR_SUCCESS;
 }
 

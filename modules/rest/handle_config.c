@@ -19,27 +19,12 @@
 #include "arca_http.h"
 #include "audit.h"
 #include "config_store.h"
+#include "import_deid.h"
 #include "data.h"
 #include "deid_script.h"
 #include "handlers.h"
 
 #define MAX_CONFIG (1024 * 1024)
-
-/* What XNAT's default script does, in Arca's words: the DICOM carries the archive's labels
- * (and the project's ID as Study Description when the project is known). */
-static const char default_anon_script[] =
-    "// Arca's default site-wide anonymisation script.\n"
-    "// It labels each object with the archive's names; it removes nothing. Replace it\n"
-    "// with a de-identification script, or use the project's Basic Profile option.\n"
-    "version \"6.1\"\n"
-    "project != \"Unassigned\" ? (0008,1030) := project\n"
-    "(0010,0010) := subject\n"
-    "(0010,0020) := session\n";
-
-const char *rest_default_anon_script(void)
-{
-    return default_anon_script;
-}
 
 /* Site admins for site documents; a project's owners (writing) or readers. */
 static arca_error_t *check(request_rec *r, arca_db_t *db, const char *project, int write)
@@ -209,7 +194,7 @@ static int anon_get(request_rec *r, const char *project)
         || (err = arca_config_get(db, r->pool, "anon", anon_path(r, project), project, &c)))
         return arca_http_error(r, err);
     if (c == NULL && project == NULL) /* the site's script until an admin sets one */
-        return arca_http_send_text(r, "text/plain; charset=utf-8", default_anon_script);
+        return arca_http_send_text(r, "text/plain; charset=utf-8", arca_default_site_script());
     if (c == NULL)
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: project '%s' has no "
                                 "anonymisation script", project);
@@ -274,5 +259,5 @@ int handle_anon_project_enabled(request_rec *r, const route_match *m)
 
 int handle_anon_default(request_rec *r, const route_match *m)
 {
-    return arca_http_send_text(r, "text/plain; charset=utf-8", default_anon_script);
+    return arca_http_send_text(r, "text/plain; charset=utf-8", arca_default_site_script());
 }

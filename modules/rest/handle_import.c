@@ -20,6 +20,8 @@
 #include "filestore.h"
 #include "form_files.h"
 #include "import.h"
+#include "import_deid.h"
+#include "prearchive.h"
 #include "rest_config.h"
 
 typedef struct {
@@ -28,6 +30,8 @@ typedef struct {
     arca_import_t *imp;
     int gradual;
     const char *form;   /* multipart/form-data: its Content-Type */
+    int dest_by_project;/* no dest: the project's prearchive setting decides */
+    int overwrite_given;
 } import_state;
 
 /* A form's files: each an archive, or one DICOM object (gradual-DICOM, or sent as
@@ -65,50 +69,6 @@ static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
     return err ? err : arca_import_finish(st->imp);
 }
 
-/* The enabled script of a config document, compiled; NULL when there is none. The site's
- * default script applies until an admin stores one. */
-static arca_error_t *script(request_rec *r, arca_db_t *db, const char *path,
-                            const char *project, const char *dflt,
-                            const arca_deid_program **out)
-{
-    arca_config_t *c;
-    arca_deid_program *prog;
-    arca_error_t *err = arca_config_get(db, r->pool, "anon", path, project, &c);
-    const char *text = c ? (strcmp(c->status, "enabled") == 0 ? c->contents : NULL) : dflt;
-
-    *out = NULL;
-    if (err || text == NULL)
-        return err;
-    if ((err = arca_deid_compile(r->pool, text, strlen(text), &prog)))
-        return arca_error_create(r->pool, 500, "the stored anonymisation script does not "
-                                 "compile: %s", err->message);
-    *out = prog;
-    return ARCA_OK;
-}
-
-/* The project's Basic Profile option: its config document anon/basicProfile, enabled.
- * Then UIDs are remapped with the project's secret. */
-static arca_error_t *basic_profile(request_rec *r, arca_db_t *db, const char *project,
-                                   arca_import_project_t *o)
-{
-    arca_config_t *c;
-    arca_deid_program *prog;
-    PGresult *res;
-    arca_error_t *err = arca_config_get(db, r->pool, "anon", "basicProfile", project, &c);
-
-    if (err || c == NULL || strcmp(c->status, "enabled") != 0)
-        return err;
-    /* (0012,0063) is LO: at most 64 characters */
-    if ((err = arca_deid_basic_profile(r->pool, "Arca: PS3.15 Basic Application Level "
-                                       "Confidentiality Profile", &prog))
-        || (err = arca_db_query(db, r->pool, &res, "SELECT uid_salt FROM arca_project "
-                                "WHERE id = $1", 1, &project)))
-        return err;
-    o->basic_profile = prog;
-    o->uid_salt = PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL;
-    return ARCA_OK;
-}
-
 /* A project the data is routed to: the uploader must be allowed to write to it; then its
  * de-identification applies. */
 static arca_error_t *project_setup(void *baton, apr_pool_t *p, const char *project,
@@ -119,11 +79,9 @@ static arca_error_t *project_setup(void *baton, apr_pool_t *p, const char *proje
     arca_error_t *err;
 
     memset(out, 0, sizeof *out);
-    if ((err = data_check_project(r, st->db, project, ARCA_EDIT))
-        || (err = script(r, st->db, apr_pstrcat(r->pool, "projects/", project, NULL), project,
-                         NULL, &out->script)))
+    if ((err = data_check_project(r, st->db, project, ARCA_EDIT)))
         return err;
-    return basic_profile(r, st->db, project, out);
+    return arca_import_project_deid(st->db, p, project, out);
 }
 
 static const char *first_arg(request_rec *r, const char *a, const char *b)
@@ -186,7 +144,7 @@ int handle_import(request_rec *r, const route_match *m)
     const char *overwrite = arca_http_arg(r, "overwrite");
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     arca_import_options_t o;
-    import_state st = {r, NULL, NULL, 0, NULL};
+    import_state st = {.r = r};
     arca_error_t *err;
 
     memset(&o, 0, sizeof o);
@@ -207,12 +165,35 @@ int handle_import(request_rec *r, const route_match *m)
     if (overwrite && *overwrite && !arca_overwrite_parse(overwrite, &o.overwrite))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "overwrite '%s': use none, append or "
                                 "delete", overwrite);
+    st.overwrite_given = overwrite && *overwrite;
     if (dest && *dest && (err = parse_dest(r, dest, &o)))
         return arca_http_error(r, err);
+    /* XNAT's default: into the prearchive, unless the project archives what it receives
+     * (or a gradual upload says Direct-Archive) */
+    st.dest_by_project = !(dest && *dest) && !arca_http_flag(r, "Direct-Archive")
+                         && o.prearchive != NULL;
     if (o.to_prearchive && o.prearchive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaPrearchive is not set");
     return import_and_answer(r, &o, &st);
 }
+/* No dest given: a project with prearchive_code 4 or 5 takes the data into its archive
+ * (5: adding to a session of the same label); otherwise, or without a project, it waits
+ * in the prearchive. */
+static arca_error_t *default_dest(import_state *st, arca_import_options_t *o)
+{
+    int code = 0;
+    arca_error_t *err = o->project ? arca_prearchive_code_get(st->db, st->r->pool, o->project,
+                                                             &code)
+                                   : ARCA_OK;
+
+    if (err)
+        return err;
+    o->to_prearchive = code != 4 && code != 5;
+    if (code == 5 && !st->overwrite_given)
+        o->overwrite = ARCA_OVERWRITE_APPEND;
+    return ARCA_OK;
+}
+
 /* Runs the import the options describe, in one transaction, and answers with the sessions
  * written to and the members left out. */
 static int import_and_answer(request_rec *r, arca_import_options_t *o, import_state *st)
@@ -230,7 +211,8 @@ static int import_and_answer(request_rec *r, arca_import_options_t *o, import_st
                                t.tm_usec / 1000);
     if ((err = arca_core.request_db(r, &st->db))
         || (o->project && (err = data_check_project(r, st->db, o->project, ARCA_EDIT)))
-        || (err = script(r, st->db, "script", NULL, rest_default_anon_script(), &o->site_script))
+        || (st->dest_by_project && (err = default_dest(st, o)))
+        || (err = arca_import_site_script(st->db, r->pool, &o->site_script))
         || (err = arca_import_begin(st->db, r->pool, o, &st->imp)))
         return arca_http_error(r, err);
     if ((err = data_in_transaction(r, st->db, import_body, st))) {
@@ -265,7 +247,7 @@ int rest_import_to_session(request_rec *r, const char *project, const char *subj
 {
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     arca_import_options_t o;
-    import_state st = {r, NULL, NULL, 0, NULL};
+    import_state st = {.r = r};
 
     memset(&o, 0, sizeof o);
     o.project = project;

@@ -139,7 +139,8 @@ int handle_prearchive_list(request_rec *r, const route_match *m)
         return arca_http_error(r, err);
     /* without a project: the rows of the projects this user may edit (admins: all) */
     if ((err = arca_prearchive_list(db, r->pool, project, who ? who->id : NULL,
-                                    who && who->site_admin, &res)))
+                                    who && who->site_admin, who && who->data_access == 2,
+                                    &res)))
         return arca_http_error(r, err);
     return arca_http_send_resultset(r, arca_resultset_from_pg(r->pool, "Prearchive", res),
                                     ARCA_FORMAT_HTML);

@@ -87,7 +87,5 @@ int handle_anon_site_enabled(request_rec *r, const route_match *m);
 int handle_anon_project(request_rec *r, const route_match *m);
 int handle_anon_project_enabled(request_rec *r, const route_match *m);
 int handle_anon_default(request_rec *r, const route_match *m);
-/* The site's anonymisation script until an admin stores one. */
-const char *rest_default_anon_script(void);
 
 #endif

@@ -540,3 +540,57 @@ class TestResourceExtract:
         assert r.status_code in (200, 201), r.text
         files = s.get(env.url(base + "/resources/NOTES/files?format=json")).json()
         assert [f["Name"] for f in files["ResultSet"]["Result"]] == ["a.txt"]
+
+
+class TestArchivingUnassignedData:
+    def test_the_target_projects_deidentification_runs_when_archived(self, env, project):
+        """Data that waited under Unassigned had the site's script only: archived into a
+        project, that project's script runs before anything reaches the archive."""
+        s = env.session()
+        s.put(env.url(f"/xapi/anonymize/projects/{project}"),
+              data='version "6.1"\n-(0010,1040)\n(0010,0020) := "scrubbed"\n')
+        r = s.post(env.url("/data/services/import"), data=zipped(instances(1, 2)),
+                   params={"import-handler": "DICOM-zip", "dest": "/archive"},
+                   headers={"Content-Type": "application/zip"})
+        assert r.status_code == 200 and "/Unassigned/" in r.text, r.text
+        src = r.text.strip()[len("/data"):]
+        r = s.post(env.url("/data/services/archive"), data={
+            "src": src, "project": project, "subject": "U1", "label": "UE1"})
+        assert r.status_code == 200, r.text
+        files = list(stored_files(env, project))
+        assert len(files) == 2
+        for f in files:
+            ds = pydicom.dcmread(f)
+            assert "PatientAddress" not in ds and ds.PatientID == "scrubbed"
+
+
+class TestDefaultDestination:
+    """Without dest, XNAT's rule: the prearchive, unless the project archives what it
+    receives (prearchive_code 4 or 5)."""
+
+    def post(self, env, project, **extra):
+        q = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "SUBJECT_ID": "DD1",
+             "EXPT_LABEL": "DDE1"}
+        q.update(extra)
+        return env.session().post(env.url("/data/services/import"), params=q,
+                                  data=zipped(instances(1, 1)),
+                                  headers={"Content-Type": "application/zip"})
+
+    def test_waits_in_the_prearchive_by_default(self, env, project):
+        r = self.post(env, project)
+        assert r.status_code == 200 and r.text.startswith(
+            f"/data/prearchive/projects/{project}/"), r.text
+
+    def test_a_project_that_auto_archives_takes_it(self, env, project):
+        assert env.session().put(env.url(f"/data/projects/{project}/prearchive_code/4")).ok
+        r = self.post(env, project)
+        assert r.text.strip() == \
+            f"/data/archive/projects/{project}/subjects/DD1/experiments/DDE1", r.text
+        assert self.post(env, project).status_code == 409  # code 4: no merging
+        assert env.session().put(env.url(f"/data/projects/{project}/prearchive_code/5")).ok
+        assert self.post(env, project).status_code == 200  # code 5: adds to it
+        assert file_rows(env, project) == 2
+
+    def test_direct_archive(self, env, project):
+        r = self.post(env, project, **{"Direct-Archive": "true"})
+        assert r.text.startswith("/data/archive/"), r.text

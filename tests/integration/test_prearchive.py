@@ -351,6 +351,18 @@ class TestRights:
         assert results(member.post(env.url(f"/data{src}?action=build")))[0]["status"] \
             == "READY"
 
+    def test_all_data_editors_see_every_project_but_not_unassigned(self, env, project,
+                                                                    other_project):
+        mine, unassigned = upload(env, other_project), upload(env, None, subject=None,
+                                                              session=None)
+        editor = user(env)
+        login = editor.auth[0]
+        assert env.session().put(env.url(f"/xapi/users/{login}/groups/ALL_DATA_ADMIN")).ok
+        urls = {x["url"] for x in results(editor.get(env.url(
+            "/data/prearchive/projects?format=json")))}
+        assert mine in urls and unassigned not in urls
+        env.session().delete(env.url(f"/data{unassigned}"))
+
     def test_unassigned_is_for_admins(self, env, project):
         src = upload(env, None, subject=None, session=None)
         assert src.startswith("/prearchive/projects/Unassigned/")

@@ -1,4 +1,4 @@
--- 0008: search. Typed, indexed copies of custom variable values, the functions searches
+-- 0009: search. Typed, indexed copies of custom variable values, the functions searches
 -- compare them with, stored searches, and indexes for the fields people search by.
 
 -- A value as a number, or NULL when it is none (never an error: values of projects that
