@@ -15,7 +15,7 @@
  * every type involved are filtered by what the user may read (authz.c's subquery).
  *
  * Custom variables compare as the type their projects declare (text when projects
- * disagree), through side tables of typed values (sql/0008_search.sql) that index them. */
+ * disagree), through side tables of typed values (sql/0009_search.sql) that index them. */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
