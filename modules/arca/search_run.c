@@ -137,8 +137,10 @@ arca_error_t *arca_search_run(arca_db_t *db, apr_pool_t *p, const arca_search_sq
 fail:
     arca_db_rollback(db, p);
     apr_pool_destroy(batch);
-    if (out) /* rows were sent already: end the document as it stands */
+    if (out) { /* rows were sent already: the status cannot change any more */
         (void)arca_resultset_stream_close(out);
+        return arca_error_create(p, 499, "results cut short: %s", err->message);
+    }
     return err;
 }
 

@@ -117,9 +117,9 @@ static int run_search(request_rec *r, arca_db_t *db, arca_search_t *s)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ARCA_LOGNO(10140)
                       "slow search: %s rows, %d columns, %ld ms", s->root, q->headers->nelts,
                       ms);
-    if (err && err->status == 499) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10141)
-                      "search results cut short: the client went away");
+    if (err && err->status == 499) { /* after the 200: log it, the body is what was sent */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10141) "search %s",
+                      err->message);
         return OK;
     }
     if (err) {
