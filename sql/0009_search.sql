@@ -59,6 +59,12 @@ CREATE INDEX arca_scan_value_num ON arca_scan_value (name, num) INCLUDE (scan_pk
     WHERE num IS NOT NULL;
 CREATE INDEX arca_scan_value_txt ON arca_scan_value (name, txt) INCLUDE (scan_pk);
 
+-- Which names hold which values: without these the planner takes a common value of one
+-- variable for a rare one and starts a search from the wrong end.
+CREATE STATISTICS arca_subject_value_mcv (mcv) ON name, txt FROM arca_subject_value;
+CREATE STATISTICS arca_experiment_value_mcv (mcv) ON name, txt FROM arca_experiment_value;
+CREATE STATISTICS arca_scan_value_mcv (mcv) ON name, txt FROM arca_scan_value;
+
 CREATE FUNCTION arca_subject_values() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN

@@ -79,6 +79,19 @@ static const char *from_of(arca_kind_t kind)
     }
 }
 
+/* from_of(), without the label joins when `sql` reads no label (a subquery over subjects
+ * by custom variable need not visit their labels). */
+static const char *from_for(arca_kind_t kind, const char *sql)
+{
+    if (strstr(sql, "l.label"))
+        return from_of(kind);
+    switch (kind) {
+    case ARCA_KIND_SUBJECT: return "arca_subject o";
+    case ARCA_KIND_EXPERIMENT: return "arca_experiment o";
+    default: return from_of(kind);
+    }
+}
+
 /* Which rows of a kind an element names: NULL for all of them. */
 static const char *type_filter(cc_t *cc, arca_kind_t kind, const char *element)
 {
@@ -368,7 +381,8 @@ static const char *related_in(cc_t *cc, arca_kind_t outer, arca_kind_t inner,
                               const char *where)
 {
     apr_pool_t *p = cc->p;
-    const char *in = apr_pstrcat(p, " FROM ", from_of(inner), " WHERE ", where, ")", NULL);
+    const char *in = apr_pstrcat(p, " FROM ", from_for(inner, where), " WHERE ", where, ")",
+                                 NULL);
     static const char scan_exp[] = " FROM arca_scan o JOIN arca_experiment e ON e.id = "
                                    "o.experiment_id WHERE ";
 
@@ -579,9 +593,9 @@ static arca_error_t *column_sql(cc_t *cc, const arca_search_column_t *col, int i
     corr = correlation(cc->root, *kind, &many);
     inner = related_rows(cc, *kind, col->element, corr);
     *out = many ? apr_pstrcat(cc->p, "(SELECT string_agg(DISTINCT (", f.text, ")::text, ', ') "
-                              "FROM ", from_of(*kind), " WHERE ", inner, ")", NULL)
-                : apr_pstrcat(cc->p, "(SELECT (", f.text, ")::text FROM ", from_of(*kind),
-                              " WHERE ", inner, " LIMIT 1)", NULL);
+                              "FROM ", from_for(*kind, f.text), " WHERE ", inner, ")", NULL)
+                : apr_pstrcat(cc->p, "(SELECT (", f.text, ")::text FROM ",
+                              from_for(*kind, f.text), " WHERE ", inner, " LIMIT 1)", NULL);
     return ARCA_OK;
 }
 
