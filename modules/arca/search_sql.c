@@ -500,8 +500,21 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
             if ((err = element_of(cc, c, &ck)))
                 return err;
             if (ck != kind) {
-                if ((err = condition_sql(cc, ck, c, &part, NULL)))
+                /* a session's subject by custom variable, for a user who sees all: straight
+                 * to the subjects' value table, without visiting the subjects */
+                int direct = kind == ARCA_KIND_EXPERIMENT && ck == ARCA_KIND_SUBJECT
+                             && cc->ctx->sees_all;
+                if ((err = condition_sql(cc, ck, c, &part, direct ? &side : NULL)))
                     return err;
+                if (side.table) {
+                    const char *key = apr_pstrcat(p, "subject/", side.name, NULL);
+                    side.key = "o.subject_id";
+                    if (apr_hash_get(side_of, key, APR_HASH_KEY_STRING) == NULL)
+                        apr_hash_set(side_of, key, APR_HASH_KEY_STRING,
+                                     apr_pmemdup(p, &side, sizeof side));
+                    gather(p, sides, side_order, key, glue, side.cond);
+                    continue;
+                }
                 gather(p, others, order, c->column.element, glue, part);
                 continue;
             }

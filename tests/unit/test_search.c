@@ -198,6 +198,24 @@ static void other_types_are_semi_joins(void **state)
     assert_string_equal(HEADER(q, 1), "xnat_ctsessiondata_scanner");
 }
 
+static void sessions_by_subject_variables(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_search_t *s = parse(p, doc(p, "xnat:ctSessionData", "", "AND",
+                                    crit(p, "xnat:subjectData/fields/field[name=recon]/field",
+                                         "=", "ADMIRE")));
+    arca_search_sql_t *q = compile(p, s, 1, NULL);
+
+    /* who sees all: straight to the subjects' values */
+    assert_contains(q->sql, "o.subject_id IN (SELECT v.subject_id FROM arca_subject_value v "
+                            "WHERE v.name = $");
+    /* others: through the subjects, each filtered by access */
+    q = compile(p, s, 0, NULL);
+    assert_contains(q->sql, "o.subject_id IN (SELECT o.id FROM arca_subject o WHERE "
+                            "((o.id IN (SELECT v.subject_id FROM arca_subject_value v");
+    assert_contains(q->sql, "x.subject_id = o.id AND x.project IN");
+}
+
 static void xml_round_trip(void **state)
 {
     apr_pool_t *p = *state;
@@ -389,6 +407,7 @@ int main(void)
         cmocka_unit_test(typed_fields_and_operators),
         cmocka_unit_test(custom_variables_are_typed),
         cmocka_unit_test(other_types_are_semi_joins),
+        cmocka_unit_test(sessions_by_subject_variables),
         cmocka_unit_test(xml_round_trip),
         cmocka_unit_test(json_form),
         cmocka_unit_test(json_refusals),
