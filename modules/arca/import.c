@@ -14,6 +14,7 @@
 #include "import.h"
 #include "model_write.h"
 #include "placements.h"
+#include "routing_rules.h"
 
 typedef struct {
     const char *experiment_id;   /* in the archive; NULL in the prearchive */
@@ -398,13 +399,15 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
  * Patient or Study Comments, or a project's ID as the Study Description). NULL when none
  * names a project the uploader may write to: the object waits in the prearchive. Read
  * from the headers as received, since de-identification may remove the comments. */
-static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, const arca_dicom_info_t *in,
-                                project_t **out)
+static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
+                                const arca_dicom_info_t *in, project_t **out)
 {
     const char *name = imp->o.project;
     project_t *pr;
     arca_error_t *err;
 
+    if (name == NULL)
+        name = arca_routing_apply(imp->o.routing_rules, ARCA_ROUTE_PROJECT, d, p);
     if (name == NULL)
         name = arca_dicom_comment_field(p, in->patient_comments, "Project:");
     if (name == NULL)
@@ -578,12 +581,16 @@ const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
     return imp->rejected;
 }
 
-/* subject or session from the request, else from "Subject: .." / "Session: .." comments */
-static const char *routing_name(apr_pool_t *p, const char *given, const arca_dicom_info_t *in,
-                                const char *key)
+/* subject or session from the request, else from the custom rules, else from "Subject: .."
+ * / "Session: .." comments */
+static const char *routing_name(const arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
+                                const char *given, arca_route_kind_t kind,
+                                const arca_dicom_info_t *in, const char *key)
 {
-    const char *v = given ? given : arca_dicom_comment_field(p, in->patient_comments, key);
+    const char *v = given ? given : arca_routing_apply(imp->o.routing_rules, kind, d, p);
 
+    if (v == NULL)
+        v = arca_dicom_comment_field(p, in->patient_comments, key);
     return v ? v : arca_dicom_comment_field(p, in->study_comments, key);
 }
 
@@ -608,10 +615,10 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         goto done;
     }
     /* routing, from the headers as received */
-    if ((err = project_of(imp, p, &in, &pr)))
+    if ((err = project_of(imp, p, d, &in, &pr)))
         goto done;
-    subject = routing_name(p, imp->o.subject, &in, "Subject:");
-    label = routing_name(p, imp->o.session, &in, "Session:");
+    subject = routing_name(imp, p, d, imp->o.subject, ARCA_ROUTE_SUBJECT, &in, "Subject:");
+    label = routing_name(imp, p, d, imp->o.session, ARCA_ROUTE_SESSION, &in, "Session:");
     vars = apr_hash_make(p);
     apr_hash_set(vars, "project", APR_HASH_KEY_STRING, pr ? pr->name : "Unassigned");
     apr_hash_set(vars, "modalityLabel", APR_HASH_KEY_STRING, in.modality ? in.modality : "");
@@ -785,11 +792,11 @@ void arca_import_abort(arca_import_t *imp)
 
 void arca_import_committed(arca_import_t *imp)
 {
-    arca_placements_done(imp->placed);
     for (int i = 0; i < imp->stale->nelts; i++) {
         const char *f = APR_ARRAY_IDX(imp->stale, i, const char *);
         if (!arca_placements_has(imp->placed, f))
             apr_file_remove(f, imp->pool);
     }
     apr_array_clear(imp->stale);
+    arca_placements_done(imp->placed);
 }

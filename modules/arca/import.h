@@ -68,6 +68,9 @@ typedef struct arca_import_options_t {
                                 * RECEIVING and gather the objects of their study */
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
+    /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and
+     * before XNAT's conventions; NULL: none */
+    const apr_array_header_t *routing_rules;
     const char *timestamp;     /* the prearchive's upload folder, yyyyMMdd_HHmmssSSS */
 } arca_import_options_t;
 
@@ -108,7 +111,9 @@ int arca_import_count(const arca_import_t *imp);
 void arca_import_abort(arca_import_t *imp);
 
 /* After the commit: drops the replaced files kept for an abort, and the files of replaced
- * sessions (overwrite=delete) that the upload did not bring again. */
+ * sessions (overwrite=delete) that the upload did not bring again. The import may go on in
+ * a new transaction (a DICOM association commits object by object): a later abort then
+ * undoes only what was placed after this commit. */
 void arca_import_committed(arca_import_t *imp);
 
 #endif

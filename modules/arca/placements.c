@@ -88,4 +88,8 @@ void arca_placements_done(arca_placements_t *pl)
     for (int i = 0; i < pl->replaced->nelts; i++)
         apr_file_remove(APR_ARRAY_IDX(pl->replaced, i, replaced_t).kept, pl->pool);
     apr_array_clear(pl->replaced);
+    /* committed: a later rollback of the same placements (a long-lived import, committed
+     * object by object) must not touch these */
+    apr_array_clear(pl->placed);
+    pl->placed_set = apr_hash_make(pl->pool);
 }

@@ -26,7 +26,8 @@ int arca_placements_has(const arca_placements_t *pl, const char *final_path);
 /* After a rollback: removes what was put, and puts back what it replaced. */
 void arca_placements_rollback(arca_placements_t *pl);
 
-/* After the commit: drops the replaced files kept for a rollback. */
+/* After the commit: drops the replaced files kept for a rollback, and forgets what was
+ * placed (a later rollback undoes only what is placed after this). */
 void arca_placements_done(arca_placements_t *pl);
 
 #endif

@@ -42,6 +42,14 @@ static const arca_site_t *arca_site_get(request_rec *r)
     return &arca_core_conf_get(r->server)->site;
 }
 
+static const arca_site_t *arca_server_site(server_rec *s, const char **conninfo)
+{
+    arca_core_conf *conf = arca_core_conf_get(s);
+
+    *conninfo = conf->conninfo;
+    return &conf->site;
+}
+
 static arca_error_t *arca_request_db(request_rec *r, arca_db_t **db)
 {
     request_state *st = state_of(r);
@@ -188,6 +196,7 @@ static void arca_register_hooks(apr_pool_t *p)
     ap_register_output_filter("ARCA_UNAVAILABLE", unavailable_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     APR_REGISTER_OPTIONAL_FN(arca_site_get);
+    APR_REGISTER_OPTIONAL_FN(arca_server_site);
     APR_REGISTER_OPTIONAL_FN(arca_request_db);
     APR_REGISTER_OPTIONAL_FN(arca_request_account);
     APR_REGISTER_OPTIONAL_FN(arca_request_set_account);

@@ -14,7 +14,7 @@
 
 /* Every Arca log line starts with its own number, like httpd's APLOGNO ("AH00001: "),
  * so admins can grep for it and docs can name it. Ranges: 100xx mod_arca, 101xx
- * mod_arca_rest, 102xx mod_arca_authz. */
+ * mod_arca_rest, 102xx mod_arca_authz, 103xx mod_arca_dicom. */
 #define ARCA_LOGNO(n) "ARCA" #n ": "
 
 /* How logins made elsewhere (LDAP, OpenID Connect, other httpd authn modules) become Arca
@@ -42,6 +42,12 @@ typedef struct arca_site_t {
 
 /* The request's site configuration. Never NULL. */
 APR_DECLARE_OPTIONAL_FN(const arca_site_t *, arca_site_get, (request_rec *r));
+
+/* The site configuration of a server (for modules that work outside requests, like the
+ * DICOM listener), and in *conninfo its ArcaDatabase. Filled in by mod_arca's post_config:
+ * call it from a post_config hook ordered after mod_arca's. */
+APR_DECLARE_OPTIONAL_FN(const arca_site_t *, arca_server_site,
+                        (server_rec *s, const char **conninfo));
 
 /* The request's database connection, taken from the process's pool on first use and
  * given back when the request ends (a broken one is dropped, not given back). 503 when

@@ -14,7 +14,6 @@
 #include <apr_strings.h>
 
 #include "arca_http.h"
-#include "config_store.h"
 #include "data.h"
 #include "handlers.h"
 #include "filestore.h"
