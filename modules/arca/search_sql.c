@@ -10,9 +10,18 @@
  * Criteria on the root type are expressions over o. Criteria on another type (a subject
  * search by session scanner) become `o.key IN (SELECT ... FROM other o WHERE ...)`, one
  * semi-join per type and AND/OR group, so "scanner = A AND date > D" inside one group
- * means the same session. Columns of another type are correlated subqueries through the
- * keys k (one value, or the distinct values joined by ", " when there are many). Rows of
- * every type involved are filtered by what the user may read (authz.c's subquery).
+ * means the same session. A root row's single related rows (a session's subject, a scan's
+ * session and subject) are joined instead, once each:
+ *
+ *   LEFT JOIN LATERAL (SELECT expr AS c1, cond AS c2 ... FROM subject o ... WHERE
+ *                      o.id = k.subject_id AND access) js ON true
+ *
+ * with the columns and criteria over them reading js.c1, js.c2 (the field tables' alias o
+ * stays the related row inside; PostgreSQL flattens the lateral into a plain join). Their
+ * custom variables go through the side tables by the joined row's key. Columns of other
+ * types are correlated subqueries through the keys k (one value, or the distinct values
+ * joined by ", " when there are many). Rows of every type involved are filtered by what
+ * the user may read (authz.c's subquery), joined rows inside their lateral.
  *
  * Custom variables compare as the type their projects declare (text when projects
  * disagree), through side tables of typed values (sql/0009_search.sql) that index them. */
@@ -36,6 +45,14 @@ typedef struct {
     apr_array_header_t *params;
     const char *account_ph;
     int uses_keys;
+    /* the root's single related rows (a session's subject; a scan's session and subject):
+     * one LEFT JOIN LATERAL each, whose select list collects what columns and criteria
+     * read of that row (by kind; NULL: not joined) */
+    apr_array_header_t *joined[ARCA_KIND_COUNT];
+    /* criteria of the top AND group over such a row: they go into its join, which becomes
+     * an inner join (PostgreSQL then sees them as plain conditions, with their indexes and
+     * statistics, rather than as a boolean computed by an outer join) */
+    const char *join_where[ARCA_KIND_COUNT];
 } cc_t;
 
 static const char *param(cc_t *cc, const char *value)
@@ -79,15 +96,33 @@ static const char *from_of(arca_kind_t kind)
     }
 }
 
-/* from_of(), without the label joins when `sql` reads no label (a subquery over subjects
- * by custom variable need not visit their labels). */
+/* Does `sql` read the alias `a` ("l" in "l.label", not in "sl.label")? */
+static int reads(const char *sql, const char *a)
+{
+    size_t n = strlen(a);
+
+    for (const char *at = strstr(sql, a); at; at = strstr(at + 1, a))
+        if (at[n] == '.' && (at == sql || !(isalnum((unsigned char)at[-1]) || at[-1] == '_')))
+            return 1;
+    return 0;
+}
+
+/* from_of(), without the label joins `sql` does not read (a subquery over subjects by
+ * custom variable need not visit their labels; a session's subject label is joined only
+ * when something shows it). */
 static const char *from_for(arca_kind_t kind, const char *sql)
 {
-    if (strstr(sql, "l.label"))
-        return from_of(kind);
     switch (kind) {
-    case ARCA_KIND_SUBJECT: return "arca_subject o";
-    case ARCA_KIND_EXPERIMENT: return "arca_experiment o";
+    case ARCA_KIND_SUBJECT:
+        return reads(sql, "l") ? from_of(kind) : "arca_subject o";
+    case ARCA_KIND_EXPERIMENT:
+        if (reads(sql, "sl"))
+            return reads(sql, "l") ? from_of(kind)
+                                   : "arca_experiment o LEFT JOIN arca_subject_label sl ON "
+                                     "sl.subject_id = o.subject_id AND sl.is_primary";
+        return reads(sql, "l") ? "arca_experiment o JOIN arca_experiment_label l ON "
+                                 "l.experiment_id = o.id AND l.is_primary"
+                               : "arca_experiment o";
     default: return from_of(kind);
     }
 }
@@ -279,6 +314,7 @@ static const char *const op_sql[] = {
  * "CTDIvol >= 12 AND CTDIvol < 13" is one index range. */
 typedef struct {
     const char *table, *fk, *key, *name, *name_ph, *cond;
+    const char *element; /* a joined related row's: its element, for the type filter */
 } side_t;
 
 static const char *side_sql(apr_pool_t *p, const side_t *s)
@@ -452,6 +488,79 @@ static const char *keys_of(arca_kind_t kind)
     }
 }
 
+/* ---- single related rows: joins -------------------------------------------------------- */
+
+/* Is `kind` a single row of each root row (joined), rather than many or a project? Projects
+ * stay semi-joins: a project criterion narrows the root rows by their project column. */
+static int joins(arca_kind_t root, arca_kind_t kind)
+{
+    return (root == ARCA_KIND_EXPERIMENT && kind == ARCA_KIND_SUBJECT)
+           || (root == ARCA_KIND_SCAN
+               && (kind == ARCA_KIND_EXPERIMENT || kind == ARCA_KIND_SUBJECT));
+}
+
+static const char *join_alias(arca_kind_t kind)
+{
+    return kind == ARCA_KIND_SUBJECT ? "js" : "je";
+}
+
+/* `expr` (over the related row as o) in the join of `kind`; returns "js.cN". */
+static const char *join_col(cc_t *cc, arca_kind_t kind, const char *expr)
+{
+    apr_array_header_t **exprs = &cc->joined[kind];
+
+    if (*exprs == NULL)
+        *exprs = apr_array_make(cc->p, 4, sizeof(const char *));
+    cc->uses_keys = 1;
+    for (int i = 0; i < (*exprs)->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(*exprs, i, const char *), expr) == 0)
+            return apr_psprintf(cc->p, "%s.c%d", join_alias(kind), i + 1);
+    APR_ARRAY_PUSH(*exprs, const char *) = expr;
+    return apr_psprintf(cc->p, "%s.c%d", join_alias(kind), (*exprs)->nelts);
+}
+
+/* The key of the joined row (what its side table of custom values refers to). */
+static const char *join_key(cc_t *cc, arca_kind_t kind)
+{
+    return join_col(cc, kind, "o.id");
+}
+
+/* " LEFT JOIN LATERAL (SELECT ... FROM kind o WHERE o.id = <the root's reference> AND
+ * access) jX ON true". A row the user may not read is not joined: its columns are empty
+ * and criteria over it false, as they were as subqueries. */
+static const char *join_sql(cc_t *cc, arca_kind_t kind)
+{
+    apr_pool_t *p = cc->p;
+    const apr_array_header_t *exprs = cc->joined[kind];
+    const char *select = NULL, *all = "", *from, *corr, *parts[3];
+
+    for (int i = 0; exprs && i < exprs->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(exprs, i, const char *);
+        select = apr_psprintf(p, "%s%s%s AS c%d", select ? select : "", select ? ", " : "", e,
+                              i + 1);
+        all = apr_pstrcat(p, all, " ", e, NULL);
+    }
+    if (cc->root == ARCA_KIND_EXPERIMENT)
+        corr = "o.id = k.subject_id";
+    else if (kind == ARCA_KIND_EXPERIMENT)
+        corr = "o.id = k.experiment_id";
+    else /* a scan's subject, through its session */
+        corr = "jx.id = k.experiment_id AND o.id = jx.subject_id";
+    parts[0] = corr;
+    parts[1] = cc->join_where[kind];
+    /* a scan is readable exactly when its session is: the root's filter is the session's */
+    parts[2] = cc->root == ARCA_KIND_SCAN && kind == ARCA_KIND_EXPERIMENT ? NULL
+                                                                        : access_of(cc, kind);
+    if (cc->join_where[kind])
+        all = apr_pstrcat(p, all, " ", cc->join_where[kind], NULL);
+    from = from_for(kind, all);
+    if (kind == ARCA_KIND_SUBJECT && cc->root == ARCA_KIND_SCAN)
+        from = apr_pstrcat(p, from, ", arca_experiment jx", NULL);
+    return apr_pstrcat(p, cc->join_where[kind] ? " JOIN" : " LEFT JOIN", " LATERAL (SELECT ",
+                       select ? select : "o.id AS c0", " FROM ", from, " WHERE ",
+                       and_all(p, parts, 3), ") ", join_alias(kind), " ON true", NULL);
+}
+
 /* ---- criteria ---------------------------------------------------------------------------- */
 
 static arca_error_t *element_of(cc_t *cc, const arca_search_node_t *n, arca_kind_t *kind)
@@ -476,8 +585,10 @@ static void gather(apr_pool_t *p, apr_hash_t *h, apr_array_header_t *order, cons
                       : apr_pstrcat(p, "(", part, ")", NULL));
 }
 
+/* `top`: the search's top group, when it is an AND (its criteria over a joined row may go
+ * into the join). */
 static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_node_t *g,
-                               const char **out)
+                               int top, const char **out)
 {
     apr_pool_t *p = cc->p;
     const char *glue = g->is_or ? " OR " : " AND ", *sql = NULL;
@@ -493,22 +604,24 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
         const char *part = NULL;
         arca_kind_t ck;
         if (c->is_group) {
-            if ((err = group_sql(cc, kind, c, &part)))
+            if ((err = group_sql(cc, kind, c, 0, &part)))
                 return err;
         } else {
             side_t side = {NULL};
             if ((err = element_of(cc, c, &ck)))
                 return err;
             if (ck != kind) {
-                /* a session's subject by custom variable, for a user who sees all: straight
-                 * to the subjects' value table, without visiting the subjects */
-                int direct = kind == ARCA_KIND_EXPERIMENT && ck == ARCA_KIND_SUBJECT
-                             && cc->ctx->sees_all;
-                if ((err = condition_sql(cc, ck, c, &part, direct ? &side : NULL)))
+                /* a joined row's custom variable: its side table, by the joined row's key
+                 * (which applies access); a session's subject, for a user who sees all,
+                 * straight from o.subject_id, without visiting the subjects */
+                int joined = joins(kind, ck);
+                if ((err = condition_sql(cc, ck, c, &part, joined ? &side : NULL)))
                     return err;
                 if (side.table) {
-                    const char *key = apr_pstrcat(p, "subject/", side.name, NULL);
-                    side.key = "o.subject_id";
+                    const char *key = apr_pstrcat(p, c->column.element, "/", side.name, NULL);
+                    side.key = kind == ARCA_KIND_EXPERIMENT && cc->ctx->sees_all
+                                   ? "o.subject_id" : join_key(cc, ck);
+                    side.element = c->column.element;
                     if (apr_hash_get(side_of, key, APR_HASH_KEY_STRING) == NULL)
                         apr_hash_set(side_of, key, APR_HASH_KEY_STRING,
                                      apr_pmemdup(p, &side, sizeof side));
@@ -537,16 +650,37 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
         side_t st = *(side_t *)apr_hash_get(side_of, name, APR_HASH_KEY_STRING);
         st.cond = apr_hash_get(sides, name, APR_HASH_KEY_STRING);
         part = side_sql(p, &st);
+        if (st.element) { /* a joined row's: of the element's type */
+            arca_kind_t ek;
+            const char *tf;
+            arca_search_element_kind(st.element, &ek);
+            if ((tf = type_filter(cc, ek, st.element)))
+                part = apr_pstrcat(p, join_col(cc, ek, tf), " AND ", part, NULL);
+        }
         sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
                   : apr_pstrcat(p, "(", part, ")", NULL);
     }
     for (int i = 0; i < order->nelts; i++) {
         const char *element = APR_ARRAY_IDX(order, i, const char *), *part;
         arca_kind_t ek;
+        const char *cond = apr_pstrcat(p, "(", apr_hash_get(others, element,
+                                                             APR_HASH_KEY_STRING), ")", NULL);
         arca_search_element_kind(element, &ek);
-        part = related_in(cc, kind, ek, related_rows(cc, ek, element,
-                          apr_pstrcat(p, "(", apr_hash_get(others, element, APR_HASH_KEY_STRING),
-                                      ")", NULL)));
+        if (joins(kind, ek)) {
+            const char *tf = type_filter(cc, ek, element);
+            if (tf)
+                cond = apr_pstrcat(p, "(", cond, " AND ", tf, ")", NULL);
+            if (top && !g->is_or) { /* into the join's WHERE */
+                cc->join_where[ek] = cc->join_where[ek]
+                                         ? apr_pstrcat(p, cc->join_where[ek], " AND ", cond, NULL)
+                                         : cond;
+                cc->uses_keys = 1;
+                continue;
+            }
+            part = join_col(cc, ek, cond); /* a boolean */
+        } else {
+            part = related_in(cc, kind, ek, related_rows(cc, ek, element, cond));
+        }
         sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
                   : apr_pstrcat(p, "(", part, ")", NULL);
     }
@@ -602,6 +736,13 @@ static arca_error_t *column_sql(cc_t *cc, const arca_search_column_t *col, int i
         *out = apr_pstrcat(cc->p, "(", f.text, ")::text", NULL);
         return ARCA_OK;
     }
+    if (joins(cc->root, *kind)) {
+        const char *tf = type_filter(cc, *kind, col->element);
+        *out = join_col(cc, *kind, tf ? apr_pstrcat(cc->p, "CASE WHEN ", tf, " THEN (", f.text,
+                                                    ")::text END", NULL)
+                                      : apr_pstrcat(cc->p, "(", f.text, ")::text", NULL));
+        return ARCA_OK;
+    }
     cc->uses_keys = 1;
     corr = correlation(cc->root, *kind, &many);
     inner = related_rows(cc, *kind, col->element, corr);
@@ -625,7 +766,7 @@ arca_error_t *arca_search_compile(apr_pool_t *p, const arca_search_t *s,
                                   const arca_search_ctx_t *ctx, arca_search_sql_t **out)
 {
     cc_t cc = {p, s, ctx, ARCA_KIND_PROJECT, apr_array_make(p, 16, sizeof(const char *)),
-               NULL, 0};
+               NULL, 0, {NULL}};
     apr_array_header_t *columns = s->columns;
     apr_hash_t *seen = apr_hash_make(p);
     arca_search_sql_t *q = apr_pcalloc(p, sizeof *q);
@@ -656,7 +797,7 @@ arca_error_t *arca_search_compile(apr_pool_t *p, const arca_search_t *s,
         select = select ? apr_pstrcat(p, select, ", ", sql, NULL) : sql;
         APR_ARRAY_PUSH(q->headers, const char *) = header_of(&cc, kind, col, seen);
     }
-    if (s->where && (err = group_sql(&cc, cc.root, s->where, &where)))
+    if (s->where && (err = group_sql(&cc, cc.root, s->where, 1, &where)))
         return err;
     order = natural_order(cc.root);
     if (s->sort.element) {
@@ -674,9 +815,12 @@ arca_error_t *arca_search_compile(apr_pool_t *p, const arca_search_t *s,
     parts[0] = type_filter(&cc, cc.root, s->root);
     parts[1] = access_of(&cc, cc.root);
     parts[2] = where;
-    from = from_of(cc.root);
+    from = from_for(cc.root, apr_pstrcat(p, select, " ", where, " ", order, NULL));
     if (cc.uses_keys)
         from = apr_pstrcat(p, from, " CROSS JOIN LATERAL (", keys_of(cc.root), ") k", NULL);
+    for (arca_kind_t k = ARCA_KIND_EXPERIMENT; k >= ARCA_KIND_SUBJECT; k--)
+        if (cc.joined[k] || cc.join_where[k])
+            from = apr_pstrcat(p, from, join_sql(&cc, k), NULL);
     q->sql = apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ",
                          and_all(p, parts, 3), " ORDER BY ", order,
                          s->limit >= 0 ? apr_psprintf(p, " LIMIT %ld", s->limit) : "",

@@ -108,8 +108,7 @@ static void access_goes_into_the_sql(void **state)
 
     assert_string_equal(q->sql,
         "SELECT (l.label)::text FROM arca_experiment o JOIN arca_experiment_label l ON "
-        "l.experiment_id = o.id AND l.is_primary LEFT JOIN arca_subject_label sl ON "
-        "sl.subject_id = o.subject_id AND sl.is_primary WHERE o.xsi_type = $1 AND EXISTS "
+        "l.experiment_id = o.id AND l.is_primary WHERE o.xsi_type = $1 AND EXISTS "
         "(SELECT 1 FROM arca_experiment_label x WHERE x.experiment_id = o.id AND x.project IN "
         "(SELECT id FROM arca_project WHERE accessibility = 'public' UNION SELECT project FROM "
         "arca_project_member WHERE account_id = $2::bigint)) AND true ORDER BY l.label, o.id");
@@ -209,11 +208,74 @@ static void sessions_by_subject_variables(void **state)
     /* who sees all: straight to the subjects' values */
     assert_contains(q->sql, "o.subject_id IN (SELECT v.subject_id FROM arca_subject_value v "
                             "WHERE v.name = $");
-    /* others: through the subjects, each filtered by access */
+    /* others: by the joined subject, which only joins when the user may read it */
     q = compile(p, s, 0, NULL);
-    assert_contains(q->sql, "o.subject_id IN (SELECT o.id FROM arca_subject o WHERE "
-                            "((o.id IN (SELECT v.subject_id FROM arca_subject_value v");
-    assert_contains(q->sql, "x.subject_id = o.id AND x.project IN");
+    assert_contains(q->sql, "LEFT JOIN LATERAL (SELECT o.id AS c1 FROM arca_subject o WHERE "
+                            "o.id = k.subject_id AND EXISTS (SELECT 1 FROM arca_subject_label x "
+                            "WHERE x.subject_id = o.id AND x.project IN");
+    assert_contains(q->sql, "(js.c1 IN (SELECT v.subject_id FROM arca_subject_value v WHERE "
+                            "v.name = $");
+}
+
+/* A session's subject, a scan's session and subject: one join each, not a subquery per
+ * row; criteria of the top AND group inside the join (an inner join), others a boolean
+ * column of an outer join. */
+static void single_related_rows_are_joins(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *cols = apr_pstrcat(p, field(p, "xnat:ctSessionData", "LABEL"),
+                                   field(p, "xnat:subjectData", "SUBJECT_LABEL"),
+                                   field(p, "xnat:subjectData",
+                                         "fields/field[name=recon]/field"), NULL);
+    arca_search_t *s = parse(p, doc(p, "xnat:ctSessionData", cols, "AND",
+                                    crit(p, "xnat:subjectData/GENDER_TEXT", "=", "female")));
+    arca_search_sql_t *q = compile(p, s, 1, NULL);
+
+    assert_string_equal(q->sql,
+        "SELECT (l.label)::text, js.c1, js.c2 FROM arca_experiment o JOIN "
+        "arca_experiment_label l ON l.experiment_id = o.id AND l.is_primary CROSS JOIN LATERAL "
+        "(SELECT o.id, o.subject_id, o.project) k JOIN LATERAL (SELECT (l.label)::text AS c1, "
+        "(coalesce(o.fields ->> $1, ''))::text AS c2 FROM arca_subject o JOIN "
+        "arca_subject_label l ON l.subject_id = o.id AND l.is_primary WHERE o.id = k.subject_id "
+        "AND ((o.gender = $2))) js ON true WHERE o.xsi_type = $3 AND true "
+        "ORDER BY l.label, o.id");
+    assert_string_equal(PARAM(q, 0), "recon");
+    assert_string_equal(PARAM(q, 1), "female");
+    assert_string_equal(HEADER(q, 1), "xnat_subjectdata_subject_label");
+
+    /* in an OR: a boolean of the (outer) join, so that sessions without a match stay */
+    s = parse(p, doc(p, "xnat:ctSessionData", cols, "OR", apr_pstrcat(p,
+                     crit(p, "xnat:subjectData/GENDER_TEXT", "=", "female"),
+                     crit(p, "xnat:ctSessionData/SCANNER", "=", "A"), NULL)));
+    q = compile(p, s, 0, NULL);
+    assert_contains(q->sql, "LEFT JOIN LATERAL (SELECT (l.label)::text AS c1, "
+                            "(coalesce(o.fields ->> $1, ''))::text AS c2, ((o.gender = $2)) AS c3 "
+                            "FROM arca_subject o JOIN arca_subject_label l ON l.subject_id = o.id "
+                            "AND l.is_primary WHERE o.id = k.subject_id AND EXISTS (SELECT 1 FROM "
+                            "arca_subject_label x WHERE x.subject_id = o.id AND x.project IN");
+    assert_contains(q->sql, "AND ((o.scanner = $3) OR (js.c3)) ORDER BY");
+    assert_true(strstr(q->sql, "IN (SELECT o.id FROM arca_subject") == NULL);
+
+    /* a scan's session (criteria and a column of its type) and subject (through it) */
+    s = parse(p, doc(p, "xnat:ctScanData", apr_pstrcat(p, field(p, "xnat:ctScanData", "ID"),
+                     field(p, "xnat:ctSessionData", "LABEL"),
+                     field(p, "xnat:subjectData", "SUBJECT_LABEL"), NULL), "AND",
+                     crit(p, "xnat:ctSessionData/DATE", "&gt;=", "2024-01-01")));
+    q = compile(p, s, 0, NULL);
+    assert_contains(q->sql, "SELECT (o.id)::text, je.c1, js.c1 FROM arca_scan o CROSS JOIN "
+                            "LATERAL (SELECT o.pk, o.experiment_id) k JOIN LATERAL (SELECT CASE "
+                            "WHEN o.xsi_type = $1 THEN (l.label)::text END AS c1 FROM "
+                            "arca_experiment o JOIN arca_experiment_label l ON");
+    /* (the session's access is the scan's own, applied to the root rows) */
+    assert_contains(q->sql, "WHERE o.id = k.experiment_id AND (((o.date >= $2::date)) AND "
+                            "o.xsi_type = $3)) je ON true");
+    assert_contains(q->sql, "LEFT JOIN LATERAL (SELECT (l.label)::text AS c1 FROM arca_subject "
+                            "o JOIN arca_subject_label l ON l.subject_id = o.id AND l.is_primary, "
+                            "arca_experiment jx WHERE jx.id = k.experiment_id AND o.id = "
+                            "jx.subject_id AND EXISTS (SELECT 1 FROM arca_subject_label x WHERE "
+                            "x.subject_id = o.id AND x.project IN");
+    /* the scans' own access filter still applies to the root rows */
+    assert_contains(q->sql, "x.experiment_id = o.experiment_id AND x.project IN");
 }
 
 static void xml_round_trip(void **state)
@@ -408,6 +470,7 @@ int main(void)
         cmocka_unit_test(custom_variables_are_typed),
         cmocka_unit_test(other_types_are_semi_joins),
         cmocka_unit_test(sessions_by_subject_variables),
+        cmocka_unit_test(single_related_rows_are_joins),
         cmocka_unit_test(xml_round_trip),
         cmocka_unit_test(json_form),
         cmocka_unit_test(json_refusals),
