@@ -357,39 +357,44 @@ static arca_error_t *parse_count(apr_pool_t *p, const apr_table_t *args, const c
     return ARCA_OK;
 }
 
-arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
-                           arca_resultset_t **out)
+/* A listing's statements: its rows, and (for a page) the count of the whole list. */
+typedef struct {
+    params_t ps;
+    apr_array_header_t *names;
+    const char *sql, *count_sql;
+    int n_filters;               /* the count's parameters: the first n_filters */
+    int paged;
+} built_t;
+
+static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t *b)
 {
-    params_t ps = {p, {0}, 0};
-    apr_array_header_t *names = apr_array_make(p, 16, sizeof(const char *));
     const char *from = NULL, *where = NULL, *select = NULL, *order, *sort_by, *sort_order;
-    int n_filters;
     filter_baton fb;
     long limit, offset;
-    PGresult *res;
-    arca_resultset_t *rs;
     arca_error_t *err;
 
+    b->ps = (params_t){p, {0}, 0};
+    b->names = apr_array_make(p, 16, sizeof(const char *));
     if ((err = parse_count(p, q->args, "limit", -1, 1000000, &limit))
         || (err = parse_count(p, q->args, "offset", 0, 1000000000, &offset))
-        || (err = from_where(p, q->loc, &ps, &from, &where)))
+        || (err = from_where(p, q->loc, &b->ps, &from, &where)))
         return err;
     {
-        const char *filter = access_filter(p, q, &ps);
+        const char *filter = access_filter(p, q, &b->ps);
         if (filter)
             where = apr_pstrcat(p, where, " AND ", filter, NULL);
     }
     /* parameters in this order: context, filters (the count query stops here), then
      * the columns' and the sort's */
-    fb = (filter_baton){q, &ps, where, p};
+    fb = (filter_baton){q, &b->ps, where, p};
     if (q->args)
         apr_table_do(add_filter, &fb, q->args, NULL);
-    n_filters = ps.n;
-    choose_columns(p, q, names);
-    for (int i = 0; i < names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(names, i, const char *);
-        const char *sql = column_sql(p, q, &ps, name);
-        if (sql == NULL && ps.n == MAX_PARAMS)
+    b->n_filters = b->ps.n;
+    choose_columns(p, q, b->names);
+    for (int i = 0; i < b->names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(b->names, i, const char *);
+        const char *sql = column_sql(p, q, &b->ps, name);
+        if (sql == NULL && b->ps.n == MAX_PARAMS)
             return arca_error_create(p, 400, "too many columns or filters in this listing");
         if (sql == NULL)
             sql = "''";
@@ -400,7 +405,7 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
     sort_by = q->args ? apr_table_get(q->args, "sortBy") : NULL;
     sort_order = q->args ? apr_table_get(q->args, "sortOrder") : NULL;
     if (sort_by) {
-        const char *expr = column_sql(p, q, &ps, sort_by);
+        const char *expr = column_sql(p, q, &b->ps, sort_by);
         if (expr == NULL)
             return arca_error_create(p, 400, "sortBy: no column '%s' in this listing",
                                      sort_by);
@@ -408,32 +413,116 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
                             sort_order && strcasecmp(sort_order, "DESC") == 0 ? " DESC" : "",
                             ", ", natural_order(q->loc->kind), NULL);
     }
-    err = arca_db_query(db, p, &res,
-                        apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ", fb.where,
-                                    " ORDER BY ", order,
-                                    limit >= 0 ? apr_psprintf(p, " LIMIT %ld", limit) : "",
-                                    offset > 0 ? apr_psprintf(p, " OFFSET %ld", offset) : "",
-                                    NULL),
-                        ps.n, ps.params);
-    if (err)
+    b->sql = apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ", fb.where,
+                         " ORDER BY ", order,
+                         limit >= 0 ? apr_psprintf(p, " LIMIT %ld", limit) : "",
+                         offset > 0 ? apr_psprintf(p, " OFFSET %ld", offset) : "", NULL);
+    b->count_sql = apr_pstrcat(p, "SELECT count(*) FROM ", from, " WHERE ", fb.where, NULL);
+    b->paged = limit >= 0 || offset > 0;
+    return ARCA_OK;
+}
+
+arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
+                           arca_resultset_t **out)
+{
+    built_t b;
+    PGresult *res;
+    arca_resultset_t *rs;
+    arca_error_t *err;
+
+    if ((err = build(p, q, &b))
+        || (err = arca_db_query(db, p, &res, b.sql, b.ps.n, b.ps.params)))
         return err;
-    rs = arca_resultset_make(p, title_of(q->loc->kind), names->nelts,
-                             (const char *const *)names->elts);
+    rs = arca_resultset_make(p, title_of(q->loc->kind), b.names->nelts,
+                             (const char *const *)b.names->elts);
     for (int r = 0; r < PQntuples(res); r++) {
-        const char **row = apr_palloc(p, sizeof(char *) * (apr_size_t)names->nelts);
-        for (int c = 0; c < names->nelts; c++)
+        const char **row = apr_palloc(p, sizeof(char *) * (apr_size_t)b.names->nelts);
+        for (int c = 0; c < b.names->nelts; c++)
             row[c] = PQgetvalue(res, r, c);
         arca_resultset_add(rs, row);
     }
     /* A page: totalRecords is the count of the whole list, which costs a second query;
      * a whole list counts itself. */
-    if (limit >= 0 || offset > 0) {
+    if (b.paged) {
         PGresult *cnt;
-        if ((err = arca_db_query(db, p, &cnt, apr_pstrcat(p, "SELECT count(*) FROM ", from,
-                                 " WHERE ", fb.where, NULL), n_filters, ps.params)))
+        if ((err = arca_db_query(db, p, &cnt, b.count_sql, b.n_filters, b.ps.params)))
             return err;
         rs->total = atol(PQgetvalue(cnt, 0, 0));
     }
     *out = rs;
     return ARCA_OK;
+}
+
+/* ---- streaming ----------------------------------------------------------------------------- */
+
+#define FETCH_ROWS 1000
+
+static arca_error_t *fetch(arca_db_t *db, apr_pool_t *p, PGresult **res)
+{
+    return arca_db_query(db, p, res, "FETCH " APR_STRINGIFY(FETCH_ROWS) " FROM arca_listing",
+                         0, NULL);
+}
+
+arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
+                                  arca_format_t fmt, int header_only, arca_write_fn write,
+                                  void *baton)
+{
+    built_t b;
+    long total = -1;
+    apr_pool_t *batch;
+    arca_resultset_stream_t *out = NULL;
+    const char **row;
+    PGresult *res;
+    arca_error_t *err;
+    int rc = 0;
+
+    if ((err = build(p, q, &b)) || header_only)
+        return err;
+    row = apr_palloc(p, sizeof(char *) * (apr_size_t)b.names->nelts);
+    /* one snapshot for the count and the rows, so that totalRecords is the rows' count */
+    if ((err = arca_db_query(db, p, NULL, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
+                             NULL)))
+        return err;
+    apr_pool_create(&batch, p);
+    /* totalRecords, the whole list's count: a page's (JSON and XML), and a whole list's in
+     * XML, which writes it before the rows (JSON counts the rows as they go) */
+    if ((b.paged && fmt == ARCA_FORMAT_JSON) || fmt == ARCA_FORMAT_XML) {
+        if ((err = arca_db_query(db, batch, &res, b.count_sql, b.n_filters, b.ps.params)))
+            goto fail;
+        total = atol(PQgetvalue(res, 0, 0));
+    }
+    if ((err = arca_db_query(db, p, NULL, "SET LOCAL cursor_tuple_fraction = 1.0", 0, NULL))
+        || (err = arca_db_query(db, p, NULL, apr_pstrcat(p, "DECLARE arca_listing NO SCROLL "
+                                                         "CURSOR FOR ", b.sql, NULL),
+                                b.ps.n, b.ps.params))
+        || (err = fetch(db, batch, &res)))
+        goto fail;
+    /* the first batch is in: from here on the answer is 200 and rows stream out */
+    out = arca_resultset_stream_open_total(p, fmt, title_of(q->loc->kind), b.names, total,
+                                           write, baton);
+    for (;;) {
+        int n = PQntuples(res);
+        for (int r = 0; r < n && rc == 0; r++) {
+            for (int c = 0; c < b.names->nelts; c++)
+                row[c] = PQgetvalue(res, r, c);
+            rc = arca_resultset_stream_row(out, row);
+        }
+        if (rc || n < FETCH_ROWS)
+            break;
+        apr_pool_clear(batch);
+        if ((err = fetch(db, batch, &res)))
+            goto fail;
+    }
+    rc |= arca_resultset_stream_close(out);
+    arca_db_rollback(db, p); /* read-only: nothing to commit */
+    apr_pool_destroy(batch);
+    return rc ? arca_error_create(p, 499, "the client went away") : ARCA_OK;
+fail:
+    arca_db_rollback(db, p);
+    apr_pool_destroy(batch);
+    if (out) { /* rows were sent already: the status cannot change any more */
+        (void)arca_resultset_stream_close(out);
+        return arca_error_create(p, 499, "listing cut short: %s", err->message);
+    }
+    return err;
 }

@@ -22,6 +22,16 @@ typedef struct arca_listing_query_t {
 arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
                            arca_resultset_t **out);
 
+/* The same listing streamed as it is read, through a cursor, a batch of rows at a time:
+ * memory stays flat whatever the number of rows, and the output is arca_listing()'s
+ * written in `fmt` byte for byte (a page's totalRecords, and XML's, which comes before the
+ * rows, are counted first in the same snapshot). Errors before the first row keep their
+ * status; one once rows were written (the client went away) is status 499. With
+ * `header_only`, only checks the query. */
+arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
+                                  arca_format_t fmt, int header_only, arca_write_fn write,
+                                  void *baton);
+
 /* Default columns of a kind's listing, comma-separated. */
 const char *arca_listing_default_columns(arca_kind_t kind);
 

@@ -285,7 +285,7 @@ struct arca_resultset_stream_t {
     const apr_array_header_t *columns;
     arca_write_fn write;
     void *baton;
-    long rows;
+    long rows, total;
     int rc;
     arca_xml_out_t *xml_out;
     xmlTextWriterPtr xml;
@@ -296,11 +296,21 @@ arca_resultset_stream_t *arca_resultset_stream_open(apr_pool_t *p, arca_format_t
                                                     const apr_array_header_t *columns,
                                                     arca_write_fn write, void *baton)
 {
+    return arca_resultset_stream_open_total(p, fmt, title, columns, -1, write, baton);
+}
+
+arca_resultset_stream_t *arca_resultset_stream_open_total(apr_pool_t *p, arca_format_t fmt,
+                                                          const char *title,
+                                                          const apr_array_header_t *columns,
+                                                          long total, arca_write_fn write,
+                                                          void *baton)
+{
     arca_resultset_stream_t *s = apr_pcalloc(p, sizeof *s);
     xmlTextWriterPtr w;
     int n = columns->nelts;
 
-    *s = (arca_resultset_stream_t){p, fmt, title, columns, write, baton, 0, 0, NULL, NULL};
+    *s = (arca_resultset_stream_t){p, fmt, title, columns, write, baton, 0, total, 0, NULL,
+                                   NULL};
     switch (fmt) {
     case ARCA_FORMAT_CSV:
         s->rc = write_csv_line(write, baton, n, (const char **)columns->elts);
@@ -314,6 +324,9 @@ arca_resultset_stream_t *arca_resultset_stream_open(apr_pool_t *p, arca_format_t
         s->rc |= xmlTextWriterStartElement(w, BAD_CAST "ResultSet") < 0;
         s->rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns",
                                              BAD_CAST "http://nrg.wustl.edu/xe") < 0;
+        if (total >= 0)
+            s->rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "totalRecords",
+                                                 BAD_CAST apr_ltoa(p, total)) < 0;
         s->rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST VALUE(title)) < 0;
         s->rc |= xmlTextWriterStartElement(w, BAD_CAST "results") < 0;
         s->rc |= xmlTextWriterStartElement(w, BAD_CAST "columns") < 0;
@@ -393,7 +406,8 @@ int arca_resultset_stream_close(arca_resultset_stream_t *s)
     default:
         if (s->rc == 0)
             s->rc = put(s->write, s->baton, apr_psprintf(s->p, "],\"totalRecords\":\"%ld\","
-                                                          "\"title\":", s->rows));
+                                                          "\"title\":",
+                                                          s->total >= 0 ? s->total : s->rows));
         if (s->rc == 0)
             s->rc = put_json(s->write, s->baton, json_string(VALUE(s->title)));
         if (s->rc == 0)

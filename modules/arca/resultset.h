@@ -49,6 +49,13 @@ arca_resultset_stream_t *arca_resultset_stream_open(apr_pool_t *p, arca_format_t
                                                     const char *title,
                                                     const apr_array_header_t *columns,
                                                     arca_write_fn write, void *baton);
+/* Likewise, with totalRecords known before the rows (-1: unknown): XML then has the
+ * attribute, and JSON ends with it rather than with the rows written. */
+arca_resultset_stream_t *arca_resultset_stream_open_total(apr_pool_t *p, arca_format_t fmt,
+                                                          const char *title,
+                                                          const apr_array_header_t *columns,
+                                                          long total, arca_write_fn write,
+                                                          void *baton);
 int arca_resultset_stream_row(arca_resultset_stream_t *s, const char *const *values);
 int arca_resultset_stream_close(arca_resultset_stream_t *s);
 

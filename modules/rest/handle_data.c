@@ -38,17 +38,27 @@ int handle_data(request_rec *r, const route_match *m)
     return data_object(r, db, &loc);
 }
 
+/* Listings stream from a cursor: a million rows as CSV take the memory of a thousand. */
 int data_send_listing(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
     arca_listing_query_t q = {loc, arca_http_args(r), data_who(r), 0};
-    arca_resultset_t *rs;
     arca_format_t fmt;
     arca_error_t *err;
 
-    if ((err = arca_http_format(r, ARCA_FORMAT_HTML, &fmt))
-        || (err = arca_listing(db, r->pool, &q, &rs)))
+    if ((err = arca_http_format(r, ARCA_FORMAT_HTML, &fmt)))
         return arca_http_error(r, err);
-    return arca_http_send_resultset(r, rs, ARCA_FORMAT_HTML);
+    ap_set_content_type(r, arca_format_content_type(fmt));
+    if (fmt == ARCA_FORMAT_CSV && arca_http_flag(r, "download"))
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       apr_pstrcat(r->pool, "attachment; filename=\"",
+                                   arca_kind_name(loc->kind), "s.csv\"", NULL));
+    err = arca_listing_stream(db, r->pool, &q, fmt, r->header_only, arca_http_write, r);
+    if (err && err->status == 499) { /* after the 200: log it, the body is what was sent */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10170) "listing: %s",
+                      err->message);
+        return OK;
+    }
+    return err ? arca_http_error(r, err) : OK;
 }
 
 const arca_account_t *data_who(request_rec *r)

@@ -384,6 +384,56 @@ class TestListingFormats:
         assert [r["xsiType"] for r in rows] == [""]
 
 
+class TestLargeListing:
+    """Listings stream from a cursor, a thousand rows at a time: a list many batches long
+    comes out whole and in order, in every format, with the same totalRecords."""
+
+    N = 20000
+
+    @pytest.fixture
+    def big(self, api, env, project):
+        tag = uuid.uuid4().hex[:8]
+        env.sql(f"INSERT INTO arca_subject (id, project) SELECT 'XNAT_LS{tag}_' || n, "
+                f"'{project}' FROM generate_series(1, {self.N}) n; "
+                f"INSERT INTO arca_subject_label (subject_id, project, label, is_primary) "
+                f"SELECT 'XNAT_LS{tag}_' || n, '{project}', 'L' || lpad(n::text, 6, '0'), "
+                f"true FROM generate_series(1, {self.N}) n")
+        return project
+
+    def test_csv_is_complete_and_ordered(self, api, big):
+        table = api.csv(f"/data/projects/{big}/subjects", columns="label,gender")
+        assert table[0] == ["label", "gender", "ID", "URI"]
+        assert len(table) == self.N + 1
+        assert [row[0] for row in table[1:]] == [f"L{n:06d}" for n in range(1, self.N + 1)]
+        assert all(row[3] == f"/data/subjects/{row[2]}" for row in table[1:])
+
+    def test_json_xml_html_agree(self, api, big):
+        path = f"/data/projects/{big}/subjects"
+        rs = api.result_set(path, columns="label")
+        assert rs["totalRecords"] == str(self.N) and len(rs["Result"]) == self.N
+        assert rs["Result"][-1]["label"] == f"L{self.N:06d}"
+        r = api.get(path, params={"format": "xml", "columns": "label"})
+        root = ET.fromstring(r.content)
+        assert root.get("totalRecords") == str(self.N)
+        assert len(root.findall(f"{XE}results/{XE}rows/{XE}row")) == self.N
+        r = api.get(path, params={"format": "html", "columns": "label"})
+        assert r.text.count("<tr>") == self.N + 1 and r.text.endswith("</html>\n")
+
+    def test_csv_download_is_an_attachment(self, api, big):
+        r = api.get(f"/data/projects/{big}/subjects", params={"format": "csv",
+                                                             "download": "true"})
+        assert r.headers["Content-Disposition"] == 'attachment; filename="subjects.csv"'
+        assert len(r.text.splitlines()) == self.N + 1
+
+    def test_a_page_counts_the_whole_list(self, api, big):
+        path = f"/data/projects/{big}/subjects"
+        rs = api.result_set(path, columns="label", limit="10", offset="19995")
+        assert rs["totalRecords"] == str(self.N)
+        assert [x["label"] for x in rs["Result"]] == [f"L{n:06d}" for n in range(19996, 20001)]
+        r = api.get(path, params={"format": "xml", "limit": "3"})
+        assert ET.fromstring(r.content).get("totalRecords") == str(self.N)
+
+
 class TestListingColumns:
     ASKED = {
         "projects": ["name", "description"],
