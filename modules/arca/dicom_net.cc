@@ -900,7 +900,9 @@ void take(arca_dnet_t *net, int i, std::shared_ptr<Handoff> h)
     tl_peer.clear();
     h.reset();
     try {
-        OFCondition c = ASC_receiveAssociation(net->nets[i], &assoc, ASC_DEFAULTMAXPDU, NULL,
+        // the largest PDU dcmtk takes (128 KiB, not its default 16 KiB): a CT image in 4
+        // PDUs rather than 32, a poll and two reads each
+        OFCondition c = ASC_receiveAssociation(net->nets[i], &assoc, ASC_MAXIMUMPDUSIZE, NULL,
                                                NULL, OFFalse, DUL_NOBLOCK, 1);
         if (tl_handoff) { // nothing was accepted (another thread took it first)
             tl_handoff->done();
