@@ -272,6 +272,7 @@ struct Assoc {
     arca_dnet_assoc_t a;
     std::string calling, called, peer;
     int stored = 0, failed = 0;
+    std::string buf; // the object being received, its capacity kept for the next one
 };
 
 std::string string_of(DcmElement *el)
@@ -324,7 +325,7 @@ bool serve_echo(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_EchoRQ &rq
 bool serve_store(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_StoreRQ &rq)
 {
     T_ASC_PresentationContext pc;
-    std::string obj;
+    std::string &obj = as.buf;
     T_ASC_PresentationContextID data_pid = pid;
     unsigned status;
 
@@ -353,7 +354,8 @@ bool serve_store(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_StoreRQ &
                                     obj.data(), obj.size());
     }
     obj.clear();
-    obj.shrink_to_fit();
+    if (obj.capacity() > 16 * 1024 * 1024) // kept for the next object, unless it is large
+        obj.shrink_to_fit();
     status == ARCA_DIMSE_SUCCESS ? as.stored++ : as.failed++;
 
     T_DIMSE_C_StoreRSP rsp;
