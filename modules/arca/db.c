@@ -100,7 +100,8 @@ const char *arca_db_last_detail(const arca_db_t *db)
 }
 
 /* Maps a failed result to an error. SQLSTATE classes: 08 connection, 57P admin shutdown
- * or start-up, 23505 unique violation, 22 data exception, 23 other integrity. */
+ * or start-up, 23505 unique violation, 40P01/40001 deadlock or serialization failure (409
+ * too: retryable), 22 data exception, 23 other integrity. */
 static arca_error_t *result_error(arca_db_t *db, apr_pool_t *p, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -112,6 +113,10 @@ static arca_error_t *result_error(arca_db_t *db, apr_pool_t *p, const PGresult *
         return arca_error_create(p, 503, "the database is unavailable; try again shortly");
     if (strcmp(state, "23505") == 0)
         return arca_error_create(p, 409, "that already exists");
+    /* deadlock, serialization failure: a concurrent request got in the way; a retry of
+     * the whole transaction may well succeed */
+    if (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)
+        return arca_error_create(p, 409, "a concurrent change got in the way: try again");
     if (strcmp(state, "23514") == 0 || strcmp(state, "22003") == 0)
         return arca_error_create(p, 400, "a value is out of the range allowed");
     if (strcmp(state, "22021") == 0)

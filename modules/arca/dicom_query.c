@@ -147,7 +147,12 @@ static void match(query_t *q, const attr_t *a, const char *value)
 /* FROM and WHERE for a level, with the access filter; `files` joins down to the files. */
 static void base(query_t *q, int level, const arca_account_t *who, int files)
 {
-    const char *project = level == L_PATIENT ? "sl.project" : "e.project";
+    /* readable through any project it is in (its primary or one it is shared into) */
+    const char *shared = level == L_PATIENT && !files
+        ? "EXISTS (SELECT 1 FROM arca_subject_label x WHERE x.subject_id = sl.subject_id AND "
+          "x.project IN ("
+        : "EXISTS (SELECT 1 FROM arca_experiment_label x WHERE x.experiment_id = e.id AND "
+          "x.project IN (";
 
     if (level == L_PATIENT && !files)
         q->sql = "FROM arca_subject_label sl WHERE sl.is_primary";
@@ -163,9 +168,9 @@ static void base(query_t *q, int level, const arca_account_t *who, int files)
     if (who && !who->enabled)
         add(q, "false");
     else if (!arca_sees_all(who))
-        add(q, apr_pstrcat(q->p, project, " IN (",
+        add(q, apr_pstrcat(q->p, shared,
                            arca_readable_projects_sql(q->p, param(q, who ? who->id : NULL)),
-                           ")", NULL));
+                           "))", NULL));
 }
 
 static arca_error_t *build(apr_pool_t *p, const arca_account_t *who, const char *level_name,

@@ -3,7 +3,8 @@
  * de-identification wrote it), STUDY = experiment (Study Instance UID, date, time, its ID
  * as Accession Number, its label as Study ID), SERIES = scan, IMAGE = a file of a scan's
  * DICOM resource (named by its SOP Instance UID). Only what `who` may read is matched:
- * the experiment's (or subject's) primary project must be readable (authz.c's rules).
+ * the experiment (or subject) through any project it is in, primary or shared into
+ * (authz.c's rules); the labels answered are those of its primary project.
  * Matching: single values, '\'-separated UID lists, '*' and '?' wildcards, date and time
  * ranges ("A-B", "A-", "-B"); names match case-insensitively. */
 #ifndef ARCA_DICOM_QUERY_H

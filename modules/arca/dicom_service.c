@@ -248,6 +248,7 @@ static arca_error_t *begin_import(assoc_t *as)
     o.to_prearchive = as->rcv->to_prearchive;
     o.gradual = 1;   /* prearchive sessions stay RECEIVING until idle */
     o.overwrite = ARCA_OVERWRITE_APPEND;
+    o.routing_rules = as->rcv->routing;
     apr_time_exp_gmt(&t, apr_time_now());
     o.timestamp = apr_psprintf(as->imp_pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
                                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
@@ -312,7 +313,7 @@ static unsigned on_store(arca_dnet_assoc_t *a, const char *sop_class, const char
     for (int attempt = 0; !err && attempt < 3; attempt++) {
         err = store_one(as, data, len, &bad);
         /* a deadlock between two such transactions is the same race seen earlier */
-        if (!err || (err->status != 409 && !strstr(err->message, "40P01")))
+        if (!err || err->status != 409) /* db.c: a unique clash, a deadlock */
             break;
         drop_import(as);
         err = ARCA_OK;

@@ -22,6 +22,7 @@ typedef struct arca_dicom_receiver_t {
     int to_prearchive;          /* dest=prearchive (the default) or archive */
     const char *user;           /* user=: whose rights apply; NULL: anonymous (public data) */
     apr_array_header_t *callers;/* calling AE titles allowed (const char *); NULL: any */
+    apr_array_header_t *routing;/* ArcaDicomRoute rules (arca_routing_rule_t *); NULL: none */
     int index;                  /* filled in by arca_dicom_service_make */
 } arca_dicom_receiver_t;
 

@@ -14,6 +14,7 @@
 #include "import.h"
 #include "model_write.h"
 #include "placements.h"
+#include "routing_rules.h"
 
 typedef struct {
     const char *experiment_id;   /* in the archive; NULL in the prearchive */
@@ -38,6 +39,7 @@ struct arca_import_t {
     apr_hash_t *sessions;        /* "A|P|study UID" (archive), "P|P|study UID" -> session_t */
     apr_hash_t *labels;          /* "P|label" -> studies given that label so far (int *) */
     apr_hash_t *resources;       /* experiment ID + series number -> resource_t */
+    apr_hash_t *dirty;           /* resource pks given files since the last finish */
     apr_array_header_t *uris;    /* const char * */
     arca_placements_t *placed;   /* files put in place, undone by an abort */
     apr_array_header_t *stale;   /* files of sessions replaced (overwrite=delete) */
@@ -88,6 +90,7 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     imp->sessions = apr_hash_make(p);
     imp->labels = apr_hash_make(p);
     imp->resources = apr_hash_make(p);
+    imp->dirty = apr_hash_make(p);
     imp->uris = apr_array_make(p, 2, sizeof(const char *));
     imp->placed = arca_placements_make(p);
     imp->stale = apr_array_make(p, 4, sizeof(const char *));
@@ -398,13 +401,15 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
  * Patient or Study Comments, or a project's ID as the Study Description). NULL when none
  * names a project the uploader may write to: the object waits in the prearchive. Read
  * from the headers as received, since de-identification may remove the comments. */
-static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, const arca_dicom_info_t *in,
-                                project_t **out)
+static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
+                                const arca_dicom_info_t *in, project_t **out)
 {
     const char *name = imp->o.project;
     project_t *pr;
     arca_error_t *err;
 
+    if (name == NULL)
+        name = arca_routing_apply(imp->o.routing_rules, ARCA_ROUTE_PROJECT, d, p);
     if (name == NULL)
         name = arca_dicom_comment_field(p, in->patient_comments, "Project:");
     if (name == NULL)
@@ -578,12 +583,16 @@ const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
     return imp->rejected;
 }
 
-/* subject or session from the request, else from "Subject: .." / "Session: .." comments */
-static const char *routing_name(apr_pool_t *p, const char *given, const arca_dicom_info_t *in,
-                                const char *key)
+/* subject or session from the request, else from the custom rules, else from "Subject: .."
+ * / "Session: .." comments */
+static const char *routing_name(const arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
+                                const char *given, arca_route_kind_t kind,
+                                const arca_dicom_info_t *in, const char *key)
 {
-    const char *v = given ? given : arca_dicom_comment_field(p, in->patient_comments, key);
+    const char *v = given ? given : arca_routing_apply(imp->o.routing_rules, kind, d, p);
 
+    if (v == NULL)
+        v = arca_dicom_comment_field(p, in->patient_comments, key);
     return v ? v : arca_dicom_comment_field(p, in->study_comments, key);
 }
 
@@ -608,10 +617,10 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         goto done;
     }
     /* routing, from the headers as received */
-    if ((err = project_of(imp, p, &in, &pr)))
+    if ((err = project_of(imp, p, d, &in, &pr)))
         goto done;
-    subject = routing_name(p, imp->o.subject, &in, "Subject:");
-    label = routing_name(p, imp->o.session, &in, "Session:");
+    subject = routing_name(imp, p, d, imp->o.subject, ARCA_ROUTE_SUBJECT, &in, "Subject:");
+    label = routing_name(imp, p, d, imp->o.session, ARCA_ROUTE_SESSION, &in, "Session:");
     vars = apr_hash_make(p);
     apr_hash_set(vars, "project", APR_HASH_KEY_STRING, pr ? pr->name : "Unassigned");
     apr_hash_set(vars, "modalityLabel", APR_HASH_KEY_STRING, in.modality ? in.modality : "");
@@ -664,8 +673,13 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         "insert_date = now()", 4,
         (const char *const[]){pk, name, apr_off_t_toa(p, arca_upload_size(up)),
                               arca_upload_md5(up)});
-    if (!err)
+    if (!err) {
         imp->count++;
+        if (apr_hash_get(imp->dirty, pk, APR_HASH_KEY_STRING) == NULL) {
+            const char *key = apr_pstrdup(imp->pool, pk);
+            apr_hash_set(imp->dirty, key, APR_HASH_KEY_STRING, key);
+        }
+    }
 done:
     if (err)
         err = arca_error_create(imp->pool, err->status, "%s", err->message);
@@ -748,23 +762,26 @@ arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir)
 
 arca_error_t *arca_import_finish(arca_import_t *imp)
 {
-    /* each scan's frame count, once, from its files */
+    /* the frame count of each scan given files since the last finish (an association
+     * finishes after every object: only its series is counted again) */
     apr_hash_index_t *hi;
     arca_error_t *err = ARCA_OK;
 
-    for (hi = apr_hash_first(imp->pool, imp->resources); hi && !err; hi = apr_hash_next(hi)) {
-        const resource_t *res = apr_hash_this_val(hi);
+    for (hi = apr_hash_first(imp->pool, imp->dirty); hi && !err; hi = apr_hash_next(hi)) {
+        const char *pk = apr_hash_this_val(hi);
         err = arca_db_query(imp->db, imp->pool, NULL,
             "UPDATE arca_scan SET frames = (SELECT count(*) FROM arca_file WHERE resource_pk = "
             "$1::bigint) WHERE pk = (SELECT scan_pk FROM arca_resource WHERE pk = $1::bigint)",
-            1, &res->pk);
+            1, &pk);
     }
+    apr_hash_clear(imp->dirty);
     /* the files were placed without an fsync each: one sync of the filesystem makes them
      * all durable before the rows naming them are committed */
     if (!err && imp->used_archive)
         err = arca_sync_store(imp->pool, imp->o.archive);
     if (!err && imp->used_prearchive)
         err = arca_sync_store(imp->pool, imp->o.prearchive);
+    imp->used_archive = imp->used_prearchive = 0;
     return err;
 }
 

@@ -68,6 +68,9 @@ typedef struct arca_import_options_t {
                                 * RECEIVING and gather the objects of their study */
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
+    /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and
+     * before XNAT's conventions; NULL: none */
+    const apr_array_header_t *routing_rules;
     const char *timestamp;     /* the prearchive's upload folder, yyyyMMdd_HHmmssSSS */
 } arca_import_options_t;
 

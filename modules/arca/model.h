@@ -57,6 +57,20 @@ const char *arca_kind_name(arca_kind_t kind);
 int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
                        arca_field_ref_t *ref);
 
+/* XNAT's display field IDs of a kind ("SUBJECT_LABEL" -> the field "label"), ending with
+ * a {NULL} entry: what /data/search/elements/{type} lists. */
+typedef struct arca_display_field_t {
+    const char *id;
+    const char *alias;
+} arca_display_field_t;
+const arca_display_field_t *arca_kind_display_fields(arca_kind_t kind);
+
+/* Resolves a search's field (element and field ID, as in xdat:search_field): an XPath or
+ * custom variable as arca_field_resolve does, XNAT's display field IDs, the field aliases
+ * in any case, and XNAT's custom variable columns ("XNAT_SUBJECTDATA_FIELD_MAP=kvp"). */
+int arca_field_resolve_search(apr_pool_t *p, arca_kind_t kind, const char *element,
+                              const char *field, arca_field_ref_t *ref);
+
 /* True for a name that looks like an XPath ("ns:type/..."): such a name that does not
  * resolve is a client error, where an unknown plain name may be a control parameter. */
 int arca_field_name_is_xpath(const char *name);

@@ -92,6 +92,7 @@ static const arca_field_t scan_fields[] = {
     {"frames", "frames", "coalesce(o.frames::text, '')", "frames", I},
     {"UID", "uid", "o.uid", "UID", T},
     {"scanner", "scanner", "o.scanner", "scanner", T},
+    {"image_session_ID", NULL, "o.experiment_id", "image_session_ID", T},
     {"URI", NULL, "'/data/experiments/' || o.experiment_id || '/scans/' || o.id", NULL, T},
     {NULL}
 };
@@ -335,6 +336,86 @@ int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
     if (kind <= ARCA_KIND_SCAN && (ref->custom = custom_field_name(p, path)) != NULL)
         return 1;
     return 0;
+}
+
+/* XNAT's display field IDs (what /data/search/elements/{type} lists and searches name in
+ * search_field), as aliases of the fields above. The first of each field is its own. */
+static const arca_display_field_t project_display[] = {
+    {"ID", "ID"}, {"SECONDARY_ID", "secondary_ID"}, {"NAME", "name"},
+    {"DESCRIPTION", "description"}, {"KEYWORDS", "keywords"}, {"PI", "pi_lastname"},
+    {"PI_FIRSTNAME", "pi_firstname"}, {"PI_LASTNAME", "pi_lastname"},
+    {"ACCESSIBILITY", "accessibility"}, {"INSERT_DATE", "insert_date"},
+    {"INSERT_USER", "insert_user"}, {"PROJECT_ID", "ID"}, {NULL, NULL}
+};
+static const arca_display_field_t subject_display[] = {
+    {"SUBJECT_ID", "ID"}, {"SUBJECT_LABEL", "label"}, {"PROJECT", "project"},
+    {"GENDER_TEXT", "gender"}, {"HANDEDNESS_TEXT", "handedness"}, {"YOB", "yob"},
+    {"DOB", "dob"}, {"EDUC", "education"}, {"RACE", "race"}, {"ETHNICITY", "ethnicity"},
+    {"HEIGHT", "height"}, {"WEIGHT", "weight"}, {"SRC", "src"}, {"SUB_GROUP", "group"},
+    {"NOTE", "note"}, {"INSERT_DATE", "insert_date"}, {"INSERT_USER", "insert_user"},
+    {"ID", "ID"}, {"LABEL", "label"}, {"GENDER", "gender"}, {"HANDEDNESS", "handedness"},
+    {"EDUCATION", "education"}, {"GROUP", "group"}, {NULL, NULL}
+};
+static const arca_display_field_t experiment_display[] = {
+    {"SESSION_ID", "ID"}, {"LABEL", "label"}, {"PROJECT", "project"}, {"DATE", "date"},
+    {"TIME", "time"}, {"SUBJECT_ID", "subject_ID"}, {"SUBJECT_LABEL", "subject_label"},
+    {"SCANNER", "scanner"}, {"MODALITY", "modality"}, {"OPERATOR", "operator"},
+    {"ACQ_SITE", "acquisition_site"}, {"VISIT_ID", "visit_id"},
+    {"SESSION_TYPE", "session_type"}, {"UID", "UID"}, {"NOTE", "note"},
+    {"XSI_TYPE", "xsiType"}, {"INSERT_DATE", "insert_date"}, {"INSERT_USER", "insert_user"},
+    {"ID", "ID"}, {"EXPT_ID", "ID"}, {"ACQUISITION_SITE", "acquisition_site"},
+    {NULL, NULL}
+};
+static const arca_display_field_t scan_display[] = {
+    {"ID", "ID"}, {"TYPE", "type"}, {"SERIES_DESCRIPTION", "series_description"},
+    {"QUALITY", "quality"}, {"CONDITION", "condition"}, {"MODALITY", "modality"},
+    {"FRAMES", "frames"}, {"UID", "UID"}, {"SCANNER", "scanner"}, {"NOTE", "note"},
+    {"IMAGE_SESSION_ID", "image_session_ID"}, {"XSI_TYPE", "xsiType"},
+    {"SERIES_DESC", "series_description"}, {NULL, NULL}
+};
+static const arca_display_field_t no_display[] = {{NULL, NULL}};
+
+const arca_display_field_t *arca_kind_display_fields(arca_kind_t kind)
+{
+    switch (kind) {
+    case ARCA_KIND_PROJECT: return project_display;
+    case ARCA_KIND_SUBJECT: return subject_display;
+    case ARCA_KIND_EXPERIMENT: return experiment_display;
+    case ARCA_KIND_SCAN: return scan_display;
+    default: return no_display;
+    }
+}
+
+static const arca_field_t *field_by_alias(arca_kind_t kind, const char *alias, int nocase)
+{
+    for (const arca_field_t *f = kinds[kind].fields; f->alias; f++)
+        if ((nocase ? strcasecmp(f->alias, alias) : strcmp(f->alias, alias)) == 0)
+            return f;
+    return NULL;
+}
+
+int arca_field_resolve_search(apr_pool_t *p, arca_kind_t kind, const char *element,
+                              const char *field, arca_field_ref_t *ref)
+{
+    const char *map = strstr(field, "_FIELD_MAP=");
+
+    if (map == NULL)
+        map = strstr(field, "_field_map=");
+    ref->field = NULL;
+    ref->custom = NULL;
+    /* XNAT's custom variable columns: XNAT_SUBJECTDATA_FIELD_MAP=kvp */
+    if (map && kind <= ARCA_KIND_SCAN) {
+        const char *name = map + strlen("_FIELD_MAP=");
+        ref->custom = custom_field_name(p, apr_pstrcat(p, "fields/field[name=", name, "]",
+                                                       NULL));
+        return ref->custom != NULL;
+    }
+    if (arca_field_resolve(p, kind, apr_pstrcat(p, element, "/", field, NULL), ref))
+        return 1;
+    for (const arca_display_field_t *d = arca_kind_display_fields(kind); d->id; d++)
+        if (strcasecmp(d->id, field) == 0 && (ref->field = field_by_alias(kind, d->alias, 0)))
+            return 1;
+    return (ref->field = field_by_alias(kind, field, 1)) != NULL;
 }
 
 static const char *const type_names[] = {

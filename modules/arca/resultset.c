@@ -275,3 +275,130 @@ arca_error_t *arca_resultset_write(const arca_resultset_t *rs, arca_format_t fmt
     }
     return rc ? arca_error_create(p, 500, "could not write the result") : ARCA_OK;
 }
+
+/* ---- streaming ----------------------------------------------------------------------------- */
+
+struct arca_resultset_stream_t {
+    apr_pool_t *p;
+    arca_format_t fmt;
+    const char *title;
+    const apr_array_header_t *columns;
+    arca_write_fn write;
+    void *baton;
+    long rows;
+    int rc;
+    arca_xml_out_t *xml_out;
+    xmlTextWriterPtr xml;
+};
+
+arca_resultset_stream_t *arca_resultset_stream_open(apr_pool_t *p, arca_format_t fmt,
+                                                    const char *title,
+                                                    const apr_array_header_t *columns,
+                                                    arca_write_fn write, void *baton)
+{
+    arca_resultset_stream_t *s = apr_pcalloc(p, sizeof *s);
+    xmlTextWriterPtr w;
+    int n = columns->nelts;
+
+    *s = (arca_resultset_stream_t){p, fmt, title, columns, write, baton, 0, 0, NULL, NULL};
+    switch (fmt) {
+    case ARCA_FORMAT_CSV:
+        s->rc = write_csv_line(write, baton, n, (const char **)columns->elts);
+        break;
+    case ARCA_FORMAT_XML:
+        if ((w = s->xml = arca_xml_out_open(p, write, baton, &s->xml_out)) == NULL) {
+            s->rc = -1;
+            break;
+        }
+        s->rc |= xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
+        s->rc |= xmlTextWriterStartElement(w, BAD_CAST "ResultSet") < 0;
+        s->rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns",
+                                             BAD_CAST "http://nrg.wustl.edu/xe") < 0;
+        s->rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "title", BAD_CAST VALUE(title)) < 0;
+        s->rc |= xmlTextWriterStartElement(w, BAD_CAST "results") < 0;
+        s->rc |= xmlTextWriterStartElement(w, BAD_CAST "columns") < 0;
+        for (int c = 0; c < n && !s->rc; c++)
+            s->rc |= xmlTextWriterWriteElement(w, BAD_CAST "column",
+                                               BAD_CAST APR_ARRAY_IDX(columns, c,
+                                                                      const char *)) < 0;
+        s->rc |= xmlTextWriterEndElement(w) < 0;
+        s->rc |= xmlTextWriterStartElement(w, BAD_CAST "rows") < 0;
+        break;
+    case ARCA_FORMAT_HTML:
+        s->rc = put(write, baton, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                    "<title>");
+        if (s->rc == 0)
+            s->rc = put_escaped(write, baton, VALUE(title));
+        if (s->rc == 0)
+            s->rc = put(write, baton, "</title></head><body>\n<table>\n");
+        if (s->rc == 0)
+            s->rc = write_html_cells(write, baton, "th", n, (const char **)columns->elts);
+        break;
+    default:
+        s->rc = put(write, baton, "{\"ResultSet\":{\"Result\":[");
+        break;
+    }
+    return s;
+}
+
+int arca_resultset_stream_row(arca_resultset_stream_t *s, const char *const *values)
+{
+    int n = s->columns->nelts;
+
+    if (s->rc)
+        return s->rc;
+    switch (s->fmt) {
+    case ARCA_FORMAT_CSV:
+        s->rc = write_csv_line(s->write, s->baton, n, (const char **)values);
+        break;
+    case ARCA_FORMAT_XML:
+        s->rc |= xmlTextWriterStartElement(s->xml, BAD_CAST "row") < 0;
+        for (int c = 0; c < n && !s->rc; c++)
+            s->rc |= xmlTextWriterWriteElement(s->xml, BAD_CAST "cell",
+                                               BAD_CAST VALUE(values[c])) < 0;
+        s->rc |= xmlTextWriterEndElement(s->xml) < 0;
+        break;
+    case ARCA_FORMAT_HTML:
+        s->rc = write_html_cells(s->write, s->baton, "td", n, (const char **)values);
+        break;
+    default: {
+        json_t *obj = json_object();
+        for (int c = 0; c < n; c++)
+            json_object_set_new(obj, APR_ARRAY_IDX(s->columns, c, const char *),
+                                json_string(VALUE(values[c])));
+        if (s->rows > 0 && (s->rc = put(s->write, s->baton, ",")) != 0)
+            json_decref(obj);
+        else
+            s->rc = put_json(s->write, s->baton, obj);
+        break;
+    }
+    }
+    s->rows++;
+    return s->rc;
+}
+
+int arca_resultset_stream_close(arca_resultset_stream_t *s)
+{
+    switch (s->fmt) {
+    case ARCA_FORMAT_CSV:
+        break;
+    case ARCA_FORMAT_XML:
+        if (s->xml_out)
+            s->rc |= arca_xml_out_close(s->xml_out);
+        break;
+    case ARCA_FORMAT_HTML:
+        if (s->rc == 0)
+            s->rc = put(s->write, s->baton, "</table>\n</body></html>\n");
+        break;
+    default:
+        if (s->rc == 0)
+            s->rc = put(s->write, s->baton, apr_psprintf(s->p, "],\"totalRecords\":\"%ld\","
+                                                          "\"title\":", s->rows));
+        if (s->rc == 0)
+            s->rc = put_json(s->write, s->baton, json_string(VALUE(s->title)));
+        if (s->rc == 0)
+            s->rc = put(s->write, s->baton, "}}");
+        break;
+    }
+    return s->rc;
+}

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "dicom_config.h"
+#include "routing_rules.h"
 #include "filestore.h"
 
 void *dicom_create_server_conf(apr_pool_t *p, server_rec *s)
@@ -153,11 +154,46 @@ static const char *set_max_object(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* ArcaDicomRoute AE project|subject|session "(gggg,eeee):regex", after the receiver's
+ * ArcaDicomReceiver; rules apply in the order given. */
+static const char *add_route(cmd_parms *cmd, void *dummy, const char *ae, const char *kind,
+                             const char *rule)
+{
+    dicom_conf *conf = dicom_conf_get(cmd->server);
+    arca_dicom_receiver_t *r = NULL;
+    arca_routing_rule_t *compiled;
+    arca_route_kind_t k;
+    arca_error_t *err;
+    const char *bad;
+
+    if ((bad = in_main_server(cmd)))
+        return bad;
+    for (int i = 0; i < conf->receivers->nelts && !r; i++)
+        if (strcmp(APR_ARRAY_IDX(conf->receivers, i, arca_dicom_receiver_t *)->ae_title, ae)
+            == 0)
+            r = APR_ARRAY_IDX(conf->receivers, i, arca_dicom_receiver_t *);
+    if (r == NULL)
+        return apr_psprintf(cmd->pool, "ArcaDicomRoute: no ArcaDicomReceiver %s before this "
+                            "line", ae);
+    if (!arca_route_kind_parse(kind, &k))
+        return apr_psprintf(cmd->pool, "ArcaDicomRoute %s: '%s': route project, subject or "
+                            "session", ae, kind);
+    if ((err = arca_routing_rule_parse(cmd->pool, k, rule, &compiled)))
+        return apr_psprintf(cmd->pool, "ArcaDicomRoute %s: %s", ae, err->message);
+    if (r->routing == NULL)
+        r->routing = apr_array_make(cmd->pool, 4, sizeof(arca_routing_rule_t *));
+    APR_ARRAY_PUSH(r->routing, arca_routing_rule_t *) = compiled;
+    return NULL;
+}
+
 const command_rec dicom_directives[] = {
     AP_INIT_TAKE_ARGV("ArcaDicomReceiver", add_receiver, NULL, RSRC_CONF,
                       "AE-title host:port [project=P] [dest=prearchive|archive] "
                       "[user=login] [callers=AE,...]: a DICOM listener (C-ECHO, C-STORE, "
                       "C-FIND, C-MOVE, C-GET)"),
+    AP_INIT_TAKE3("ArcaDicomRoute", add_route, NULL, RSRC_CONF,
+                  "AE-title project|subject|session \"(gggg,eeee):regex\": custom routing for "
+                  "a receiver, from an element's value (the regex's first group)"),
     AP_INIT_TAKE2("ArcaDicomPeer", add_peer, NULL, RSRC_CONF,
                   "AE-title host:port: a C-MOVE destination"),
     AP_INIT_TAKE1("ArcaDicomMaxAssociations", set_int, (void *)0, RSRC_CONF,

@@ -28,6 +28,13 @@ int handle_custom_vars_list(request_rec *r, const route_match *m);
 int handle_custom_var_put(request_rec *r, const route_match *m);
 int handle_custom_var_delete(request_rec *r, const route_match *m);
 
+/* handle_search.c */
+int handle_search(request_rec *r, const route_match *m);
+int handle_search_elements(request_rec *r, const route_match *m);
+int handle_search_saved_list(request_rec *r, const route_match *m);
+int handle_search_saved(request_rec *r, const route_match *m);
+int handle_search_saved_results(request_rec *r, const route_match *m);
+
 /* handle_project_users.c */
 int handle_project_users(request_rec *r, const route_match *m);
 int handle_project_user_put(request_rec *r, const route_match *m);

@@ -19,11 +19,13 @@ def percentile(values, p):
     return values[k]
 
 
-def measure(env, paths, concurrency, requests_per_worker):
-    """Runs `requests_per_worker` GETs (cycling through `paths`) on each of `concurrency`
-    keep-alive connections; returns (latencies in ms, errors, wall seconds)."""
-    auth = "Basic " + base64.b64encode(
-        f"{env.ADMIN}:{env.ADMIN_PASSWORD}".encode()).decode()
+def measure(env, paths, concurrency, requests_per_worker, user=None):
+    """Runs `requests_per_worker` requests (cycling through `paths`) on each of
+    `concurrency` keep-alive connections; returns (latencies in ms, errors, wall seconds).
+    A path is a GET; a (path, body) pair a POST of that body. `user`: (login, password),
+    default the site admin."""
+    login, password = user or (env.ADMIN, env.ADMIN_PASSWORD)
+    auth = "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
     latencies, errors, lock = [], [], threading.Lock()
 
     def worker(offset):
@@ -31,8 +33,12 @@ def measure(env, paths, concurrency, requests_per_worker):
         mine = []
         for i in range(requests_per_worker):
             path = paths[(offset + i) % len(paths)]
+            body = None
+            if isinstance(path, tuple):
+                path, body = path
             t0 = time.perf_counter()
-            conn.request("GET", path, headers={"Authorization": auth})
+            conn.request("POST" if body is not None else "GET", path, body=body,
+                         headers={"Authorization": auth})
             resp = conn.getresponse()
             body = resp.read()
             mine.append((time.perf_counter() - t0) * 1000.0)

@@ -90,6 +90,21 @@ class TestProjectRoles:
             assert s.get(env.url(row["URI"] + "?format=json")).status_code == 200
 
     @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_search_matches_get(self, env, world, role):
+        """A search (subjects and sessions) never returns rows of a project the role may
+        not read, whatever its criteria."""
+        s, p = as_user(env, world["users"][role]), world["projects"]["private"]
+        for root, label in (("xnat:subjectData", "SUBJECT_LABEL"),
+                            ("xnat:ctSessionData", "LABEL")):
+            q = {"root": root, "columns": [f"{root}/{label}", f"{root}/PROJECT"],
+                 "where": {"or": [{"field": f"{root}/PROJECT", "value": p},
+                                  {"field": f"{root}/{label}", "op": "LIKE", "value": "%"}]}}
+            r = s.post(env.url("/data/search?format=json"), json=q)
+            assert r.status_code == 200, r.text
+            projects = {row["project"] for row in r.json()["ResultSet"]["Result"]}
+            assert (p in projects) == RIGHTS[role]["read"], root
+
+    @pytest.mark.parametrize("role", list(RIGHTS))
     def test_edit(self, env, world, role):
         s, p = as_user(env, world["users"][role]), world["projects"]["private"]
         r = s.put(env.url(f"/data/projects/{p}/subjects/S_{role}?gender=other"))
