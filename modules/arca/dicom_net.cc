@@ -1,15 +1,18 @@
 // DICOM network services over dcmtk's dcmnet (see dicom_net.h). The second C++ file of
 // libarca; every entry point catches every exception and no dcmtk type crosses into C.
 //
-// One thread accepts on every listener (poll, then ASC_receiveAssociation); each accepted
-// association is negotiated and served in a thread of its own, up to max_associations.
-// dcmtk's logging is off: its messages may quote element values.
+// One thread polls every listener; each connection is taken (accepted, its association
+// request read), checked, negotiated and served in a thread of its own, so that a peer slow
+// to send its request holds up nobody else. At most max_associations are served at once,
+// and at most as many more may be sending their requests. dcmtk's logging is off: its
+// messages may quote element values.
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcostrma.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmnet/assoc.h"
 #include "dcmtk/dcmnet/diutil.h"
+#include "dcmtk/dcmnet/dcmlayer.h"
 #include "dcmtk/dcmnet/dimse.h"
 #include "dcmtk/oflog/oflog.h"
 
@@ -17,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <set>
@@ -26,7 +30,9 @@
 #include <vector>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,11 +43,27 @@ extern "C" {
 #include "dicom_net.h"
 }
 
+// A connection being taken by its thread: the acceptor shuts it down past its deadline
+// (ArcaDicomTimeout and a second for the whole association request: the socket's receive
+// timeout alone lets a peer that trickles its request a byte at a time hold the thread
+// for ever). fd is a dup of
+// the connection's socket, made from inside dcmtk's accept, so that its number cannot
+// be reused by another connection while it is here.
+struct Taking {
+    arca_dnet_t *net;
+    std::chrono::steady_clock::time_point deadline;
+    int fd = -1;
+    bool shut = false;
+};
+
 struct arca_dnet_t {
     apr_pool_t *pool;
     arca_dnet_config_t cfg;
     std::vector<T_ASC_Network *> nets;
-    std::atomic<int> active{0};
+    std::atomic<int> active{0};    // associations being served
+    int taking = 0;                // connections whose association request is awaited
+    int threads = 0;               // connection threads alive (under mu)
+    std::set<struct Taking *> pending; // connections being taken (under mu)
     std::mutex mu;
     std::condition_variable idle;
     const arca_dnet_service_t *svc;
@@ -102,6 +124,86 @@ void say(arca_dnet_t *net, int level, int logno, const char *fmt, ...)
     va_end(ap);
     net->svc->log(net->svc->baton, level, logno, buf);
 }
+
+// "address:port" of the other end of a connected socket.
+std::string peer_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+            port = ntohs(in->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+            port = ntohs(in6->sin6_port);
+        }
+    }
+    return std::string(host) + ":" + std::to_string(port);
+}
+
+// The acceptor and a connection's thread meet here: the thread says when dcmtk has taken
+// the connection off the listening socket, and the acceptor goes back to polling.
+struct Handoff {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool taken = false;
+    void done()
+    {
+        {
+            std::lock_guard<std::mutex> g(mu);
+            taken = true;
+        }
+        cv.notify_all();
+    }
+};
+
+thread_local std::shared_ptr<Handoff> tl_handoff; // the connection this thread is taking
+thread_local Taking *tl_taking;                   // the same, for the acceptor's watch
+thread_local std::string tl_peer;                 // and its peer, once accepted
+
+// dcmtk's TCP transport, plus: Nagle's algorithm off on every connection (dcmtk turns it
+// off only when the environment says TCP_NODELAY=1; with it on, each C-STORE response
+// waits for a delayed ACK: 20 times slower on loopback), and the hand-off above, told from
+// inside dcmtk's accept, before it reads anything from the peer.
+// A receive and send timeout of ArcaDicomTimeout on the socket too, against a peer that
+// stops in the middle of a PDU (dcmtk reads the rest of one without a timeout of its own)
+// or stops reading.
+class ArcaTransportLayer : public DcmTransportLayer {
+public:
+    explicit ArcaTransportLayer(int timeout) : timeout_(timeout) {}
+    DcmTransportConnection *createConnection(DcmNativeSocketType fd, OFBool secure) override
+    {
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        tl_peer = peer_of(fd);
+        if (tl_taking) {
+            int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+            std::lock_guard<std::mutex> g(tl_taking->net->mu);
+            tl_taking->fd = d;
+        }
+        DcmTransportConnection *c = DcmTransportLayer::createConnection(fd, secure);
+        // after the connection's constructor, which sets dcmtk's own (60 s)
+        struct timeval tv = {timeout_, 0};
+        if (timeout_ > 0) {
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        }
+        if (tl_handoff) {
+            tl_handoff->done();
+            tl_handoff.reset();
+        }
+        return c;
+    }
+
+private:
+    int timeout_;
+};
 
 // A received dataset, kept in memory up to a limit; past it the rest is read and dropped.
 class MemConsumer : public DcmConsumer {
@@ -170,6 +272,7 @@ struct Assoc {
     arca_dnet_assoc_t a;
     std::string calling, called, peer;
     int stored = 0, failed = 0;
+    std::string buf; // the object being received, its capacity kept for the next one
 };
 
 std::string string_of(DcmElement *el)
@@ -222,7 +325,7 @@ bool serve_echo(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_EchoRQ &rq
 bool serve_store(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_StoreRQ &rq)
 {
     T_ASC_PresentationContext pc;
-    std::string obj;
+    std::string &obj = as.buf;
     T_ASC_PresentationContextID data_pid = pid;
     unsigned status;
 
@@ -251,7 +354,8 @@ bool serve_store(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_StoreRQ &
                                     obj.data(), obj.size());
     }
     obj.clear();
-    obj.shrink_to_fit();
+    if (obj.capacity() > 16 * 1024 * 1024) // kept for the next object, unless it is large
+        obj.shrink_to_fit();
     status == ARCA_DIMSE_SUCCESS ? as.stored++ : as.failed++;
 
     T_DIMSE_C_StoreRSP rsp;
@@ -523,7 +627,8 @@ bool serve_move(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_MoveRQ &rq
         T_ASC_Network *anet = NULL;
         T_ASC_Association *sub = NULL;
         ops.remaining = (int)files.size();
-        if (ASC_initializeNetwork(NET_REQUESTOR, 0, as.net->cfg.timeout, &anet).good())
+        if (ASC_initializeNetwork(NET_REQUESTOR, 0, as.net->cfg.timeout, &anet).good()
+            && ASC_setTransportLayer(anet, new ArcaTransportLayer(as.net->cfg.timeout), 1).good())
             sub = open_sub(as.net, anet, as.called.c_str(), peer, files);
         if (sub == NULL) {
             status = ARCA_DIMSE_MOVE_OUT_OF_RESOURCES;
@@ -720,31 +825,24 @@ void serve_assoc(Assoc *as)
     net->idle.notify_all();
 }
 
-// A new association on listener i: checked here, served in a thread.
-void accept_one(arca_dnet_t *net, int i)
+// An association request read on listener i: checked, negotiated, then served here.
+void admit(arca_dnet_t *net, int i, T_ASC_Association *assoc)
 {
-    T_ASC_Association *assoc = NULL;
     const arca_dnet_listener_cfg_t *l = &net->cfg.listeners[i];
-    OFCondition c = ASC_receiveAssociation(net->nets[i], &assoc, ASC_DEFAULTMAXPDU, NULL, NULL,
-                                           OFFalse, DUL_NOBLOCK, 1);
-    if (c.bad()) {
-        if (c != DUL_NOASSOCIATIONREQUEST)
-            say(net, ARCA_DNET_WARNING, 10310, "an association request on %s:%d could not be "
-                 "read: %s", l->host, l->port, c.text());
-        if (assoc)
-            ASC_destroyAssociation(&assoc);
-        return;
-    }
     Assoc *as = new Assoc;
     as->net = net;
     as->assoc = assoc;
     as->listener = l;
-    char calling[64] = "", called[64] = "", peer[128] = "";
+    char calling[64] = "", called[64] = "";
     ASC_getAPTitles(assoc->params, calling, sizeof calling, called, sizeof called, NULL, 0);
-    ASC_getPresentationAddresses(assoc->params, peer, sizeof peer, NULL, 0);
     as->calling = calling;
     as->called = called;
-    as->peer = peer;
+    if (tl_peer.empty()) {
+        char peer[128] = "";
+        ASC_getPresentationAddresses(assoc->params, peer, sizeof peer, NULL, 0);
+        tl_peer = peer;
+    }
+    as->peer = tl_peer;
     as->a.calling_ae = as->calling.c_str();
     as->a.called_ae = as->called.c_str();
     as->a.peer = as->peer.c_str();
@@ -754,11 +852,8 @@ void accept_one(arca_dnet_t *net, int i)
     if (as->called != l->ae_title) {
         reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
         why = "called AE title not served here";
-    } else if (!net->svc->accept(net->svc->baton, l->receiver, calling, peer, &why)) {
+    } else if (!net->svc->accept(net->svc->baton, l->receiver, calling, as->a.peer, &why)) {
         reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
-    } else if (net->active >= net->cfg.max_associations) {
-        reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
-        why = "ArcaDicomMaxAssociations reached";
     } else if (negotiate(assoc).bad()) {
         reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_REASON_SU_NOREASON);
         why = "negotiation failed";
@@ -766,29 +861,144 @@ void accept_one(arca_dnet_t *net, int i)
         reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_REASON_SU_NOREASON);
         why = "no presentation context (SOP class and transfer syntax) it proposed is served";
     } else {
-        ok = true;
+        std::lock_guard<std::mutex> g(net->mu);
+        if (net->active >= net->cfg.max_associations) {
+            reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+            why = "ArcaDicomMaxAssociations reached";
+        } else {
+            net->active++;
+            ok = true;
+        }
     }
     if (!ok) {
         say(net, ARCA_DNET_NOTICE, 10311, "association from %s (%s) to %s refused: %s",
-             calling, peer, called, why ? why : "not allowed");
+             calling, as->peer.c_str(), called, why ? why : "not allowed");
         ASC_dropSCPAssociation(assoc);
         ASC_destroyAssociation(&assoc);
         delete as;
         return;
     }
+    serve_assoc(as);
+}
+
+// A connection's thread: takes it from listener i (dcmtk accepts it and reads the
+// association request, waiting up to the timeout for it), then admits and serves it.
+void take(arca_dnet_t *net, int i, std::shared_ptr<Handoff> h)
+{
+    const arca_dnet_listener_cfg_t *l = &net->cfg.listeners[i];
+    T_ASC_Association *assoc = NULL;
+
+    Taking t;
+    bool shut;
+
+    t.net = net;
+    t.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(net->cfg.timeout + 1);
     {
         std::lock_guard<std::mutex> g(net->mu);
-        net->active++;
+        net->pending.insert(&t);
     }
+    tl_handoff = h;
+    tl_taking = &t;
+    tl_peer.clear();
+    h.reset();
     try {
-        std::thread(serve_assoc, as).detach();
+        // the largest PDU dcmtk takes (128 KiB, not its default 16 KiB): a CT image in 4
+        // PDUs rather than 32, a poll and two reads each
+        OFCondition c = ASC_receiveAssociation(net->nets[i], &assoc, ASC_MAXIMUMPDUSIZE, NULL,
+                                               NULL, OFFalse, DUL_NOBLOCK, 1);
+        if (tl_handoff) { // nothing was accepted (another thread took it first)
+            tl_handoff->done();
+            tl_handoff.reset();
+        }
+        {
+            std::lock_guard<std::mutex> g(net->mu);
+            net->pending.erase(&t);
+            net->taking--;
+            shut = t.shut;
+        }
+        tl_taking = NULL;
+        if (t.fd >= 0)
+            close(t.fd);
+        if (shut && c.good()) {
+            ASC_destroyAssociation(&assoc);
+            c = DUL_READTIMEOUT;
+        }
+        if (c.good() && assoc->params->DULparams.calledAPTitle[0] == '\0'
+            && assoc->params->DULparams.callingAPTitle[0] == '\0')
+            c = DUL_NETWORKCLOSED; // closed before anything came (a port probe)
+        if (c.bad()) {
+            if (shut)
+                c = DUL_READTIMEOUT;
+            if (c == DUL_NETWORKCLOSED)
+                say(net, ARCA_DNET_INFO, 10310, "connection from %s on %s:%d closed without "
+                     "an association request", tl_peer.c_str(), l->host, l->port);
+            else if (c == DUL_READTIMEOUT)
+                say(net, ARCA_DNET_NOTICE, 10310, "connection from %s on %s:%d dropped: no "
+                     "association request within %d s", tl_peer.c_str(), l->host, l->port,
+                     net->cfg.timeout);
+            else if (!tl_peer.empty())
+                say(net, ARCA_DNET_WARNING, 10310, "connection from %s on %s:%d dropped: its "
+                     "association request could not be read: %s", tl_peer.c_str(), l->host,
+                     l->port, c.text());
+            if (assoc)
+                ASC_destroyAssociation(&assoc);
+        } else {
+            admit(net, i, assoc);
+        }
     } catch (...) {
-        ASC_abortAssociation(assoc);
-        ASC_dropSCPAssociation(assoc);
-        ASC_destroyAssociation(&assoc);
-        delete as;
+        say(net, ARCA_DNET_ERR, 10319, "connection from %s on %s:%d: unexpected failure",
+             tl_peer.c_str(), l->host, l->port);
+    }
+    if (tl_taking) { // (only after an exception)
         std::lock_guard<std::mutex> g(net->mu);
-        net->active--;
+        net->pending.erase(&t);
+        net->taking--;
+        if (t.fd >= 0)
+            close(t.fd);
+        tl_taking = NULL;
+    }
+    tl_handoff.reset();
+    {
+        std::lock_guard<std::mutex> g(net->mu);
+        net->threads--;
+    }
+    net->idle.notify_all();
+}
+
+// A connection is waiting on listener i: a thread of its own takes it; this one waits
+// only until the connection is off the listening socket. Past the limit of requests
+// awaited at once, the connection is closed at once.
+void hand_off(arca_dnet_t *net, int i, int listen_fd)
+{
+    const arca_dnet_listener_cfg_t *l = &net->cfg.listeners[i];
+    bool room;
+    {
+        std::lock_guard<std::mutex> g(net->mu);
+        room = net->taking < net->cfg.max_associations;
+        if (room) {
+            net->taking++;
+            net->threads++;
+        }
+    }
+    if (room) {
+        std::shared_ptr<Handoff> h = std::make_shared<Handoff>();
+        try {
+            std::thread(take, net, i, h).detach();
+            std::unique_lock<std::mutex> g(h->mu);
+            h->cv.wait_for(g, std::chrono::seconds(2), [&h] { return h->taken; });
+            return;
+        } catch (...) {
+            std::lock_guard<std::mutex> g(net->mu);
+            net->taking--;
+            net->threads--;
+        }
+    }
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0) {
+        say(net, ARCA_DNET_WARNING, 10322, "connection from %s on %s:%d closed: %d others "
+             "are still to send their association requests", peer_of(fd).c_str(), l->host,
+             l->port, net->cfg.max_associations);
+        close(fd);
     }
 }
 
@@ -810,7 +1020,9 @@ arca_error_t *bind_listener(arca_dnet_t *net, const arca_dnet_listener_cfg_t *l,
                                  l->ae_title, l->host);
     }
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
-        || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0) {
+        || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0
+        // non-blocking: a connection gone before its thread accepts it blocks nobody
+        || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);
@@ -820,7 +1032,8 @@ arca_error_t *bind_listener(arca_dnet_t *net, const arca_dnet_listener_cfg_t *l,
     T_ASC_Network *anet = NULL;
     // port 0: dcmtk's own socket takes a free port and is then swapped for ours
     OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, 0, net->cfg.timeout, &anet);
-    if (c.bad() || dup2(fd, (int)DUL_networkSocket(anet->network)) < 0) {
+    if (c.bad() || dup2(fd, (int)DUL_networkSocket(anet->network)) < 0
+        || ASC_setTransportLayer(anet, new ArcaTransportLayer(net->cfg.timeout), 1).bad()) {
         close(fd);
         if (anet)
             ASC_dropNetwork(&anet);
@@ -880,10 +1093,18 @@ extern "C" arca_error_t *arca_dnet_serve(arca_dnet_t *net, const arca_dnet_servi
             int n = poll(fds.data(), fds.size(), 200);
             for (size_t i = 0; n > 0 && i < fds.size() && !*stop; i++)
                 if (fds[i].revents & POLLIN)
-                    accept_one(net, (int)i);
+                    hand_off(net, (int)i, fds[i].fd);
+            // connections still without their association request past the timeout
+            std::lock_guard<std::mutex> g(net->mu);
+            auto now = std::chrono::steady_clock::now();
+            for (Taking *t : net->pending)
+                if (t->fd >= 0 && !t->shut && now > t->deadline) {
+                    shutdown(t->fd, SHUT_RDWR);
+                    t->shut = true;
+                }
         }
         std::unique_lock<std::mutex> g(net->mu);
-        net->idle.wait_for(g, std::chrono::seconds(grace), [net] { return net->active == 0; });
+        net->idle.wait_for(g, std::chrono::seconds(grace), [net] { return net->threads == 0; });
         return ARCA_OK;
     } catch (...) {
         return arca_error_create(net->pool, 500, "the DICOM listener failed");

@@ -460,7 +460,9 @@ static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
         arca_upload_abort(up);
         return err;
     }
-    if ((err = arca_placements_put(imp->placed, up, tmpdir, final, 0)))
+    /* one object at a time (a gradual upload, a C-STORE): its own fsyncs cost less than a
+     * sync of the whole filesystem, which also flushes everyone else's writes */
+    if ((err = arca_placements_put(imp->placed, up, tmpdir, final, imp->o.gradual)))
         return err;
     *out = up;
     return ARCA_OK;
@@ -655,7 +657,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
                             apr_pstrcat(p, imp->o.prearchive, "/", dir, "/", name, NULL), &up,
                             bad_object)))
             goto done;
-        imp->used_prearchive = 1;
+        imp->used_prearchive = !imp->o.gradual;
         imp->count++;
         goto done;
     }
@@ -665,7 +667,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     final = apr_pstrcat(p, imp->o.archive, "/", dir, "/", name, NULL);
     if ((err = place(imp, p, d, imp->archive_tmp, final, &up, bad_object)))
         goto done;
-    imp->used_archive = 1;
+    imp->used_archive = !imp->o.gradual;
     err = arca_db_query(imp->db, p, NULL,
         "INSERT INTO arca_file (resource_pk, path, size, digest, format, content) "
         "VALUES ($1::bigint, $2, $3::bigint, $4, 'DICOM', 'RAW') ON CONFLICT (resource_pk, "

@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+import dicom_pdu as pdu
 from arca_env import free_port
 
 pydicom = pytest.importorskip("pydicom")
@@ -105,7 +106,7 @@ def run(argv, check=True, timeout=60, **kw):
 
 
 def write_instances(directory, project, subject, session, n_series=1, per_series=3,
-                    study_uid=None, source="CT_small.dcm"):
+                    study_uid=None, source="CT_small.dcm", size=None):
     """Instances with PHI and XNAT's routing comment, written as files; their paths."""
     os.makedirs(directory, exist_ok=True)
     study_uid = study_uid or pydicom.uid.generate_uid()
@@ -120,6 +121,9 @@ def write_instances(directory, project, subject, session, n_series=1, per_series
             ds.SOPInstanceUID = pydicom.uid.generate_uid()
             ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
             ds.SeriesNumber, ds.InstanceNumber = s, i
+            if size:  # size x size, 16-bit noise: about 0.5 MB at 512
+                ds.Rows = ds.Columns = size
+                ds.PixelData = os.urandom(size * size * 2)
             path = os.path.join(directory, f"{s}_{i}.dcm")
             ds.save_as(path, write_like_original=False)
             paths.append(path)
@@ -154,6 +158,20 @@ def rows_have_files(env, project):
             f"f.resource_pk JOIN arca_scan s ON s.pk = r.scan_pk JOIN arca_experiment e ON "
             f"e.id = s.experiment_id WHERE e.project = '{project}'"):
         assert os.path.exists(os.path.join(env.httpd.root, "archive", path)), path
+
+
+def no_damage(env):
+    """`arcactl fsck --min-age 0` over the archive and prearchive reports no row without
+    its file, no file of another size, no misplaced path (orphans and temp files are not
+    damage: an object cut off mid-write may leave them, for fsck to tidy)."""
+    root = env.httpd.root
+    r = env.arcactl("fsck", "--min-age", "0", "--archive", os.path.join(root, "archive"),
+                    "--prearchive", os.path.join(root, "prearchive"), check=False)
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    bad = [line for line in r.stdout.splitlines()
+           if line.startswith(("missing", "wrong-size", "bad-path"))]
+    assert not bad, r.stdout
+    return True
 
 
 class TestSupervision:
@@ -192,6 +210,36 @@ class TestSupervision:
         finally:
             env.httpd.start()
             dicom.wait_listening(dicom.port_arc)
+
+
+    def test_listener_killed_mid_upload_loses_only_the_object_in_flight(self, env, dicom):
+        """kill -9 of the listener while storescu sends a series: httpd starts another, the
+        objects answered before are stored whole, the one in flight leaves no row, fsck finds
+        no damage, and the series sent again is stored."""
+        sess = "Kil" + uuid.uuid4().hex[:6]
+        d = os.path.join(dicom.tmp, "kill")
+        _, paths = write_instances(d, dicom.project, "SubK", sess, per_series=80, size=512)
+        pid = daemon_pid(env)
+        p = subprocess.Popen(["storescu", "-aec", "ARCA_ARC", "127.0.0.1", str(dicom.port_arc),
+                              *paths], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while file_rows(env, dicom.project, sess) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(pid, signal.SIGKILL)
+        assert p.wait(20) != 0  # cut off mid-series
+        stored = file_rows(env, dicom.project, sess)
+        assert 5 <= stored < 80
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and daemon_pid(env) in (pid, None):
+            time.sleep(0.1)
+        assert daemon_pid(env) not in (pid, None), env.httpd.error_log()[-2000:]
+        rows_have_files(env, dicom.project)
+        assert no_damage(env)
+        dicom.wait_listening(dicom.port_arc)
+        storescu(dicom.port_arc, "ARCA_ARC", paths)
+        assert file_rows(env, dicom.project, sess) == 80
+        rows_have_files(env, dicom.project)
+        assert no_damage(env)
 
 
 class TestStore:
@@ -318,6 +366,155 @@ class TestStore:
             s.settimeout(15)
             # an association request that never comes: the listener goes on serving
             run(["echoscu", "-aec", "ARCA_ARC", "127.0.0.1", str(dicom.port_arc)], timeout=15)
+
+
+def log_line(env, *parts, timeout=5):
+    """The listener's log line holding every one of parts, once it is there (its lines go
+    through a queue an httpd thread writes out every 100 ms)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in env.httpd.error_log().splitlines():
+            if all(p in line for p in parts):
+                return line
+        assert time.monotonic() < deadline, f"no line with {parts}:\n" \
+            + env.httpd.error_log()[-3000:]
+        time.sleep(0.05)
+
+
+def timed_echo(port, called="ARCA_ARC", caller="ECHOER"):
+    t0 = time.monotonic()
+    run(["echoscu", "-aet", caller, "-aec", called, "127.0.0.1", str(port)], timeout=30)
+    return time.monotonic() - t0
+
+
+def phi_dataset(project, subject, session):
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds.PatientName, ds.PatientID = PHI_NAME, PHI_ID
+    ds.PatientComments = f"Project: {project} Subject: {subject} Session: {session}"
+    ds.StudyInstanceUID = pydicom.uid.generate_uid()
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    return ds
+
+
+class TestRobustness:
+    """Peers that misbehave on raw sockets (dicom_pdu.py): each is dropped within
+    ArcaDicomTimeout (5 s here) with nothing half-stored, and others are served meanwhile."""
+
+    @pytest.mark.parametrize("what", ["garbage", "wrong-pdu-type", "release-first",
+                                      "absurd-length"])
+    def test_malformed_first_pdu_is_dropped_at_once(self, env, dicom, what):
+        payload = {
+            "garbage": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + bytes(range(256)),
+            "wrong-pdu-type": pdu.p_data(1, b"\0" * 32, True, True),
+            "release-first": pdu.release_rq(),
+            "absurd-length": b"\x01\x00\xff\xff\xff\xff" + bytes(64),
+        }[what]
+        peer = pdu.Peer(dicom.port_arc)
+        try:
+            peer.send(payload)
+            assert peer.closed_within(3)
+        finally:
+            peer.close()
+        assert timed_echo(dicom.port_arc) < 2
+
+    def test_misbehaving_peers_do_not_hold_up_others(self, env, dicom):
+        sess = "Rob" + uuid.uuid4().hex[:6]
+        silent = [pdu.Peer(dicom.port_arc) for _ in range(4)]
+        truncated = pdu.Peer(dicom.port_arc)
+        truncated.send(pdu.associate_rq("ARCA_ARC", "TRUNCATED", [pdu.ct_context()])[:50])
+        lingering, stalled = pdu.Peer(dicom.port_arc), pdu.Peer(dicom.port_arc)
+        opened = time.monotonic()
+        try:
+            accepted = lingering.associate("ARCA_ARC", "LINGERER", [pdu.ct_context()])
+            assert accepted == {1: pdu.EXPLICIT_LE}
+            # its last C-STORE is answered, then it never releases
+            assert lingering.store(1, phi_dataset(dicom.project, "SubR", sess)) == 0
+            # this one stops in the middle of a P-DATA-TF PDU
+            stalled.associate("ARCA_ARC", "STALLED", [pdu.ct_context()])
+            ds = phi_dataset(dicom.project, "SubR", sess + "s")
+            stalled.send(pdu.p_data(1, pdu.store_command(ds.SOPClassUID, ds.SOPInstanceUID),
+                                    True, True))
+            stalled.send(pdu.p_data(1, pdu.encode_dataset(ds)[:8000], False, True)[:5000])
+            # meanwhile, others are served promptly, one after another and at once
+            waits = [timed_echo(dicom.port_arc) for _ in range(3)]
+            assert max(waits) < 1.5, waits
+            _, paths = write_instances(os.path.join(dicom.tmp, "rob"), dicom.project,
+                                       "SubR", sess + "b", per_series=4)
+            t0 = time.monotonic()
+            storescu(dicom.port_arc, "ARCA_ARC", paths)
+            assert time.monotonic() - t0 < 5
+            assert file_rows(env, dicom.project, sess + "b") == 4
+            # then every misbehaving peer is dropped within the timeout
+            for peer in silent + [truncated, lingering, stalled]:
+                assert peer.closed_within(max(0.5, opened + 9 - time.monotonic()))
+        finally:
+            for peer in silent + [truncated, lingering, stalled]:
+                peer.close()
+        assert file_rows(env, dicom.project, sess) == 1  # the answered one is stored
+        assert file_rows(env, dicom.project, sess + "s") == 0
+        log_line(env, "ARCA10314", "LINGERER (127.0.0.1")
+        rows_have_files(env, dicom.project)
+
+    def test_a_flood_of_silent_connections_is_bounded(self, env, dicom):
+        """ArcaDicomMaxAssociations (16) connections may await their requests at once; the
+        next is closed at once (not queued behind them), and once they go all is served."""
+        before = env.httpd.error_log().count("ARCA10322")
+        silent = [pdu.Peer(dicom.port_arc) for _ in range(16)]
+        try:
+            time.sleep(0.3)  # each taken by its thread
+            extra = pdu.Peer(dicom.port_arc)
+            try:
+                assert extra.closed_within(2)
+            finally:
+                extra.close()
+            assert env.httpd.wait_for_log("ARCA10322").count("ARCA10322") > before
+        finally:
+            for peer in silent:
+                peer.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            r = run(["echoscu", "-aec", "ARCA_ARC", "127.0.0.1", str(dicom.port_arc)],
+                    check=False)
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
+        assert r.returncode == 0
+
+    def test_abort_after_half_a_p_data_stores_nothing(self, env, dicom):
+        sess = "Hlf" + uuid.uuid4().hex[:6]
+        ds = phi_dataset(dicom.project, "SubH", sess)
+        peer = pdu.Peer(dicom.port_arc)
+        try:
+            peer.associate("ARCA_ARC", "HALFWAY", [pdu.ct_context()])
+            peer.store(1, ds, split=len(pdu.encode_dataset(ds)) // 2)
+            peer.send(pdu.abort_pdu())
+            assert peer.closed_within(3)
+        finally:
+            peer.close()
+        log_line(env, "ARCA10318", "HALFWAY (127.0.0.1", "ended")
+        assert file_rows(env, dicom.project, sess) == 0
+        assert not env.sql("SELECT 1 FROM arca_prearchive WHERE folder = '%s'" % sess)
+        assert timed_echo(dicom.port_arc) < 2
+
+    def test_closed_mid_p_data_stores_nothing(self, env, dicom):
+        sess = "Cut" + uuid.uuid4().hex[:6]
+        ds = phi_dataset(dicom.project, "SubC", sess)
+        peer = pdu.Peer(dicom.port_arc)
+        peer.associate("ARCA_ARC", "CUTOFF", [pdu.ct_context()])
+        peer.store(1, ds, split=1000)
+        peer.close()
+        log_line(env, "ARCA10318", "CUTOFF (127.0.0.1", "ended")
+        assert file_rows(env, dicom.project, sess) == 0
+        assert timed_echo(dicom.port_arc) < 2
+
+    def test_logs_name_the_peer_and_carry_no_phi(self, env, dicom):
+        log = env.httpd.error_log()
+        assert PHI_ID not in log and "Bianchi" not in log
+        dicom_lines = [line for line in log.splitlines()
+                       if "ARCA1031" in line or "ARCA1032" in line]
+        assert dicom_lines
+        for line in dicom_lines:
+            assert "127.0.0.1" in line, line
 
 
 def findscu(port, called, level, keys, model="-S", caller="FINDSCU"):

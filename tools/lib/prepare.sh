@@ -6,9 +6,12 @@ BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
  libdcmtk-dev libsndfile1-dev libxml2-dev libjansson-dev libarchive-dev libcmocka-dev
  libssl-dev"
 # slapd, ldap-utils, mod_auth_openidc, node and npm: the private LDAP server and OpenID
-# provider the login tests run (tests/integration/ldap_env.py, oidc_env.py).
+# provider the login tests run (tests/integration/ldap_env.py, oidc_env.py). orthanc: the
+# PACS the DICOM tests talk to, a private instance on free ports with its own
+# configuration (tests/integration/orthanc_env.py); the package may also start a system
+# Orthanc on 8042 and 4242, which the tests never use.
 TEST_PACKAGES="python3-pytest python3-requests python3-pyxnat python3-pydicom dcmtk
- slapd ldap-utils libapache2-mod-auth-openidc nodejs npm"
+ slapd ldap-utils libapache2-mod-auth-openidc nodejs npm orthanc"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'arca: %s\n' "$*" >&2; exit 1; }
