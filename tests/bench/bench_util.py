@@ -2,6 +2,7 @@
 keep-alive HTTP load generator that reports latency percentiles."""
 
 import base64
+import glob
 import http.client
 import os
 import statistics
@@ -11,6 +12,23 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from arca_env import ArcaEnv  # noqa: E402
+
+
+def peak_rss_kb(root):
+    """Largest VmHWM of the httpd children serving `root`."""
+    peak = 0
+    for status in glob.glob("/proc/[0-9]*/status"):
+        pid = status.split("/")[2]
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+            if root.encode() not in cmd:
+                continue
+            for line in open(status):
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            pass
+    return peak
 
 
 def percentile(values, p):
