@@ -479,10 +479,13 @@ arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listi
     if ((err = build(p, q, &b)) || header_only)
         return err;
     row = apr_palloc(p, sizeof(char *) * (apr_size_t)b.names->nelts);
-    /* one snapshot for the count and the rows, so that totalRecords is the rows' count */
-    if ((err = arca_db_query(db, p, NULL, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
-                             NULL)))
+    /* one snapshot for the count and the rows, so that totalRecords is the rows' count;
+     * the cursor planned for all its rows (one round trip for both) */
+    if ((err = arca_db_exec_script(db, p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                                   "SET LOCAL cursor_tuple_fraction = 1.0"))) {
+        arca_db_rollback(db, p);
         return err;
+    }
     apr_pool_create(&batch, p);
     /* totalRecords, the whole list's count: a page's (JSON and XML), and a whole list's in
      * XML, which writes it before the rows (JSON counts the rows as they go) */
@@ -491,8 +494,7 @@ arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listi
             goto fail;
         total = atol(PQgetvalue(res, 0, 0));
     }
-    if ((err = arca_db_query(db, p, NULL, "SET LOCAL cursor_tuple_fraction = 1.0", 0, NULL))
-        || (err = arca_db_query(db, p, NULL, apr_pstrcat(p, "DECLARE arca_listing NO SCROLL "
+    if ((err = arca_db_query(db, p, NULL, apr_pstrcat(p, "DECLARE arca_listing NO SCROLL "
                                                          "CURSOR FOR ", b.sql, NULL),
                                 b.ps.n, b.ps.params))
         || (err = fetch(db, batch, &res)))
