@@ -95,8 +95,8 @@ const apr_array_header_t *arca_import_rejected(const arca_import_t *imp);
  * arca_import_object, within the options' limits (413 naming the limit). */
 arca_error_t *arca_import_archive(arca_import_t *imp, arca_read_fn read, void *baton);
 
-/* Completes the rows (scan frame counts) and makes the placed files durable; call inside
- * the transaction, after the last object and before the commit. */
+/* Makes the placed files durable; call inside the transaction, after the last object and
+ * before the commit. */
 arca_error_t *arca_import_finish(arca_import_t *imp);
 
 /* Every DICOM file under a directory (a prearchive session), imported in name order. */
