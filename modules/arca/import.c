@@ -71,7 +71,9 @@ static arca_error_t *savepoint(arca_import_t *imp)
     if (imp->savepoint)
         return ARCA_OK;
     imp->savepoint = 1;
-    return arca_db_query(imp->db, imp->pool, NULL, "SAVEPOINT arca_object", 0, NULL);
+    /* objects in transactions of their own: the object's transaction starts here */
+    return arca_db_query(imp->db, imp->pool, NULL, imp->o.own_transactions
+                         ? "BEGIN" : "SAVEPOINT arca_object", 0, NULL);
 }
 
 arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_options_t *o,
@@ -80,6 +82,9 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     arca_import_t *imp = apr_pcalloc(p, sizeof *imp);
     arca_error_t *err;
 
+    if (o->own_transactions && !o->gradual)
+        return arca_error_create(p, 500, "objects in transactions of their own must be "
+                                 "placed one at a time (gradual)");
     imp->db = db;
     imp->pool = p;
     imp->o = *o;
@@ -492,12 +497,17 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
         APR_ARRAY_PUSH(imp->rejected, const char *) =
             apr_psprintf(imp->pool, "%s: %s", name ? name : "(body)", err->message);
         return imp->savepoint ? arca_db_query(imp->db, imp->pool, NULL,
-                                              "ROLLBACK TO SAVEPOINT arca_object", 0, NULL)
+                                              imp->o.own_transactions ? "ROLLBACK"
+                                              : "ROLLBACK TO SAVEPOINT arca_object", 0, NULL)
                               : ARCA_OK;
     }
+    if (err && imp->o.own_transactions && imp->savepoint)
+        arca_db_rollback(imp->db, imp->pool);
     if (err || !imp->savepoint)
         return err;
-    return arca_db_query(imp->db, imp->pool, NULL, "RELEASE SAVEPOINT arca_object", 0, NULL);
+    /* own transactions: the object's file was fsynced as it was placed */
+    return arca_db_query(imp->db, imp->pool, NULL, imp->o.own_transactions
+                         ? "COMMIT" : "RELEASE SAVEPOINT arca_object", 0, NULL);
 }
 
 /* ---- archives, within the limits ------------------------------------------------------ */

@@ -66,6 +66,11 @@ typedef struct arca_import_options_t {
     int to_prearchive;         /* dest=/prearchive: everything waits there */
     int gradual;               /* one object per request: prearchive sessions stay
                                 * RECEIVING and gather the objects of their study */
+    /* with gradual: each arca_import_object is its own transaction, opened only when the
+     * object writes more than its file's row (a new session or series); an object added
+     * to a known series is one autocommitted statement. The caller runs no BEGIN/COMMIT
+     * and no arca_import_finish around the objects (a DICOM association). */
+    int own_transactions;
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
     /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and
