@@ -247,6 +247,7 @@ static arca_error_t *begin_import(assoc_t *as)
     o.project_baton = as;
     o.to_prearchive = as->rcv->to_prearchive;
     o.gradual = 1;   /* prearchive sessions stay RECEIVING until idle */
+    o.own_transactions = 1; /* an object into a known series: one statement */
     o.overwrite = ARCA_OVERWRITE_APPEND;
     o.routing_rules = as->rcv->routing;
     apr_time_exp_gmt(&t, apr_time_now());
@@ -256,7 +257,7 @@ static arca_error_t *begin_import(assoc_t *as)
     return arca_import_begin(as->db, as->imp_pool, &o, &as->imp);
 }
 
-/* One object in one transaction. The import goes on over the association when storing to
+/* One object, committed before the answer. The import goes on over the association when storing to
  * the archive (its sessions and series are looked up once); into the prearchive each
  * object looks its RECEIVING session up again, which keeps the session's lastmod fresh
  * and never writes into one the sweeper has taken. */
@@ -270,22 +271,16 @@ static arca_error_t *store_one(assoc_t *as, const void *data, apr_size_t len, in
         return err;
     rejected = arca_import_rejected(as->imp)->nelts;
     count = arca_import_count(as->imp);
-    if ((err = arca_db_begin(as->db, as->imp_pool))
-        || (err = arca_import_object(as->imp, NULL, mem_read, &m))
-        || (err = arca_import_finish(as->imp))) {
-        arca_db_rollback(as->db, as->imp_pool);
+    /* the import runs the object's transaction itself (own_transactions): one statement
+     * for an object of a known series, BEGIN .. COMMIT when it opens a session or series */
+    if ((err = arca_import_object(as->imp, NULL, mem_read, &m))) {
         arca_import_abort(as->imp);
         return err;
     }
     if (arca_import_count(as->imp) == count) {
         /* rejected alone (not DICOM, malformed): nothing of it was kept */
         *bad = arca_import_rejected(as->imp)->nelts > rejected;
-        arca_db_rollback(as->db, as->imp_pool);
         return ARCA_OK;
-    }
-    if ((err = arca_db_commit(as->db, as->imp_pool))) {
-        arca_import_abort(as->imp);
-        return err;
     }
     arca_import_committed(as->imp);
     return ARCA_OK;

@@ -39,7 +39,6 @@ struct arca_import_t {
     apr_hash_t *sessions;        /* "A|P|study UID" (archive), "P|P|study UID" -> session_t */
     apr_hash_t *labels;          /* "P|label" -> studies given that label so far (int *) */
     apr_hash_t *resources;       /* experiment ID + series number -> resource_t */
-    apr_hash_t *dirty;           /* resource pks given files since the last finish */
     apr_array_header_t *uris;    /* const char * */
     arca_placements_t *placed;   /* files put in place, undone by an abort */
     apr_array_header_t *stale;   /* files of sessions replaced (overwrite=delete) */
@@ -72,7 +71,9 @@ static arca_error_t *savepoint(arca_import_t *imp)
     if (imp->savepoint)
         return ARCA_OK;
     imp->savepoint = 1;
-    return arca_db_query(imp->db, imp->pool, NULL, "SAVEPOINT arca_object", 0, NULL);
+    /* objects in transactions of their own: the object's transaction starts here */
+    return arca_db_query(imp->db, imp->pool, NULL, imp->o.own_transactions
+                         ? "BEGIN" : "SAVEPOINT arca_object", 0, NULL);
 }
 
 arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_options_t *o,
@@ -81,6 +82,9 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     arca_import_t *imp = apr_pcalloc(p, sizeof *imp);
     arca_error_t *err;
 
+    if (o->own_transactions && !o->gradual)
+        return arca_error_create(p, 500, "objects in transactions of their own must be "
+                                 "placed one at a time (gradual)");
     imp->db = db;
     imp->pool = p;
     imp->o = *o;
@@ -90,7 +94,6 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     imp->sessions = apr_hash_make(p);
     imp->labels = apr_hash_make(p);
     imp->resources = apr_hash_make(p);
-    imp->dirty = apr_hash_make(p);
     imp->uris = apr_array_make(p, 2, sizeof(const char *));
     imp->placed = arca_placements_make(p);
     imp->stale = apr_array_make(p, 4, sizeof(const char *));
@@ -494,12 +497,17 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
         APR_ARRAY_PUSH(imp->rejected, const char *) =
             apr_psprintf(imp->pool, "%s: %s", name ? name : "(body)", err->message);
         return imp->savepoint ? arca_db_query(imp->db, imp->pool, NULL,
-                                              "ROLLBACK TO SAVEPOINT arca_object", 0, NULL)
+                                              imp->o.own_transactions ? "ROLLBACK"
+                                              : "ROLLBACK TO SAVEPOINT arca_object", 0, NULL)
                               : ARCA_OK;
     }
+    if (err && imp->o.own_transactions && imp->savepoint)
+        arca_db_rollback(imp->db, imp->pool);
     if (err || !imp->savepoint)
         return err;
-    return arca_db_query(imp->db, imp->pool, NULL, "RELEASE SAVEPOINT arca_object", 0, NULL);
+    /* own transactions: the object's file was fsynced as it was placed */
+    return arca_db_query(imp->db, imp->pool, NULL, imp->o.own_transactions
+                         ? "COMMIT" : "RELEASE SAVEPOINT arca_object", 0, NULL);
 }
 
 /* ---- archives, within the limits ------------------------------------------------------ */
@@ -668,20 +676,19 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     if ((err = place(imp, p, d, imp->archive_tmp, final, &up, bad_object)))
         goto done;
     imp->used_archive = !imp->o.gradual;
+    /* the file's row, and the scan's frame count up by one when the instance is new (not
+     * a replacement): one round trip */
     err = arca_db_query(imp->db, p, NULL,
-        "INSERT INTO arca_file (resource_pk, path, size, digest, format, content) "
+        "WITH f AS (INSERT INTO arca_file (resource_pk, path, size, digest, format, content) "
         "VALUES ($1::bigint, $2, $3::bigint, $4, 'DICOM', 'RAW') ON CONFLICT (resource_pk, "
         "path) DO UPDATE SET size = EXCLUDED.size, digest = EXCLUDED.digest, "
-        "insert_date = now()", 4,
+        "insert_date = now() RETURNING xmax = 0 AS new) "
+        "UPDATE arca_scan SET frames = coalesce(frames, 0) + 1 WHERE pk = (SELECT scan_pk "
+        "FROM arca_resource WHERE pk = $1::bigint) AND (SELECT new FROM f)", 4,
         (const char *const[]){pk, name, apr_off_t_toa(p, arca_upload_size(up)),
                               arca_upload_md5(up)});
-    if (!err) {
+    if (!err)
         imp->count++;
-        if (apr_hash_get(imp->dirty, pk, APR_HASH_KEY_STRING) == NULL) {
-            const char *key = apr_pstrdup(imp->pool, pk);
-            apr_hash_set(imp->dirty, key, APR_HASH_KEY_STRING, key);
-        }
-    }
 done:
     if (err)
         err = arca_error_create(imp->pool, err->status, "%s", err->message);
@@ -764,22 +771,12 @@ arca_error_t *arca_import_tree(arca_import_t *imp, const char *dir)
 
 arca_error_t *arca_import_finish(arca_import_t *imp)
 {
-    /* the frame count of each scan given files since the last finish (an association
-     * finishes after every object: only its series is counted again) */
-    apr_hash_index_t *hi;
+    /* the files were placed without an fsync each: one sync of the filesystem makes them
+     * all durable before the rows naming them are committed (objects stored one at a time
+     * were fsynced as they were placed) */
     arca_error_t *err = ARCA_OK;
 
-    for (hi = apr_hash_first(imp->pool, imp->dirty); hi && !err; hi = apr_hash_next(hi)) {
-        const char *pk = apr_hash_this_val(hi);
-        err = arca_db_query(imp->db, imp->pool, NULL,
-            "UPDATE arca_scan SET frames = (SELECT count(*) FROM arca_file WHERE resource_pk = "
-            "$1::bigint) WHERE pk = (SELECT scan_pk FROM arca_resource WHERE pk = $1::bigint)",
-            1, &pk);
-    }
-    apr_hash_clear(imp->dirty);
-    /* the files were placed without an fsync each: one sync of the filesystem makes them
-     * all durable before the rows naming them are committed */
-    if (!err && imp->used_archive)
+    if (imp->used_archive)
         err = arca_sync_store(imp->pool, imp->o.archive);
     if (!err && imp->used_prearchive)
         err = arca_sync_store(imp->pool, imp->o.prearchive);

@@ -66,6 +66,11 @@ typedef struct arca_import_options_t {
     int to_prearchive;         /* dest=/prearchive: everything waits there */
     int gradual;               /* one object per request: prearchive sessions stay
                                 * RECEIVING and gather the objects of their study */
+    /* with gradual: each arca_import_object is its own transaction, opened only when the
+     * object writes more than its file's row (a new session or series); an object added
+     * to a known series is one autocommitted statement. The caller runs no BEGIN/COMMIT
+     * and no arca_import_finish around the objects (a DICOM association). */
+    int own_transactions;
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
     /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and
@@ -95,8 +100,8 @@ const apr_array_header_t *arca_import_rejected(const arca_import_t *imp);
  * arca_import_object, within the options' limits (413 naming the limit). */
 arca_error_t *arca_import_archive(arca_import_t *imp, arca_read_fn read, void *baton);
 
-/* Completes the rows (scan frame counts) and makes the placed files durable; call inside
- * the transaction, after the last object and before the commit. */
+/* Makes the placed files durable; call inside the transaction, after the last object and
+ * before the commit. */
 arca_error_t *arca_import_finish(arca_import_t *imp);
 
 /* Every DICOM file under a directory (a prearchive session), imported in name order. */
