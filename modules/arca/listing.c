@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "authz.h"
+#include "cursor_stream.h"
 #include "listing.h"
 
 #define MAX_PARAMS 64
@@ -455,30 +456,18 @@ arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_quer
 
 /* ---- streaming ----------------------------------------------------------------------------- */
 
-#define FETCH_ROWS 1000
-
-static arca_error_t *fetch(arca_db_t *db, apr_pool_t *p, PGresult **res)
-{
-    return arca_db_query(db, p, res, "FETCH " APR_STRINGIFY(FETCH_ROWS) " FROM arca_listing",
-                         0, NULL);
-}
-
 arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
                                   arca_format_t fmt, int header_only, arca_write_fn write,
                                   void *baton)
 {
     built_t b;
     long total = -1;
-    apr_pool_t *batch;
-    arca_resultset_stream_t *out = NULL;
-    const char **row;
+    arca_cursor_out_t o;
     PGresult *res;
     arca_error_t *err;
-    int rc = 0;
 
     if ((err = build(p, q, &b)) || header_only)
         return err;
-    row = apr_palloc(p, sizeof(char *) * (apr_size_t)b.names->nelts);
     /* one snapshot for the count and the rows, so that totalRecords is the rows' count;
      * the cursor planned for all its rows (one round trip for both) */
     if ((err = arca_db_exec_script(db, p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
@@ -486,45 +475,16 @@ arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listi
         arca_db_rollback(db, p);
         return err;
     }
-    apr_pool_create(&batch, p);
     /* totalRecords, the whole list's count: a page's (JSON and XML), and a whole list's in
      * XML, which writes it before the rows (JSON counts the rows as they go) */
     if ((b.paged && fmt == ARCA_FORMAT_JSON) || fmt == ARCA_FORMAT_XML) {
-        if ((err = arca_db_query(db, batch, &res, b.count_sql, b.n_filters, b.ps.params)))
-            goto fail;
+        if ((err = arca_db_query(db, p, &res, b.count_sql, b.n_filters, b.ps.params))) {
+            arca_db_rollback(db, p);
+            return err;
+        }
         total = atol(PQgetvalue(res, 0, 0));
     }
-    if ((err = arca_db_query(db, p, NULL, apr_pstrcat(p, "DECLARE arca_listing NO SCROLL "
-                                                         "CURSOR FOR ", b.sql, NULL),
-                                b.ps.n, b.ps.params))
-        || (err = fetch(db, batch, &res)))
-        goto fail;
-    /* the first batch is in: from here on the answer is 200 and rows stream out */
-    out = arca_resultset_stream_open_total(p, fmt, title_of(q->loc->kind), b.names, total,
-                                           write, baton);
-    for (;;) {
-        int n = PQntuples(res);
-        for (int r = 0; r < n && rc == 0; r++) {
-            for (int c = 0; c < b.names->nelts; c++)
-                row[c] = PQgetvalue(res, r, c);
-            rc = arca_resultset_stream_row(out, row);
-        }
-        if (rc || n < FETCH_ROWS)
-            break;
-        apr_pool_clear(batch);
-        if ((err = fetch(db, batch, &res)))
-            goto fail;
-    }
-    rc |= arca_resultset_stream_close(out);
-    arca_db_rollback(db, p); /* read-only: nothing to commit */
-    apr_pool_destroy(batch);
-    return rc ? arca_error_create(p, 499, "the client went away") : ARCA_OK;
-fail:
-    arca_db_rollback(db, p);
-    apr_pool_destroy(batch);
-    if (out) { /* rows were sent already: the status cannot change any more */
-        (void)arca_resultset_stream_close(out);
-        return arca_error_create(p, 499, "listing cut short: %s", err->message);
-    }
-    return err;
+    o = (arca_cursor_out_t){fmt, title_of(q->loc->kind), b.names, total, 0, "listing",
+                            write, baton};
+    return arca_cursor_stream(db, p, b.sql, b.ps.n, b.ps.params, &o);
 }

@@ -8,10 +8,10 @@
 #include <apr_strings.h>
 
 #include "authz.h"
+#include "cursor_stream.h"
 #include "search.h"
 
-/* Rows fetched from the cursor at a time, and the time one statement may take. */
-#define FETCH_ROWS 1000
+/* The time one statement may take. */
 #define STATEMENT_TIMEOUT "SET LOCAL statement_timeout = 30000"
 /* Every row is fetched: plan the cursor for the whole result, not for its first rows. */
 #define CURSOR_FRACTION "SET LOCAL cursor_tuple_fraction = 1.0"
@@ -89,59 +89,21 @@ arca_error_t *arca_search_load_types(arca_db_t *db, apr_pool_t *p, const arca_se
 
 /* ---- running ------------------------------------------------------------------------------ */
 
-static arca_error_t *fetch(arca_db_t *db, apr_pool_t *p, PGresult **res)
-{
-    return arca_db_query(db, p, res, "FETCH " APR_STRINGIFY(FETCH_ROWS) " FROM arca_search",
-                         0, NULL);
-}
-
 arca_error_t *arca_search_run(arca_db_t *db, apr_pool_t *p, const arca_search_sql_t *q,
                               arca_format_t fmt, arca_write_fn write, void *baton)
 {
-    apr_pool_t *batch;
-    arca_resultset_stream_t *out = NULL;
-    const char **row = apr_palloc(p, sizeof(char *) * (apr_size_t)(q->headers->nelts + 1));
-    PGresult *res;
+    arca_cursor_out_t o = {fmt, "Search Results", q->headers, -1, 1, "results", write, baton};
     arca_error_t *err;
-    int rc = 0;
 
     if ((err = arca_db_begin(db, p)))
         return err;
-    apr_pool_create(&batch, p);
     if ((err = arca_db_query(db, p, NULL, STATEMENT_TIMEOUT, 0, NULL))
-        || (err = arca_db_query(db, p, NULL, CURSOR_FRACTION, 0, NULL))
-        || (err = arca_db_query(db, p, NULL, apr_pstrcat(p, "DECLARE arca_search NO SCROLL "
-                                                         "CURSOR FOR ", q->sql, NULL),
-                                q->params->nelts, (const char *const *)q->params->elts))
-        || (err = fetch(db, batch, &res)))
-        goto fail;
-    /* the first batch is in: from here on the answer is 200 and rows stream out */
-    out = arca_resultset_stream_open(p, fmt, "Search Results", q->headers, write, baton);
-    for (;;) {
-        int n = PQntuples(res);
-        for (int r = 0; r < n && rc == 0; r++) {
-            for (int c = 0; c < q->headers->nelts; c++)
-                row[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
-            rc = arca_resultset_stream_row(out, row);
-        }
-        if (rc || n < FETCH_ROWS)
-            break;
-        apr_pool_clear(batch);
-        if ((err = fetch(db, batch, &res)))
-            goto fail;
+        || (err = arca_db_query(db, p, NULL, CURSOR_FRACTION, 0, NULL))) {
+        arca_db_rollback(db, p);
+        return err;
     }
-    rc |= arca_resultset_stream_close(out);
-    arca_db_rollback(db, p); /* read-only: nothing to commit */
-    apr_pool_destroy(batch);
-    return rc ? arca_error_create(p, 499, "the client went away") : ARCA_OK;
-fail:
-    arca_db_rollback(db, p);
-    apr_pool_destroy(batch);
-    if (out) { /* rows were sent already: the status cannot change any more */
-        (void)arca_resultset_stream_close(out);
-        return arca_error_create(p, 499, "results cut short: %s", err->message);
-    }
-    return err;
+    return arca_cursor_stream(db, p, q->sql, q->params->nelts,
+                              (const char *const *)q->params->elts, &o);
 }
 
 /* ---- what can be searched ---------------------------------------------------------------- */
