@@ -55,6 +55,36 @@ const char *arca_fsck_row_path(apr_pool_t *p, const char *root, const char *dir,
     return apr_pstrcat(p, root, "/", dir, "/", path, NULL);
 }
 
+arca_error_t *fsck_each_row(fsck_ctx *c, apr_pool_t *p, const char *sql, fsck_row_fn check)
+{
+    char last[32] = "0"; /* a bigint: the key survives the page's result */
+    const char *key = last;
+    apr_pool_t *pp, *rp;
+    arca_error_t *err = ARCA_OK;
+
+    apr_pool_create(&pp, p);
+    apr_pool_create(&rp, p);
+    for (;;) {
+        PGresult *res;
+        int n;
+
+        apr_pool_clear(pp);
+        err = arca_db_query(c->db, pp, &res, sql, 1, &key);
+        if (err || (n = PQntuples(res)) == 0)
+            break;
+        for (int i = 0; i < n && !err; i++) {
+            apr_pool_clear(rp);
+            err = check(c, rp, res, i);
+        }
+        if (err)
+            break;
+        apr_cpystrn(last, PQgetvalue(res, n - 1, 0), sizeof last);
+    }
+    apr_pool_destroy(pp);
+    apr_pool_destroy(rp);
+    return err;
+}
+
 void fsck_report(fsck_ctx *c, const arca_fsck_finding_t *f)
 {
     c->sum->found[f->kind]++;

@@ -37,6 +37,12 @@ int fsck_prune(fsck_ctx *c, apr_pool_t *p, const char *rel);
 /* 1 when the directory entry is the other root, which has its own checks. */
 int fsck_is_other_root(const fsck_ctx *c, const apr_finfo_t *fi);
 
+/* Every row of `sql` (one $1 parameter: the last key seen, a bigint; the key is column 0;
+ * `sql` ends with "ORDER BY key LIMIT n"), page by page so that memory stays flat, each
+ * row handed to `check` with a pool cleared between rows. Stops at the first error. */
+typedef arca_error_t *(*fsck_row_fn)(fsck_ctx *c, apr_pool_t *p, PGresult *res, int i);
+arca_error_t *fsck_each_row(fsck_ctx *c, apr_pool_t *p, const char *sql, fsck_row_fn check);
+
 /* The passes over one root. */
 arca_error_t *fsck_rows(fsck_ctx *c, apr_pool_t *p);
 arca_error_t *fsck_orphans(fsck_ctx *c, apr_pool_t *p);

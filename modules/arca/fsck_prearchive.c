@@ -163,34 +163,8 @@ static arca_error_t *check_row(fsck_ctx *c, apr_pool_t *p, PGresult *res, int i)
 
 static arca_error_t *rows(fsck_ctx *c, apr_pool_t *p)
 {
-    char last[32] = "0"; /* a bigint: the key survives the page's result */
-    const char *key = last;
-    apr_pool_t *pp, *rp;
-    arca_error_t *err = ARCA_OK;
-
-    apr_pool_create(&pp, p);
-    apr_pool_create(&rp, p);
-    for (;;) {
-        PGresult *res;
-        int n;
-
-        apr_pool_clear(pp);
-        err = arca_db_query(c->db, pp, &res, "SELECT id, project, timestamp, folder FROM "
-                            "arca_prearchive WHERE id > $1::bigint ORDER BY id LIMIT " PAGE,
-                            1, &key);
-        if (err || (n = PQntuples(res)) == 0)
-            break;
-        for (int i = 0; i < n && !err; i++) {
-            apr_pool_clear(rp);
-            err = check_row(c, rp, res, i);
-        }
-        if (err)
-            break;
-        apr_cpystrn(last, PQgetvalue(res, n - 1, 0), sizeof last);
-    }
-    apr_pool_destroy(pp);
-    apr_pool_destroy(rp);
-    return err;
+    return fsck_each_row(c, p, "SELECT id, project, timestamp, folder FROM arca_prearchive "
+                         "WHERE id > $1::bigint ORDER BY id LIMIT " PAGE, check_row);
 }
 
 arca_error_t *fsck_prearchive(fsck_ctx *c, apr_pool_t *p)

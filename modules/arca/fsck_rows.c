@@ -100,33 +100,7 @@ static arca_error_t *check_row(fsck_ctx *c, apr_pool_t *p, PGresult *res, int i)
 
 arca_error_t *fsck_rows(fsck_ctx *c, apr_pool_t *p)
 {
-    char last[32] = "0"; /* a bigint: the key survives the page's result */
-    const char *key = last;
-    apr_pool_t *pp, *rp;
-    arca_error_t *err = ARCA_OK;
-
-    apr_pool_create(&pp, p);
-    apr_pool_create(&rp, p);
-    for (;;) {
-        PGresult *res;
-        int n;
-
-        apr_pool_clear(pp);
-        err = arca_db_query(c->db, pp, &res,
-            "SELECT f.pk, f.resource_pk, r.dir, f.path, f.size FROM arca_file f "
-            "JOIN arca_resource r ON r.pk = f.resource_pk WHERE f.pk > $1::bigint "
-            "ORDER BY f.pk LIMIT " PAGE, 1, &key);
-        if (err || (n = PQntuples(res)) == 0)
-            break;
-        for (int i = 0; i < n && !err; i++) {
-            apr_pool_clear(rp);
-            err = check_row(c, rp, res, i);
-        }
-        if (err)
-            break;
-        apr_cpystrn(last, PQgetvalue(res, n - 1, 0), sizeof last);
-    }
-    apr_pool_destroy(pp);
-    apr_pool_destroy(rp);
-    return err;
+    return fsck_each_row(c, p, "SELECT f.pk, f.resource_pk, r.dir, f.path, f.size FROM "
+                         "arca_file f JOIN arca_resource r ON r.pk = f.resource_pk WHERE "
+                         "f.pk > $1::bigint ORDER BY f.pk LIMIT " PAGE, check_row);
 }
