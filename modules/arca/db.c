@@ -174,6 +174,46 @@ arca_error_t *arca_db_query(arca_db_t *db, apr_pool_t *p, PGresult **out,
     return ARCA_OK;
 }
 
+/* Stops the statement in flight: a cancel request on its own connection to the server. */
+static void cancel(arca_db_t *db)
+{
+    char why[256];
+    PGcancel *c = PQgetCancel(db->conn);
+
+    if (c) {
+        (void)PQcancel(c, why, sizeof why);
+        PQfreeCancel(c);
+    }
+}
+
+arca_error_t *arca_db_stream(arca_db_t *db, apr_pool_t *p, const char *sql, int nparams,
+                             const char *const *params, arca_db_row_fn row, void *baton)
+{
+    arca_error_t *err = ARCA_OK;
+    int stopped = 0;
+    PGresult *res;
+
+    if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0)
+        || !PQsetSingleRowMode(db->conn))
+        return result_error(db, p, NULL);
+    /* every result is read to the end (NULL): the connection is then ready for more */
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE) {
+            if (!stopped && row(baton, res)) {
+                stopped = 1;
+                cancel(db);
+            }
+        } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && !stopped && !err) {
+            err = result_error(db, p, res);
+        }
+        PQclear(res);
+    }
+    if (!err && !stopped && PQstatus(db->conn) != CONNECTION_OK)
+        err = result_error(db, p, NULL);
+    return err;
+}
+
 arca_error_t *arca_db_exec_script(arca_db_t *db, apr_pool_t *p, const char *sql)
 {
     PGresult *res = PQexec(db->conn, sql);

@@ -30,6 +30,16 @@ int arca_db_usable(const arca_db_t *db);
 arca_error_t *arca_db_query(arca_db_t *db, apr_pool_t *p, PGresult **res,
                             const char *sql, int nparams, const char *const *params);
 
+/* Runs one statement and hands its rows to `row` one at a time as they arrive (libpq's
+ * single-row mode), so any number of rows passes in constant memory; unlike a cursor, the
+ * statement runs whole, and PostgreSQL may give it parallel workers. `row` returns non-zero
+ * to stop: the statement is then cancelled and the connection drained for its next use.
+ * An error is returned whether it came before the first row or after some; the caller
+ * knows which. Never reconnects (a stream is meant to run in a transaction). */
+typedef int (*arca_db_row_fn)(void *baton, const PGresult *row);
+arca_error_t *arca_db_stream(arca_db_t *db, apr_pool_t *p, const char *sql, int nparams,
+                             const char *const *params, arca_db_row_fn row, void *baton);
+
 /* Runs a script of several statements without parameters (migrations). */
 arca_error_t *arca_db_exec_script(arca_db_t *db, apr_pool_t *p, const char *sql);
 

@@ -7,7 +7,7 @@
 #include <apr_strings.h>
 
 #include "authz.h"
-#include "cursor_stream.h"
+#include "row_stream.h"
 #include "listing.h"
 
 #define MAX_PARAMS 64
@@ -462,16 +462,15 @@ arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listi
 {
     built_t b;
     long total = -1;
-    arca_cursor_out_t o;
+    arca_row_out_t o;
     PGresult *res;
     arca_error_t *err;
 
     if ((err = build(p, q, &b)) || header_only)
         return err;
-    /* one snapshot for the count and the rows, so that totalRecords is the rows' count;
-     * the cursor planned for all its rows (one round trip for both) */
-    if ((err = arca_db_exec_script(db, p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                                   "SET LOCAL cursor_tuple_fraction = 1.0"))) {
+    /* one snapshot for the count and the rows, so that totalRecords is the rows' count */
+    if ((err = arca_db_query(db, p, NULL, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                             0, NULL))) {
         arca_db_rollback(db, p);
         return err;
     }
@@ -484,7 +483,7 @@ arca_error_t *arca_listing_stream(arca_db_t *db, apr_pool_t *p, const arca_listi
         }
         total = atol(PQgetvalue(res, 0, 0));
     }
-    o = (arca_cursor_out_t){fmt, title_of(q->loc->kind), b.names, total, 0, "listing",
+    o = (arca_row_out_t){fmt, title_of(q->loc->kind), b.names, total, 0, "listing",
                             write, baton};
-    return arca_cursor_stream(db, p, b.sql, b.ps.n, b.ps.params, &o);
+    return arca_row_stream(db, p, b.sql, b.ps.n, b.ps.params, &o);
 }

@@ -8,13 +8,11 @@
 #include <apr_strings.h>
 
 #include "authz.h"
-#include "cursor_stream.h"
+#include "row_stream.h"
 #include "search.h"
 
-/* The time one statement may take. */
-#define STATEMENT_TIMEOUT "SET LOCAL statement_timeout = 30000"
-/* Every row is fetched: plan the cursor for the whole result, not for its first rows. */
-#define CURSOR_FRACTION "SET LOCAL cursor_tuple_fraction = 1.0"
+/* A search only reads, and may take this long (one round trip). */
+#define SEARCH_TRANSACTION "BEGIN READ ONLY; SET LOCAL statement_timeout = 30000"
 
 void arca_search_ctx_for(const arca_account_t *who, const arca_search_types_t *types,
                          arca_search_ctx_t *ctx)
@@ -92,18 +90,15 @@ arca_error_t *arca_search_load_types(arca_db_t *db, apr_pool_t *p, const arca_se
 arca_error_t *arca_search_run(arca_db_t *db, apr_pool_t *p, const arca_search_sql_t *q,
                               arca_format_t fmt, arca_write_fn write, void *baton)
 {
-    arca_cursor_out_t o = {fmt, "Search Results", q->headers, -1, 1, "results", write, baton};
+    arca_row_out_t o = {fmt, "Search Results", q->headers, -1, 1, "results", write, baton};
     arca_error_t *err;
 
-    if ((err = arca_db_begin(db, p)))
-        return err;
-    if ((err = arca_db_query(db, p, NULL, STATEMENT_TIMEOUT, 0, NULL))
-        || (err = arca_db_query(db, p, NULL, CURSOR_FRACTION, 0, NULL))) {
+    if ((err = arca_db_exec_script(db, p, SEARCH_TRANSACTION))) {
         arca_db_rollback(db, p);
         return err;
     }
-    return arca_cursor_stream(db, p, q->sql, q->params->nelts,
-                              (const char *const *)q->params->elts, &o);
+    return arca_row_stream(db, p, q->sql, q->params->nelts,
+                           (const char *const *)q->params->elts, &o);
 }
 
 /* ---- what can be searched ---------------------------------------------------------------- */

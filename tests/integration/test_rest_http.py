@@ -385,8 +385,8 @@ class TestListingFormats:
 
 
 class TestLargeListing:
-    """Listings stream from a cursor, a thousand rows at a time: a list many batches long
-    comes out whole and in order, in every format, with the same totalRecords."""
+    """Listings stream rows as PostgreSQL produces them: a long list comes out whole and in
+    order, in every format, with the same totalRecords."""
 
     N = 20000
 
@@ -424,6 +424,37 @@ class TestLargeListing:
                                                              "download": "true"})
         assert r.headers["Content-Disposition"] == 'attachment; filename="subjects.csv"'
         assert len(r.text.splitlines()) == self.N + 1
+
+    def test_a_client_that_leaves_mid_list_stops_the_query(self, api, env, big):
+        """The query behind a stream is cancelled when the client goes away, and the
+        server's connections to PostgreSQL are fine for the next requests."""
+        import base64
+        import socket
+        import time
+        env.sql(f"INSERT INTO arca_subject (id, project) SELECT 'XNAT_LX' || n, '{big}' "
+                f"FROM generate_series(1, 300000) n; "
+                f"INSERT INTO arca_subject_label (subject_id, project, label, is_primary) "
+                f"SELECT 'XNAT_LX' || n, '{big}', 'X' || n, true "
+                f"FROM generate_series(1, 300000) n")
+        auth = base64.b64encode(f"{env.ADMIN}:{env.ADMIN_PASSWORD}".encode()).decode()
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", env.httpd.port)) as s:
+                s.sendall(f"GET /data/projects/{big}/subjects?format=csv&columns=ID,label "
+                          f"HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n\r\n"
+                          .encode())
+                assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and env.sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                "AND query LIKE '%arca_subject_label%' AND pid <> pg_backend_pid()")[0][0] != "0":
+            time.sleep(0.2)
+        assert time.monotonic() < deadline, "a listing's query went on after its client left"
+        with open(env.pg.log, errors="replace") as log:
+            assert "canceling statement due to user request" in log.read()
+        for _ in range(10):
+            rs = api.result_set(f"/data/projects/{big}/subjects", columns="label",
+                                limit="5")
+            assert rs["totalRecords"] == str(self.N + 300000)
 
     def test_a_page_counts_the_whole_list(self, api, big):
         path = f"/data/projects/{big}/subjects"
