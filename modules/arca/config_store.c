@@ -91,11 +91,13 @@ arca_error_t *arca_config_history(arca_db_t *db, apr_pool_t *p, const char *tool
                                   arca_resultset_t **out)
 {
     PGresult *res;
+    /* the table's version, a number: a bare "version" is the text output column */
     arca_error_t *err = arca_db_query(db, p, &res,
         "SELECT tool, path, coalesce(project, '') AS project, author AS \"user\", "
         "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS create_date, "
         "reason, contents, 'false' AS unversioned, version::text AS version, status "
-        "FROM arca_config WHERE " CURRENT " ORDER BY version DESC LIMIT $4::int", 4,
+        "FROM arca_config WHERE " CURRENT " ORDER BY arca_config.version DESC LIMIT $4::int",
+        4,
         (const char *const[]){tool, path, project, all ? "1000000" : "1"});
 
     if (!err)

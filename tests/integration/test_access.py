@@ -355,6 +355,21 @@ class TestLockout:
                                  json={"password": "Another-pw-2"}).ok
         assert requests.get(env.url("/data/auth"), auth=(login, "Another-pw-2")).ok
 
+    def test_audit_is_newest_first_across_a_digit(self, env, world):
+        # ids 10^n - 1, 10^n, 10^n + 1: newest first by number, not by their text
+        login = make_user(env, f"digits_{world['tag']}")
+        top = int(env.sql("SELECT max(id) FROM arca_audit")[0][0])
+        power = 10 ** len(str(top))
+        env.sql(f"SELECT setval(pg_get_serial_sequence('arca_audit', 'id'), {power - 2})")
+        for _ in range(3):
+            assert requests.get(env.url("/data/auth"), auth=(login, "nope")).status_code == 401
+        audit = env.session().get(env.url("/xapi/audit?format=json&action=login_failed"
+                                          "&limit=3")).json()
+        rows = audit["ResultSet"]["Result"]
+        assert [r["object"] for r in rows] == [login] * 3
+        ids = [int(r["id"]) for r in rows]
+        assert ids == [power + 1, power, power - 1]
+
     def test_audit_is_for_admins(self, env, world):
         assert as_user(env, world["users"]["member"]).get(
             env.url("/xapi/audit")).status_code == 403

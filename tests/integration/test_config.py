@@ -33,6 +33,18 @@ class TestConfigService:
         assert s.put(env.url(path + "?status=disabled")).ok
         assert s.get(env.url(path + "?contents=true")).status_code == 404
 
+    def test_tenth_version_is_current(self, env):
+        # versions are numbers: 10 comes after 9
+        s = env.session()
+        path = f"/data/config/arca-test/{uuid.uuid4().hex[:6]}/doc"
+        for i in range(1, 11):
+            assert s.put(env.url(path + "?inbody=true"), data=f"v{i}").ok
+        rows = s.get(env.url(path + "?format=json")).json()["ResultSet"]["Result"]
+        assert [(r["version"], r["contents"]) for r in rows] == [("10", "v10")]
+        hist = s.get(env.url(path + "?format=json&action=getHistory")).json()
+        assert [r["version"] for r in hist["ResultSet"]["Result"]] == \
+            [str(i) for i in range(10, 0, -1)]
+
     def test_site_config_is_for_admins(self, env):
         r = env.session().post(env.url("/xapi/users"), json={"username": f"cfg_{uuid.uuid4().hex[:6]}",
                                                            "password": "Cfg-pw-1"})
