@@ -53,6 +53,9 @@ typedef struct {
      * an inner join (PostgreSQL then sees them as plain conditions, with their indexes and
      * statistics, rather than as a boolean computed by an outer join) */
     const char *join_where[ARCA_KIND_COUNT];
+    /* custom variables such a row shows (their names' placeholders): each a LEFT JOIN of
+     * its side table inside the row's join, cv1, cv2... */
+    apr_array_header_t *shown[ARCA_KIND_COUNT];
 } cc_t;
 
 static const char *param(cc_t *cc, const char *value)
@@ -301,6 +304,38 @@ static const char *side_table(arca_kind_t kind, const char **fk, const char **ke
     case ARCA_KIND_SCAN: *fk = "scan_pk"; *key = "o.pk"; return "arca_scan_value";
     default: return NULL;
     }
+}
+
+/* A joined related row's custom variable, as `coalesce(o.fields ->> name, '')` reads it,
+ * from a join of its side table, whose primary key carries the value (0011): a session's
+ * subject shown in a search then costs index pages only. A join, not a subquery: a
+ * correlated subquery would keep the join out of PostgreSQL's parallel workers. */
+static const char *shown_value(cc_t *cc, arca_kind_t kind, const char *name_ph)
+{
+    apr_array_header_t **names = &cc->shown[kind];
+    int i;
+
+    if (*names == NULL)
+        *names = apr_array_make(cc->p, 2, sizeof(const char *));
+    for (i = 0; i < (*names)->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(*names, i, const char *), name_ph) == 0)
+            break;
+    if (i == (*names)->nelts)
+        APR_ARRAY_PUSH(*names, const char *) = name_ph;
+    return apr_psprintf(cc->p, "coalesce(cv%d.txt, '')", i + 1);
+}
+
+/* " LEFT JOIN side table cvN ON ..." for each variable shown_value() gave out. */
+static const char *shown_joins(cc_t *cc, arca_kind_t kind)
+{
+    const apr_array_header_t *names = cc->shown[kind];
+    const char *fk, *key, *table = side_table(kind, &fk, &key), *out = "";
+
+    for (int i = 0; names && i < names->nelts; i++)
+        out = apr_psprintf(cc->p, "%s LEFT JOIN %s cv%d ON cv%d.%s = %s AND cv%d.name = %s", out,
+                           table, i + 1, i + 1, fk, key, i + 1,
+                           APR_ARRAY_IDX(names, i, const char *));
+    return out;
 }
 
 static const char *const op_sql[] = {
@@ -553,7 +588,7 @@ static const char *join_sql(cc_t *cc, arca_kind_t kind)
                                                                         : access_of(cc, kind);
     if (cc->join_where[kind])
         all = apr_pstrcat(p, all, " ", cc->join_where[kind], NULL);
-    from = from_for(kind, all);
+    from = apr_pstrcat(p, from_for(kind, all), shown_joins(cc, kind), NULL);
     if (kind == ARCA_KIND_SUBJECT && cc->root == ARCA_KIND_SCAN)
         from = apr_pstrcat(p, from, ", arca_experiment jx", NULL);
     return apr_pstrcat(p, cc->join_where[kind] ? " JOIN" : " LEFT JOIN", " LATERAL (SELECT ",
@@ -737,10 +772,12 @@ static arca_error_t *column_sql(cc_t *cc, const arca_search_column_t *col, int i
         return ARCA_OK;
     }
     if (joins(cc->root, *kind)) {
-        const char *tf = type_filter(cc, *kind, col->element);
-        *out = join_col(cc, *kind, tf ? apr_pstrcat(cc->p, "CASE WHEN ", tf, " THEN (", f.text,
+        const char *tf = type_filter(cc, *kind, col->element), *text = f.text;
+        if (f.custom_ph)
+            text = shown_value(cc, *kind, f.custom_ph);
+        *out = join_col(cc, *kind, tf ? apr_pstrcat(cc->p, "CASE WHEN ", tf, " THEN (", text,
                                                     ")::text END", NULL)
-                                      : apr_pstrcat(cc->p, "(", f.text, ")::text", NULL));
+                                      : apr_pstrcat(cc->p, "(", text, ")::text", NULL));
         return ARCA_OK;
     }
     cc->uses_keys = 1;

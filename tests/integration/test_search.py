@@ -137,6 +137,30 @@ class TestPyxnatSelect:
              ("xnat:ctSessionData/PROJECT", "=", P), "AND"])
         assert sorted(r["label"] for r in t) == ["Phantom01_CT1", "Phantom01_CT2"]
 
+    def test_sessions_show_their_subjects_variables(self, env, toy):
+        """A session's subject's variables as columns (read through the side table's key),
+        empty where the subject has none."""
+        s = env.session()
+        r = s.put(env.url(f"/data/projects/{P}/subjects/Bare"))
+        assert r.status_code in (200, 201), r.text
+        r = s.put(env.url(f"/data/projects/{P}/subjects/Bare/experiments/Bare_CT1"),
+                  params={"xsiType": "xnat:ctSessionData", "scanner": "X"})
+        assert r.status_code in (200, 201), r.text
+        try:
+            doc = bundle("xnat:ctSessionData", ["xnat:ctSessionData/LABEL", cv("kVp"),
+                                                cv("ReconstructionAlgorithm"), cv("kVp")],
+                         crit("xnat:ctSessionData/PROJECT", "=", P))
+            got = {r["label"]: r for r in rows(post(env, doc))}
+            kvp = "xnat_subjectdata_fields/field[name=kvp]/field"
+            recon = "xnat_subjectdata_fields/field[name=reconstructionalgorithm]/field"
+            assert all(v[kvp + "_2"] == v[kvp] for v in got.values())
+            assert {k: (v[kvp], v[recon]) for k, v in got.items()} == {
+                "Phantom01_CT1": ("120", "ADMIRE"), "Phantom01_CT2": ("120", "ADMIRE"),
+                "Phantom02_CT1": ("100", "ASiR-V"), "Phantom03_CT1": ("140", "FBP"),
+                "Bare_CT1": ("", "")}
+        finally:
+            s.delete(env.url(f"/data/projects/{P}/subjects/Bare"))
+
     def test_subjects_by_session_fields_in_one_session(self, xnat, toy):
         """Two criteria on sessions in one AND group mean the same session."""
         t = xnat.select("xnat:subjectData", ["xnat:subjectData/SUBJECT_LABEL"]).where(
@@ -432,6 +456,19 @@ class TestBadInput:
                                  (cv("Scanner"), "IN", f"{value},Siemens Force"))
             assert got == ["Phantom01", "Phantom03"]
         assert env.sql("SELECT count(*) FROM arca_subject")[0][0] != "0"
+
+    def test_custom_values_have_a_bound(self, env, toy):
+        """Values are indexed: one longer than 2,000 bytes is a 400 naming the variable (it
+        was a 500 from PostgreSQL's index), and nothing of the request is kept."""
+        s = env.session()
+        url = env.url(f"/data/projects/{P}/subjects/Phantom02")
+        r = s.put(url, params={cv("Notes"): "n" * 1000 + "é" * 500})  # 2,000 bytes
+        assert r.status_code == 200, r.text
+        r = s.put(url, params={cv("Notes"): "x" * 2001, cv("kVp"): "80"})
+        assert r.status_code == 400 and '"notes"' in r.text and "2000 bytes" in r.text, r.text
+        got = subject_search(env, None, ("xnat:subjectData/PROJECT", "=", P),
+                             (cv("kVp"), "=", "100"))
+        assert got == ["Phantom02"]
 
     def test_bad_documents_do_not_slow_others(self, env, toy):
         stop = []

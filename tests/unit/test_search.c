@@ -235,8 +235,10 @@ static void single_related_rows_are_joins(void **state)
         "SELECT (l.label)::text, js.c1, js.c2 FROM arca_experiment o JOIN "
         "arca_experiment_label l ON l.experiment_id = o.id AND l.is_primary CROSS JOIN LATERAL "
         "(SELECT o.id, o.subject_id, o.project) k JOIN LATERAL (SELECT (l.label)::text AS c1, "
-        "(coalesce(o.fields ->> $1, ''))::text AS c2 FROM arca_subject o JOIN "
-        "arca_subject_label l ON l.subject_id = o.id AND l.is_primary WHERE o.id = k.subject_id "
+        "(coalesce(cv1.txt, ''))::text AS c2 FROM arca_subject o JOIN "
+        "arca_subject_label l ON l.subject_id = o.id AND l.is_primary LEFT JOIN "
+        "arca_subject_value cv1 ON cv1.subject_id = o.id AND cv1.name = $1 "
+        "WHERE o.id = k.subject_id "
         "AND ((o.gender = $2))) js ON true WHERE o.xsi_type = $3 AND true "
         "ORDER BY l.label, o.id");
     assert_string_equal(PARAM(q, 0), "recon");
@@ -249,9 +251,11 @@ static void single_related_rows_are_joins(void **state)
                      crit(p, "xnat:ctSessionData/SCANNER", "=", "A"), NULL)));
     q = compile(p, s, 0, NULL);
     assert_contains(q->sql, "LEFT JOIN LATERAL (SELECT (l.label)::text AS c1, "
-                            "(coalesce(o.fields ->> $1, ''))::text AS c2, ((o.gender = $2)) AS c3 "
+                            "(coalesce(cv1.txt, ''))::text AS c2, ((o.gender = $2)) AS c3 "
                             "FROM arca_subject o JOIN arca_subject_label l ON l.subject_id = o.id "
-                            "AND l.is_primary WHERE o.id = k.subject_id AND EXISTS (SELECT 1 FROM "
+                            "AND l.is_primary LEFT JOIN arca_subject_value cv1 ON cv1.subject_id "
+                            "= o.id AND cv1.name = $1 WHERE o.id = k.subject_id AND EXISTS "
+                            "(SELECT 1 FROM "
                             "arca_subject_label x WHERE x.subject_id = o.id AND x.project IN");
     assert_contains(q->sql, "AND ((o.scanner = $3) OR (js.c3)) ORDER BY");
     assert_true(strstr(q->sql, "IN (SELECT o.id FROM arca_subject") == NULL);
