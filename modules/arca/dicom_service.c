@@ -248,6 +248,7 @@ static arca_error_t *begin_import(assoc_t *as)
     o.to_prearchive = as->rcv->to_prearchive;
     o.gradual = 1;   /* prearchive sessions stay RECEIVING until idle */
     o.own_transactions = 1; /* an object into a known series: one statement */
+    o.defer_digest = 1;     /* the listener's digest thread takes them (digest_fill.h) */
     o.overwrite = ARCA_OVERWRITE_APPEND;
     o.routing_rules = as->rcv->routing;
     apr_time_exp_gmt(&t, apr_time_now());

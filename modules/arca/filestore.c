@@ -228,7 +228,8 @@ arca_error_t *arca_upload_write(arca_upload_t *up, const void *data, apr_size_t 
         return arca_error_create(up->pool, 500, "the upload is no longer open");
     if (len == 0)
         return ARCA_OK;
-    EVP_DigestUpdate(up->md5, data, len);
+    if (up->md5)
+        EVP_DigestUpdate(up->md5, data, len);
     up->size += (apr_off_t)len;
     if (up->buffered + len <= UPLOAD_BUFFER) {
         memcpy(up->buf + up->buffered, data, len);
@@ -263,12 +264,16 @@ static const char *hex_digest(apr_pool_t *p, const unsigned char *d)
     return s;
 }
 
-/* The MD5 of what was written so far (the running digest goes on). */
+/* The MD5 of what was written so far (the running digest goes on); "" when not kept. */
 static const char *md5_hex(const arca_upload_t *up)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+    EVP_MD_CTX *copy;
+
+    if (up->md5 == NULL)
+        return "";
+    copy = EVP_MD_CTX_new();
 
     if (copy == NULL || !EVP_MD_CTX_copy_ex(copy, up->md5) || !EVP_DigestFinal_ex(copy, digest, &n)
         || n != MD5_DIGEST_BYTES)
@@ -401,6 +406,49 @@ apr_off_t arca_upload_size(const arca_upload_t *up)
 const char *arca_upload_md5(const arca_upload_t *up)
 {
     return up->digest ? up->digest : md5_hex(up);
+}
+
+void arca_upload_no_digest(arca_upload_t *up)
+{
+    apr_pool_cleanup_run(up->pool, up->md5, free_md5);
+    up->md5 = NULL;
+}
+
+arca_error_t *arca_file_md5(apr_pool_t *p, const char *path, const char **hex, apr_off_t *size)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    apr_file_t *f;
+    apr_size_t got;
+    char *buf;
+    EVP_MD_CTX *md5;
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
+
+    if (rv != APR_SUCCESS)
+        return io_error(p, rv, "cannot read a stored file");
+    if ((md5 = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(md5, EVP_md5(), NULL)) {
+        EVP_MD_CTX_free(md5);
+        apr_file_close(f);
+        return arca_error_create(p, 500, "no MD5 digest available");
+    }
+    buf = apr_palloc(p, UPLOAD_BUFFER);
+    *size = 0;
+    do {
+        got = UPLOAD_BUFFER;
+        rv = apr_file_read(f, buf, &got);
+        EVP_DigestUpdate(md5, buf, got);
+        *size += (apr_off_t)got;
+    } while (rv == APR_SUCCESS);
+    apr_file_close(f);
+    if (!APR_STATUS_IS_EOF(rv) || !EVP_DigestFinal_ex(md5, digest, &n) || n != MD5_DIGEST_BYTES) {
+        EVP_MD_CTX_free(md5);
+        return rv == APR_SUCCESS || APR_STATUS_IS_EOF(rv)
+                   ? arca_error_create(p, 500, "MD5 failed")
+                   : io_error(p, rv, "cannot read a stored file");
+    }
+    EVP_MD_CTX_free(md5);
+    *hex = hex_digest(p, digest);
+    return ARCA_OK;
 }
 /* ---- directories ------------------------------------------------------------------------- */
 

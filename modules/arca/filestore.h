@@ -50,8 +50,16 @@ void arca_upload_abort(arca_upload_t *up);
 apr_off_t arca_upload_size(const arca_upload_t *up);
 
 /* MD5 of the bytes written so far, as 32 lowercase hex characters; after a commit, of the
- * whole file. Lives in the upload's pool. */
+ * whole file. Lives in the upload's pool. "" after arca_upload_no_digest. */
 const char *arca_upload_md5(const arca_upload_t *up);
+
+/* Writes without the running MD5 (a third of the CPU a C-STORE costs): for a file no row
+ * names (the prearchive's), or one whose digest is filled in later (arca_digest_fill).
+ * Call before the first write. */
+void arca_upload_no_digest(arca_upload_t *up);
+
+/* The MD5 (hex, in p) and size of a file as it is on disk now. */
+arca_error_t *arca_file_md5(apr_pool_t *p, const char *path, const char **hex, apr_off_t *size);
 
 /* mkdir -p with mode 02775 for each created level (whatever the umask: the archive is
  * shared by a group); 500 with the path on failure. */

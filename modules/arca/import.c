@@ -444,10 +444,10 @@ static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, arca_dicom_t 
 }
 
 /* Writes the object to a temp file beside `final` and puts it there (undoably: see
- * placements.h). */
+ * placements.h), with its MD5 when `digest`. */
 static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
-                           const char *tmpdir, const char *final, arca_upload_t **out,
-                           int *bad_object)
+                           const char *tmpdir, const char *final, int digest,
+                           arca_upload_t **out, int *bad_object)
 {
     arca_upload_t *up;
     writer_t w;
@@ -455,6 +455,8 @@ static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
 
     if ((err = arca_upload_begin(p, tmpdir, &up)))
         return err;
+    if (!digest)
+        arca_upload_no_digest(up);
     w.up = up;
     w.err = NULL;
     if ((err = arca_dicom_write(d, upload_write, &w))) {
@@ -662,7 +664,8 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         }
         if ((err = prearchive_session(imp, p, &in, pr ? pr->name : NULL, subject, label, &dir))
             || (err = place(imp, p, d, imp->prearchive_tmp,
-                            apr_pstrcat(p, imp->o.prearchive, "/", dir, "/", name, NULL), &up,
+                            apr_pstrcat(p, imp->o.prearchive, "/", dir, "/", name, NULL),
+                            0 /* no row: its digest is taken when it is archived */, &up,
                             bad_object)))
             goto done;
         imp->used_prearchive = !imp->o.gradual;
@@ -673,7 +676,8 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         || (err = resource_of(imp, p, s, &in, &pk, &dir)))
         goto done;
     final = apr_pstrcat(p, imp->o.archive, "/", dir, "/", name, NULL);
-    if ((err = place(imp, p, d, imp->archive_tmp, final, &up, bad_object)))
+    if ((err = place(imp, p, d, imp->archive_tmp, final, !imp->o.defer_digest, &up,
+                     bad_object)))
         goto done;
     imp->used_archive = !imp->o.gradual;
     /* the file's row, and the scan's frame count up by one when the instance is new (not

@@ -71,6 +71,9 @@ typedef struct arca_import_options_t {
      * to a known series is one autocommitted statement. The caller runs no BEGIN/COMMIT
      * and no arca_import_finish around the objects (a DICOM association). */
     int own_transactions;
+    /* archived files' rows get an empty digest, filled in later by arca_digest_fill (the
+     * MD5 is a third of a C-STORE's CPU: the DICOM listener answers sooner without it) */
+    int defer_digest;
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
     /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and

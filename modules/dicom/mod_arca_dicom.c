@@ -22,6 +22,7 @@
 
 #include "arca_http.h"
 #include "dicom_config.h"
+#include "digest_fill.h"
 #include "dicom_net.h"
 #include "dicom_scp_rest.h"
 #include "dicom_service.h"
@@ -124,6 +125,12 @@ static void *APR_THREAD_FUNC watch(apr_thread_t *t, void *data)
     return NULL;
 }
 
+static void *APR_THREAD_FUNC take_digests(apr_thread_t *t, void *data)
+{
+    arca_digester_run(data);
+    return NULL;
+}
+
 static void daemon_main(server_rec *s, apr_pool_t *p)
 {
     dicom_conf *conf = dicom_conf_get(s);
@@ -136,7 +143,8 @@ static void daemon_main(server_rec *s, apr_pool_t *p)
     arca_dnet_service_t *svc;
     arca_dnet_t *net;
     pid_t parent = getppid();
-    apr_thread_t *watcher;
+    apr_thread_t *watcher, *digester = NULL;
+    arca_digester_t dg;
     watcher_t *w;
     apr_status_t rv;
     arca_error_t *err;
@@ -200,10 +208,17 @@ static void daemon_main(server_rec *s, apr_pool_t *p)
                      "start its watcher thread");
         return;
     }
+    /* the digests of what is received into the archive, taken when cores are idle */
+    dg = (arca_digester_t){site.conninfo, site.archive, &stopping, log_line, s};
+    if (site.archive && ap_thread_create(&digester, NULL, take_digests, &dg, p) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, ARCA_LOGNO(10362) "DICOM listener: "
+                     "cannot start its digest thread: received files keep an empty digest");
     if ((err = arca_dnet_serve(net, svc, &stopping, 3)))
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, ARCA_LOGNO(10308) "DICOM listener: %s",
                      err->message);
     stopping = 1;
+    if (digester)
+        apr_thread_join(&rv, digester);
     apr_thread_join(&rv, watcher);
     log_mutex = NULL;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, ARCA_LOGNO(10304)

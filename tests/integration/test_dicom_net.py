@@ -259,6 +259,28 @@ class TestStore:
         dump = json.dumps(env.sql("SELECT * FROM arca_experiment")) + env.httpd.error_log()
         assert PHI_ID not in dump and "Bianchi" not in dump
 
+    def test_digests_are_taken_after_the_answer(self, env, dicom):
+        """The listener answers before it takes a file's MD5; its digest thread fills the
+        rows in soon after, with the MD5 of the file as stored (replacements too)."""
+        import hashlib
+        d = os.path.join(dicom.tmp, "digests")
+        _, paths = write_instances(d, dicom.project, "SubD", "SessD", per_series=4)
+        storescu(dicom.port_arc, "ARCA_ARC", paths)
+        storescu(dicom.port_arc, "ARCA_ARC", paths[:1])  # the same instance again
+        query = ("SELECT r.dir || '/' || f.path, f.digest FROM arca_file f JOIN arca_resource "
+                 "r ON r.pk = f.resource_pk JOIN arca_scan s ON s.pk = r.scan_pk JOIN "
+                 "arca_experiment e ON e.id = s.experiment_id JOIN arca_experiment_label l ON "
+                 "l.experiment_id = e.id WHERE l.label = 'SessD'")
+        deadline = time.monotonic() + 20
+        while any(digest == "" for _, digest in env.sql(query)):
+            assert time.monotonic() < deadline, "digests not taken within 20 s"
+            time.sleep(0.2)
+        rows = env.sql(query)
+        assert len(rows) == 4
+        for path, digest in rows:
+            with open(os.path.join(env.httpd.root, "archive", path), "rb") as f:
+                assert digest == hashlib.md5(f.read()).hexdigest(), path
+
     @pytest.mark.parametrize("source,flag", [("JPEG2000.dcm", "-xw"), ("MR_small_RLE.dcm", "-xr"),
                                              ("MR_small_bigendian.dcm", "-xb"),
                                              ("JPGExtended.dcm", "-xx"),

@@ -357,6 +357,31 @@ static void big_upload_digest(void **state)
     assert_string_equal(arca_upload_md5(up), "145e4d70823dbdd05e472e733c5be1b9");
 }
 
+/* Without the running digest the file is the same; its MD5, taken later from the disk, is
+ * what the running one would have been. */
+static void digest_later(void **state)
+{
+    fixture_t *fx = *state;
+    const char *final = apr_pstrcat(fx->pool, fx->dir, "/later", NULL);
+    char block[4096];
+    const char *hex;
+    apr_off_t size;
+    arca_upload_t *up;
+
+    memset(block, 'a', sizeof block);
+    assert_null(arca_upload_begin(fx->pool, fx->tmpdir, &up));
+    arca_upload_no_digest(up);
+    for (int i = 0; i < 1000; i++)
+        assert_null(arca_upload_write(up, block, sizeof block));
+    assert_null(arca_upload_commit(up, final, 0));
+    assert_string_equal(arca_upload_md5(up), "");
+    assert_null(arca_file_md5(fx->pool, final, &hex, &size));
+    assert_int_equal(size, 4096000);
+    assert_string_equal(hex, "145e4d70823dbdd05e472e733c5be1b9");
+    assert_non_null(arca_file_md5(fx->pool, apr_pstrcat(fx->pool, final, ".none", NULL),
+                                  &hex, &size));
+}
+
 /* ---- directories ----------------------------------------------------------------------- */
 
 static void mkdirs_nested_and_existing(void **state)
@@ -431,6 +456,7 @@ int main(void)
                                         dir_teardown),
         cmocka_unit_test_setup_teardown(commit_below_a_file_fails, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(big_upload_digest, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(digest_later, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(mkdirs_nested_and_existing, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(remove_tree_does_not_follow_links, dir_setup,
                                         dir_teardown),
