@@ -243,8 +243,7 @@ arca_error_t *read_object(arca_dicom_t *d)
                 if (at >= 0 || static_cast<size_t>(off) < size) {
                     if (at >= 0) {
                         d->pix = PIX_STREAM;
-                        d->buf->erase(0, at);
-                        d->pos = 0;
+                        d->pos = static_cast<size_t>(at); // not erased: a memmove of it all
                         break;
                     }
                     whole = true;  // stopped at a higher tag and no pixel data
