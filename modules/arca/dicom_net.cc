@@ -563,13 +563,86 @@ T_ASC_Association *open_sub(arca_dnet_t *net, T_ASC_Network *anet, const char *o
     return sub;
 }
 
-template <typename RQ, typename RSP>
-void fill_counts(RSP &rsp, const SubOps &ops)
+// C-MOVE's and C-GET's responses differ in dcmtk by their types and send functions only:
+// their option flags are the same bits.
+static_assert(O_MOVE_AFFECTEDSOPCLASSUID == O_GET_AFFECTEDSOPCLASSUID
+              && O_MOVE_NUMBEROFREMAININGSUBOPERATIONS == O_GET_NUMBEROFREMAININGSUBOPERATIONS
+              && O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS == O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS
+              && O_MOVE_NUMBEROFFAILEDSUBOPERATIONS == O_GET_NUMBEROFFAILEDSUBOPERATIONS
+              && O_MOVE_NUMBEROFWARNINGSUBOPERATIONS == O_GET_NUMBEROFWARNINGSUBOPERATIONS,
+              "dcmtk's C-MOVE and C-GET response flags");
+const unsigned RSP_CLASS = O_MOVE_AFFECTEDSOPCLASSUID;
+const unsigned RSP_REMAINING = O_MOVE_NUMBEROFREMAININGSUBOPERATIONS;
+const unsigned RSP_COUNTS = O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS
+                            | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS
+                            | O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
+
+OFCondition send_response(T_ASC_Association *a, T_ASC_PresentationContextID pid,
+                          T_DIMSE_C_MoveRQ &rq, T_DIMSE_C_MoveRSP &rsp)
 {
-    rsp.NumberOfRemainingSubOperations = (DIC_US)ops.remaining;
-    rsp.NumberOfCompletedSubOperations = (DIC_US)ops.completed;
-    rsp.NumberOfFailedSubOperations = (DIC_US)ops.failed;
-    rsp.NumberOfWarningSubOperations = (DIC_US)ops.warning;
+    return DIMSE_sendMoveResponse(a, pid, &rq, &rsp, NULL, NULL);
+}
+
+OFCondition send_response(T_ASC_Association *a, T_ASC_PresentationContextID pid,
+                          T_DIMSE_C_GetRQ &rq, T_DIMSE_C_GetRSP &rsp)
+{
+    return DIMSE_sendGetResponse(a, pid, &rq, &rsp, NULL, NULL);
+}
+
+// A retrieve's answers to its requestor: a pending one after each sub-operation but the
+// last, then the final one with the counts.
+template <typename RQ, typename RSP>
+class Responder {
+public:
+    Responder(Assoc &as, T_ASC_PresentationContextID pid, RQ &rq)
+        : as_(as), pid_(pid), rq_(rq)
+    {
+        memset(&rsp_, 0, sizeof rsp_);
+        rsp_.MessageIDBeingRespondedTo = rq.MessageID;
+        OFStandard::strlcpy(rsp_.AffectedSOPClassUID, rq.AffectedSOPClassUID,
+                            sizeof rsp_.AffectedSOPClassUID);
+        rsp_.DataSetType = DIMSE_DATASET_NULL;
+    }
+    bool pending(const SubOps &ops)
+    {
+        return answer(STATUS_Pending, RSP_CLASS | RSP_REMAINING | RSP_COUNTS, ops,
+                      ops.remaining);
+    }
+    bool final(const SubOps &ops, unsigned status)
+    {
+        return answer(status, RSP_CLASS | RSP_COUNTS, ops, 0);
+    }
+
+private:
+    bool answer(unsigned status, unsigned opts, const SubOps &ops, int remaining)
+    {
+        rsp_.DimseStatus = (DIC_US)status;
+        rsp_.opts = opts;
+        rsp_.NumberOfRemainingSubOperations = (DIC_US)remaining;
+        rsp_.NumberOfCompletedSubOperations = (DIC_US)ops.completed;
+        rsp_.NumberOfFailedSubOperations = (DIC_US)ops.failed;
+        rsp_.NumberOfWarningSubOperations = (DIC_US)ops.warning;
+        return send_response(as_.assoc, pid_, rq_, rsp_).good();
+    }
+    Assoc &as_;
+    T_ASC_PresentationContextID pid_;
+    RQ &rq_;
+    RSP rsp_;
+};
+
+// The sub-operations: each file over `to` (C-GET: the requestor's own association; C-MOVE:
+// one to the destination), a pending answer after each. False when the requestor is gone.
+template <typename R>
+bool send_files(Assoc &as, T_ASC_Association *to, const std::vector<std::string> &files,
+                SubOps &ops, bool on_get, R &answers)
+{
+    ops.remaining = (int)files.size();
+    for (const std::string &f : files) {
+        send_file(as.net, to, f.c_str(), ops, on_get);
+        if (ops.remaining > 0 && !answers.pending(ops))
+            return false;
+    }
+    return true;
 }
 
 unsigned final_status(const SubOps &ops)
@@ -612,12 +685,7 @@ bool serve_move(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_MoveRQ &rq
     if (!locate(as, pid, rq.AffectedSOPClassUID, files, level, &status))
         return false;
     const arca_dnet_peer_t *peer = peer_named(as.net, rq.MoveDestination);
-    T_DIMSE_C_MoveRSP rsp;
-    memset(&rsp, 0, sizeof rsp);
-    rsp.MessageIDBeingRespondedTo = rq.MessageID;
-    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
-    rsp.DataSetType = DIMSE_DATASET_NULL;
-    rsp.opts = O_MOVE_AFFECTEDSOPCLASSUID;
+    Responder<T_DIMSE_C_MoveRQ, T_DIMSE_C_MoveRSP> answers(as, pid, rq);
     if (status == ARCA_DIMSE_SUCCESS && peer == NULL) {
         status = ARCA_DIMSE_UNKNOWN_DESTINATION;
         say(as.net, ARCA_DNET_WARNING, 10341, "C-MOVE from %s (%s): unknown destination AE "
@@ -626,7 +694,6 @@ bool serve_move(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_MoveRQ &rq
     if (status == ARCA_DIMSE_SUCCESS && !files.empty()) {
         T_ASC_Network *anet = NULL;
         T_ASC_Association *sub = NULL;
-        ops.remaining = (int)files.size();
         if (ASC_initializeNetwork(NET_REQUESTOR, 0, as.net->cfg.timeout, &anet).good()
             && ASC_setTransportLayer(anet, new ArcaTransportLayer(as.net->cfg.timeout), 1).good())
             sub = open_sub(as.net, anet, as.called.c_str(), peer, files);
@@ -636,19 +703,7 @@ bool serve_move(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_MoveRQ &rq
                  "association to %s at %s:%d", as.calling.c_str(), as.peer.c_str(),
                  peer->ae_title, peer->host, peer->port);
         } else {
-            for (const std::string &f : files) {
-                send_file(as.net, sub, f.c_str(), ops, false);
-                if (ops.remaining > 0) {
-                    rsp.DimseStatus = STATUS_Pending;
-                    rsp.opts = O_MOVE_AFFECTEDSOPCLASSUID | O_MOVE_NUMBEROFREMAININGSUBOPERATIONS
-                               | O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS
-                               | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS
-                               | O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
-                    fill_counts<T_DIMSE_C_MoveRQ>(rsp, ops);
-                    if (DIMSE_sendMoveResponse(as.assoc, pid, &rq, &rsp, NULL, NULL).bad())
-                        break;
-                }
-            }
+            send_files(as, sub, files, ops, false, answers);
             ASC_releaseAssociation(sub);
             ASC_destroyAssociation(&sub);
             status = final_status(ops);
@@ -659,12 +714,7 @@ bool serve_move(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_MoveRQ &rq
     say(as.net, ARCA_DNET_INFO, 10340, "C-MOVE %s level from %s (%s): %d sent, %d failed, "
          "status 0x%04x", level.c_str(), as.calling.c_str(), as.peer.c_str(), ops.completed,
          ops.failed, status);
-    rsp.DimseStatus = (DIC_US)status;
-    rsp.opts = O_MOVE_AFFECTEDSOPCLASSUID | O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS
-               | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS | O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
-    ops.remaining = 0;
-    fill_counts<T_DIMSE_C_MoveRQ>(rsp, ops);
-    return DIMSE_sendMoveResponse(as.assoc, pid, &rq, &rsp, NULL, NULL).good();
+    return answers.final(ops, status);
 }
 
 bool serve_get(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_GetRQ &rq)
@@ -675,37 +725,16 @@ bool serve_get(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_GetRQ &rq)
     SubOps ops;
     if (!locate(as, pid, rq.AffectedSOPClassUID, files, level, &status))
         return false;
-    T_DIMSE_C_GetRSP rsp;
-    memset(&rsp, 0, sizeof rsp);
-    rsp.MessageIDBeingRespondedTo = rq.MessageID;
-    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
-    rsp.DataSetType = DIMSE_DATASET_NULL;
+    Responder<T_DIMSE_C_GetRQ, T_DIMSE_C_GetRSP> answers(as, pid, rq);
     if (status == ARCA_DIMSE_SUCCESS) {
-        ops.remaining = (int)files.size();
-        for (const std::string &f : files) {
-            send_file(as.net, as.assoc, f.c_str(), ops, true);
-            if (ops.remaining > 0) {
-                rsp.DimseStatus = STATUS_Pending;
-                rsp.opts = O_GET_AFFECTEDSOPCLASSUID | O_GET_NUMBEROFREMAININGSUBOPERATIONS
-                           | O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS
-                           | O_GET_NUMBEROFFAILEDSUBOPERATIONS
-                           | O_GET_NUMBEROFWARNINGSUBOPERATIONS;
-                fill_counts<T_DIMSE_C_GetRQ>(rsp, ops);
-                if (DIMSE_sendGetResponse(as.assoc, pid, &rq, &rsp, NULL, NULL).bad())
-                    return false;
-            }
-        }
+        if (!send_files(as, as.assoc, files, ops, true, answers))
+            return false;
         status = final_status(ops);
     }
     say(as.net, ARCA_DNET_INFO, 10345, "C-GET %s level from %s (%s): %d sent, %d failed, "
          "status 0x%04x", level.c_str(), as.calling.c_str(), as.peer.c_str(), ops.completed,
          ops.failed, status);
-    rsp.DimseStatus = (DIC_US)status;
-    rsp.opts = O_GET_AFFECTEDSOPCLASSUID | O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS
-               | O_GET_NUMBEROFFAILEDSUBOPERATIONS | O_GET_NUMBEROFWARNINGSUBOPERATIONS;
-    ops.remaining = 0;
-    fill_counts<T_DIMSE_C_GetRQ>(rsp, ops);
-    return DIMSE_sendGetResponse(as.assoc, pid, &rq, &rsp, NULL, NULL).good();
+    return answers.final(ops, status);
 }
 
 // ---- an association ----------------------------------------------------------------------
