@@ -14,6 +14,17 @@ def env():
     e.close()
 
 
+@pytest.fixture(scope="module")
+def xnat(env):
+    """pyxnat (Debian's python3-pyxnat, unmodified) logged in as the site admin; the test
+    is skipped where pyxnat is missing."""
+    pyxnat = pytest.importorskip("pyxnat")
+    x = pyxnat.Interface(server=env.httpd.base_url, user=env.ADMIN,
+                         password=env.ADMIN_PASSWORD)
+    yield x
+    x.disconnect()
+
+
 @pytest.fixture(scope="session")
 def slapd(env):
     """A private OpenLDAP server (ldap_env.py), started once for the session."""

@@ -525,15 +525,6 @@ def retag_study(data, other):
 
 # ---- real clients --------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def xnat(env):
-    pyxnat = pytest.importorskip("pyxnat")
-    x = pyxnat.Interface(server=env.httpd.base_url, user=env.ADMIN,
-                         password=env.ADMIN_PASSWORD)
-    yield x
-    x.disconnect()
-
-
 def test_curl_upload(env, project, xnat, tmp_path):
     """curl --data-binary @zip, as XNAT's documentation shows it; listed through pyxnat."""
     path = tmp_path / "ct.zip"

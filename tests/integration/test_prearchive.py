@@ -393,19 +393,6 @@ class TestPrearchiveCode:
         assert [x["autoarchive"] for x in rows(env, project)] == ["true"]
 
 
-pyxnat = None
-
-
-@pytest.fixture
-def xnat(env):
-    global pyxnat
-    pyxnat = pytest.importorskip("pyxnat")
-    x = pyxnat.Interface(server=env.httpd.base_url, user=env.ADMIN,
-                         password=env.ADMIN_PASSWORD)
-    yield x
-    x.disconnect()
-
-
 class TestPyxnat:
     """PreArchive.move is not called: Debian's pyxnat 1.5 builds its body with Python 2's
     urllib.urlencode and fails before sending anything (TestMove sends its request)."""

@@ -1,13 +1,10 @@
 """pyxnat (Debian's python3-pyxnat, unmodified) against Arca: the scenarios XNAT users
 script, end to end. What pyxnat sends is described in docs/pyxnat-requests.md."""
 
-import hashlib
-import io
 import os
 import zipfile
 
 import pytest
-import requests
 
 pyxnat = pytest.importorskip("pyxnat")
 
@@ -29,14 +26,6 @@ TOY_SUBJECTS = {
 
 def field(name, kind="subject"):
     return f"xnat:{kind}Data/fields/field[name={name}]/field"
-
-
-@pytest.fixture(scope="module")
-def xnat(env):
-    x = pyxnat.Interface(server=env.httpd.base_url, user=env.ADMIN,
-                         password=env.ADMIN_PASSWORD)
-    yield x
-    x.disconnect()
 
 
 @pytest.fixture(scope="module")

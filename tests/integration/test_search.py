@@ -48,14 +48,6 @@ def crit(field, op, value):
 
 
 @pytest.fixture(scope="module")
-def xnat(env):
-    x = pyxnat.Interface(server=env.httpd.base_url, user=env.ADMIN,
-                         password=env.ADMIN_PASSWORD)
-    yield x
-    x.disconnect()
-
-
-@pytest.fixture(scope="module")
 def toy(env):
     """The seed's ToyPhantom project: typed custom variables, three phantoms, CT sessions
     with scanner and date, a scan each."""
