@@ -15,4 +15,9 @@ const char *arca_xnat_compat_version(void);
  * httpd, which has done it already. Returns 0 on success. */
 int arca_library_init(void);
 
+/* A pool with an allocator of its own, for a thread's use: an allocator (pchild's, or
+ * the global one) is not for sharing between threads. Destroying the pool (or `parent`,
+ * NULL for none) destroys the allocator. */
+apr_status_t arca_pool_create_own(apr_pool_t **out, apr_pool_t *parent);
+
 #endif

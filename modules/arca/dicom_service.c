@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "account.h"
+#include "arca.h"
 #include "authz.h"
 #include "dicom_query.h"
 #include "dicom_service.h"
@@ -160,14 +161,11 @@ static arca_error_t *ready(assoc_t *as)
 static arca_error_t *on_open(void *baton, arca_dnet_assoc_t *a)
 {
     service_t *sv = baton;
-    apr_allocator_t *alloc;
     assoc_t *as;
     apr_pool_t *p;
 
-    if (apr_allocator_create(&alloc) != APR_SUCCESS)
+    if (arca_pool_create_own(&p, NULL) != APR_SUCCESS) /* the association's thread's */
         return arca_error_create(sv->pool, 500, "out of memory");
-    apr_pool_create_ex(&p, NULL, NULL, alloc);
-    apr_allocator_owner_set(alloc, p);
     as = apr_pcalloc(p, sizeof *as);
     as->sv = sv;
     as->rcv = a->receiver;

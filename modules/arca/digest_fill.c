@@ -5,6 +5,7 @@
 
 #include <apr_strings.h>
 
+#include "arca.h"
 #include "dicom_net.h"
 #include "digest_fill.h"
 #include "filestore.h"
@@ -58,7 +59,6 @@ static void pause_unless_stopped(const volatile int *stop, int seconds)
 
 void arca_digester_run(const arca_digester_t *d)
 {
-    apr_allocator_t *alloc;
     apr_pool_t *pool, *p;
     arca_db_t *db = NULL;
     long long after = 0;
@@ -68,10 +68,8 @@ void arca_digester_run(const arca_digester_t *d)
     struct sched_param sp = {0};
     pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 #endif
-    if (apr_allocator_create(&alloc) != APR_SUCCESS)
+    if (arca_pool_create_own(&pool, NULL) != APR_SUCCESS)
         return;
-    apr_pool_create_ex(&pool, NULL, NULL, alloc); /* an allocator of its own: a thread */
-    apr_allocator_owner_set(alloc, pool);
     while (!*d->stop) {
         int filled = 0;
         arca_error_t *err;

@@ -91,7 +91,6 @@ static apr_status_t stop_sweeper(void *data)
 void arca_sweeper_child_init(apr_pool_t *pchild, server_rec *s)
 {
     arca_core_conf *conf = arca_core_conf_get(s);
-    apr_allocator_t *allocator;
     sweeper_t *sw;
     apr_status_t rv;
 
@@ -107,9 +106,7 @@ void arca_sweeper_child_init(apr_pool_t *pchild, server_rec *s)
     sw->every = apr_time_from_sec(sw->cfg.idle / 2 < 1 ? 1 : sw->cfg.idle / 2 > 5 ? 5
                                   : sw->cfg.idle / 2);
     /* the thread allocates on its own: pchild's allocator is not for sharing */
-    if ((rv = apr_allocator_create(&allocator)) == APR_SUCCESS
-        && (rv = apr_pool_create_ex(&sw->pool, pchild, NULL, allocator)) == APR_SUCCESS)
-        apr_allocator_owner_set(allocator, sw->pool);
+    rv = arca_pool_create_own(&sw->pool, pchild);
     if (rv == APR_SUCCESS
         && (rv = apr_thread_mutex_create(&sw->mutex, APR_THREAD_MUTEX_DEFAULT, pchild))
                == APR_SUCCESS
