@@ -145,6 +145,19 @@ static apr_status_t free_md5(void *ctx)
     return APR_SUCCESS;
 }
 
+/* A new MD5 context, freed with p; NULL if OpenSSL has none. */
+static EVP_MD_CTX *md5_new(apr_pool_t *p)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL)) {
+        EVP_MD_CTX_free(ctx);
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, ctx, free_md5, apr_pool_cleanup_null);
+    return ctx;
+}
+
 static void upload_remove_temp(arca_upload_t *up)
 {
     if (up->file) {
@@ -196,12 +209,10 @@ arca_error_t *arca_upload_begin(apr_pool_t *p, const char *tmpdir, arca_upload_t
         arca_upload_abort(u);
         return io_error(p, rv, "cannot set the mode of the temporary file");
     }
-    if ((u->md5 = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(u->md5, EVP_md5(), NULL)) {
-        EVP_MD_CTX_free(u->md5);
+    if ((u->md5 = md5_new(p)) == NULL) {
         arca_upload_abort(u);
         return arca_error_create(p, 500, "no MD5 digest available");
     }
-    apr_pool_cleanup_register(p, u->md5, free_md5, apr_pool_cleanup_null);
     u->buf = apr_palloc(p, UPLOAD_BUFFER);
     *up = u;
     return ARCA_OK;
@@ -264,19 +275,27 @@ static const char *hex_digest(apr_pool_t *p, const unsigned char *d)
     return s;
 }
 
+/* Ends `ctx` into `digest`; 0 if that failed (then `digest` is all zeros). */
+static int md5_final(EVP_MD_CTX *ctx, unsigned char digest[EVP_MAX_MD_SIZE])
+{
+    unsigned int n = 0;
+
+    if (EVP_DigestFinal_ex(ctx, digest, &n) && n == MD5_DIGEST_BYTES)
+        return 1;
+    memset(digest, 0, EVP_MAX_MD_SIZE);
+    return 0;
+}
+
 /* The MD5 of what was written so far (the running digest goes on); "" when not kept. */
 static const char *md5_hex(const arca_upload_t *up)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
     EVP_MD_CTX *copy;
 
     if (up->md5 == NULL)
         return "";
     copy = EVP_MD_CTX_new();
-
-    if (copy == NULL || !EVP_MD_CTX_copy_ex(copy, up->md5) || !EVP_DigestFinal_ex(copy, digest, &n)
-        || n != MD5_DIGEST_BYTES)
+    if (copy == NULL || !EVP_MD_CTX_copy_ex(copy, up->md5) || !md5_final(copy, digest))
         memset(digest, 0, sizeof digest);
     EVP_MD_CTX_free(copy);
     return hex_digest(up->pool, digest);
@@ -417,7 +436,6 @@ void arca_upload_no_digest(arca_upload_t *up)
 arca_error_t *arca_file_md5(apr_pool_t *p, const char *path, const char **hex, apr_off_t *size)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
     apr_file_t *f;
     apr_size_t got;
     char *buf;
@@ -426,8 +444,7 @@ arca_error_t *arca_file_md5(apr_pool_t *p, const char *path, const char **hex, a
 
     if (rv != APR_SUCCESS)
         return io_error(p, rv, "cannot read a stored file");
-    if ((md5 = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(md5, EVP_md5(), NULL)) {
-        EVP_MD_CTX_free(md5);
+    if ((md5 = md5_new(p)) == NULL) {
         apr_file_close(f);
         return arca_error_create(p, 500, "no MD5 digest available");
     }
@@ -440,13 +457,10 @@ arca_error_t *arca_file_md5(apr_pool_t *p, const char *path, const char **hex, a
         *size += (apr_off_t)got;
     } while (rv == APR_SUCCESS);
     apr_file_close(f);
-    if (!APR_STATUS_IS_EOF(rv) || !EVP_DigestFinal_ex(md5, digest, &n) || n != MD5_DIGEST_BYTES) {
-        EVP_MD_CTX_free(md5);
-        return rv == APR_SUCCESS || APR_STATUS_IS_EOF(rv)
-                   ? arca_error_create(p, 500, "MD5 failed")
-                   : io_error(p, rv, "cannot read a stored file");
-    }
-    EVP_MD_CTX_free(md5);
+    if (!APR_STATUS_IS_EOF(rv))
+        return io_error(p, rv, "cannot read a stored file");
+    if (!md5_final(md5, digest))
+        return arca_error_create(p, 500, "MD5 failed");
     *hex = hex_digest(p, digest);
     return ARCA_OK;
 }
