@@ -306,23 +306,27 @@ static const char *side_table(arca_kind_t kind, const char **fk, const char **ke
     }
 }
 
+/* The 1-based position of `text` in *list, where it is added the first time (the list is
+ * made on first use): the numbers of a join's columns and value tables. */
+static int number_of(apr_pool_t *p, apr_array_header_t **list, const char *text)
+{
+    if (*list == NULL)
+        *list = apr_array_make(p, 4, sizeof(const char *));
+    for (int i = 0; i < (*list)->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(*list, i, const char *), text) == 0)
+            return i + 1;
+    APR_ARRAY_PUSH(*list, const char *) = text;
+    return (*list)->nelts;
+}
+
 /* A joined related row's custom variable, as `coalesce(o.fields ->> name, '')` reads it,
  * from a join of its side table, whose primary key carries the value (0011): a session's
  * subject shown in a search then costs index pages only. A join, not a subquery: a
  * correlated subquery would keep the join out of PostgreSQL's parallel workers. */
 static const char *shown_value(cc_t *cc, arca_kind_t kind, const char *name_ph)
 {
-    apr_array_header_t **names = &cc->shown[kind];
-    int i;
-
-    if (*names == NULL)
-        *names = apr_array_make(cc->p, 2, sizeof(const char *));
-    for (i = 0; i < (*names)->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(*names, i, const char *), name_ph) == 0)
-            break;
-    if (i == (*names)->nelts)
-        APR_ARRAY_PUSH(*names, const char *) = name_ph;
-    return apr_psprintf(cc->p, "coalesce(cv%d.txt, '')", i + 1);
+    return apr_psprintf(cc->p, "coalesce(cv%d.txt, '')",
+                        number_of(cc->p, &cc->shown[kind], name_ph));
 }
 
 /* " LEFT JOIN side table cvN ON ..." for each variable shown_value() gave out. */
@@ -542,16 +546,9 @@ static const char *join_alias(arca_kind_t kind)
 /* `expr` (over the related row as o) in the join of `kind`; returns "js.cN". */
 static const char *join_col(cc_t *cc, arca_kind_t kind, const char *expr)
 {
-    apr_array_header_t **exprs = &cc->joined[kind];
-
-    if (*exprs == NULL)
-        *exprs = apr_array_make(cc->p, 4, sizeof(const char *));
     cc->uses_keys = 1;
-    for (int i = 0; i < (*exprs)->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(*exprs, i, const char *), expr) == 0)
-            return apr_psprintf(cc->p, "%s.c%d", join_alias(kind), i + 1);
-    APR_ARRAY_PUSH(*exprs, const char *) = expr;
-    return apr_psprintf(cc->p, "%s.c%d", join_alias(kind), (*exprs)->nelts);
+    return apr_psprintf(cc->p, "%s.c%d", join_alias(kind),
+                        number_of(cc->p, &cc->joined[kind], expr));
 }
 
 /* The key of the joined row (what its side table of custom values refers to). */
