@@ -22,7 +22,7 @@ typedef struct arca_listing_query_t {
 arca_error_t *arca_listing(arca_db_t *db, apr_pool_t *p, const arca_listing_query_t *q,
                            arca_resultset_t **out);
 
-/* The same listing streamed as it is read, through a cursor, a batch of rows at a time:
+/* The same listing streamed as PostgreSQL produces its rows (row_stream.h):
  * memory stays flat whatever the number of rows, and the output is arca_listing()'s
  * written in `fmt` byte for byte (a page's totalRecords, and XML's, which comes before the
  * rows, are counted first in the same snapshot). Errors before the first row keep their

@@ -41,7 +41,7 @@ typedef int (*arca_write_fn)(void *baton, const char *data, size_t len);
 arca_error_t *arca_resultset_write(const arca_resultset_t *rs, arca_format_t fmt,
                                    apr_pool_t *p, arca_write_fn write, void *baton);
 
-/* A ResultSet written row by row as rows arrive (a search's cursor): memory stays flat.
+/* A ResultSet written row by row as rows arrive (a search's, a listing's): memory stays flat.
  * JSON ends with totalRecords (the rows written); XML has no totalRecords attribute, since
  * it would come before the rows. Functions return 0, or non-zero once a write failed. */
 typedef struct arca_resultset_stream_t arca_resultset_stream_t;

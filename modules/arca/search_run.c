@@ -1,5 +1,5 @@
-/* Running searches: the custom variable types a search needs, the cursor that streams its
- * rows, and the lists of searchable types and fields clients ask for. */
+/* Running searches: the custom variable types a search needs, the streaming of its rows,
+ * and the lists of searchable types and fields clients ask for. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
