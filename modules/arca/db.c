@@ -2,6 +2,7 @@
  * connection that died under us (PostgreSQL restarted) is noticed and re-opened. */
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "db.h"
@@ -10,6 +11,7 @@ struct arca_db_t {
     apr_pool_t *pool;
     PGconn *conn;
     const char *last_detail;
+    apr_hash_t *prepared;   /* statement names prepared on this connection */
 };
 
 static void ignore_notice(void *arg, const char *message)
@@ -58,6 +60,7 @@ arca_error_t *arca_db_open(apr_pool_t *parent, const char *conninfo, arca_db_t *
     apr_pool_create(&pool, parent);
     db = apr_pcalloc(pool, sizeof *db);
     db->pool = pool;
+    db->prepared = apr_hash_make(pool);
     db->conn = PQconnectdbParams(keys, values, 1);
     apr_pool_cleanup_register(pool, db, finish_conn, apr_pool_cleanup_null);
     if (db->conn == NULL) {
@@ -145,18 +148,36 @@ static int worth_retrying(arca_db_t *db, PGTransactionStatusType before)
         return 0;
     PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
     PQclear(PQexec(db->conn, "SET jit = off"));
+    apr_hash_clear(db->prepared); /* a new session: nothing is prepared in it */
     return 1;
 }
 
-arca_error_t *arca_db_query(arca_db_t *db, apr_pool_t *p, PGresult **out,
-                            const char *sql, int nparams, const char *const *params)
+/* Runs `sql`, or the statement prepared as `name` (prepared first if this connection has
+ * not seen it). */
+static PGresult *run(arca_db_t *db, const char *name, const char *sql, int nparams,
+                     const char *const *params)
+{
+    if (name == NULL)
+        return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (apr_hash_get(db->prepared, name, APR_HASH_KEY_STRING) == NULL) {
+        PGresult *res = PQprepare(db->conn, name, sql, nparams, NULL);
+        if (!result_ok(res))
+            return res;
+        PQclear(res);
+        apr_hash_set(db->prepared, apr_pstrdup(db->pool, name), APR_HASH_KEY_STRING, db);
+    }
+    return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+}
+
+static arca_error_t *query(arca_db_t *db, apr_pool_t *p, PGresult **out, const char *name,
+                           const char *sql, int nparams, const char *const *params)
 {
     PGTransactionStatusType before = PQtransactionStatus(db->conn);
-    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *res = run(db, name, sql, nparams, params);
 
     if (!result_ok(res) && worth_retrying(db, before)) {
         PQclear(res);
-        res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        res = run(db, name, sql, nparams, params);
     }
     if (!result_ok(res)) {
         arca_error_t *err = result_error(db, p, res);
@@ -172,6 +193,19 @@ arca_error_t *arca_db_query(arca_db_t *db, apr_pool_t *p, PGresult **out,
         PQclear(res);
     }
     return ARCA_OK;
+}
+
+arca_error_t *arca_db_query(arca_db_t *db, apr_pool_t *p, PGresult **out,
+                            const char *sql, int nparams, const char *const *params)
+{
+    return query(db, p, out, NULL, sql, nparams, params);
+}
+
+arca_error_t *arca_db_query_prepared(arca_db_t *db, apr_pool_t *p, PGresult **out,
+                                     const char *name, const char *sql, int nparams,
+                                     const char *const *params)
+{
+    return query(db, p, out, name, sql, nparams, params);
 }
 
 /* Stops the statement in flight: a cancel request on its own connection to the server. */

@@ -30,6 +30,13 @@ int arca_db_usable(const arca_db_t *db);
 arca_error_t *arca_db_query(arca_db_t *db, apr_pool_t *p, PGresult **res,
                             const char *sql, int nparams, const char *const *params);
 
+/* The same for a statement run many times on one connection (the per-object statements of
+ * an import): prepared once per connection under `name` (a fixed name per `sql`), so
+ * PostgreSQL parses and plans it once rather than each time. */
+arca_error_t *arca_db_query_prepared(arca_db_t *db, apr_pool_t *p, PGresult **res,
+                                     const char *name, const char *sql, int nparams,
+                                     const char *const *params);
+
 /* Runs one statement and hands its rows to `row` one at a time as they arrive (libpq's
  * single-row mode), so any number of rows passes in constant memory; unlike a cursor, the
  * statement runs whole, and PostgreSQL may give it parallel workers. `row` returns non-zero

@@ -367,15 +367,18 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
                                                                                 : "Unknown");
         s->subject_label = apr_pstrdup(imp->pool, subject ? subject : "");
         if (imp->o.gradual
-            && ((err = arca_db_query(imp->db, p, NULL, "SELECT pg_advisory_xact_lock("
-                                     "hashtext($1 || '|' || $2))", 2,
-                                     (const char *const[]){project, study}))
-                || (err = arca_db_query(imp->db, p, &res, "UPDATE arca_prearchive SET lastmod "
-                                        "= now() WHERE id = (SELECT id FROM arca_prearchive "
-                                        "WHERE project = $1 AND study_uid = $2 AND status = "
-                                        "'RECEIVING' ORDER BY uploaded DESC LIMIT 1) AND "
-                                        "status = 'RECEIVING' RETURNING timestamp, folder", 2,
-                                        (const char *const[]){project, study}))))
+            && ((err = arca_db_query_prepared(imp->db, p, NULL, "arca_import_pre_lock",
+                                              "SELECT pg_advisory_xact_lock(hashtext($1 || "
+                                              "'|' || $2))", 2,
+                                              (const char *const[]){project, study}))
+                || (err = arca_db_query_prepared(imp->db, p, &res, "arca_import_pre_touch",
+                                                 "UPDATE arca_prearchive SET lastmod = now() "
+                                                 "WHERE id = (SELECT id FROM arca_prearchive "
+                                                 "WHERE project = $1 AND study_uid = $2 AND "
+                                                 "status = 'RECEIVING' ORDER BY uploaded DESC "
+                                                 "LIMIT 1) AND status = 'RECEIVING' "
+                                                 "RETURNING timestamp, folder", 2,
+                                                 (const char *const[]){project, study}))))
             return err;
         if (imp->o.gradual && PQntuples(res) == 1) {
             s->timestamp = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 0));
@@ -682,7 +685,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     imp->used_archive = !imp->o.gradual;
     /* the file's row, and the scan's frame count up by one when the instance is new (not
      * a replacement): one round trip */
-    err = arca_db_query(imp->db, p, NULL,
+    err = arca_db_query_prepared(imp->db, p, NULL, "arca_import_file_row",
         "WITH f AS (INSERT INTO arca_file (resource_pk, path, size, digest, format, content) "
         "VALUES ($1::bigint, $2, $3::bigint, $4, 'DICOM', 'RAW') ON CONFLICT (resource_pk, "
         "path) DO UPDATE SET size = EXCLUDED.size, digest = EXCLUDED.digest, "
