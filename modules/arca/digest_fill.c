@@ -10,10 +10,25 @@
 #include "digest_fill.h"
 #include "filestore.h"
 
+/* `list` as a PostgreSQL array literal, each element quoted (digests and timestamps as
+ * PostgreSQL printed them: no quotes or backslashes in them). */
+static const char *array_literal(apr_pool_t *p, const apr_array_header_t *list)
+{
+    const char *s = "{";
+
+    for (int i = 0; i < list->nelts; i++)
+        s = apr_pstrcat(p, s, i ? ",\"" : "\"", APR_ARRAY_IDX(list, i, const char *), "\"",
+                        NULL);
+    return apr_pstrcat(p, s, "}", NULL);
+}
+
 arca_error_t *arca_digest_fill(arca_db_t *db, apr_pool_t *p, const char *archive, int max,
                                const volatile int *stop, long long *after, int *filled)
 {
-    PGresult *res;
+    apr_array_header_t *pks = apr_array_make(p, max, sizeof(const char *));
+    apr_array_header_t *hexes = apr_array_make(p, max, sizeof(const char *));
+    apr_array_header_t *dates = apr_array_make(p, max, sizeof(const char *));
+    PGresult *res, *upd;
     arca_error_t *err;
 
     *filled = 0;
@@ -26,7 +41,7 @@ arca_error_t *arca_digest_fill(arca_db_t *db, apr_pool_t *p, const char *archive
                             apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)*after),
                             apr_itoa(p, max)});
     for (int i = 0; !err && i < PQntuples(res) && !*stop; i++) {
-        apr_pool_t *fp;
+        apr_pool_t *fp; /* the file's read buffer, per file */
         const char *hex;
         apr_off_t size;
 
@@ -35,17 +50,24 @@ arca_error_t *arca_digest_fill(arca_db_t *db, apr_pool_t *p, const char *archive
         if (arca_file_md5(fp, apr_pstrcat(fp, archive, "/", PQgetvalue(res, i, 1), "/",
                                           PQgetvalue(res, i, 2), NULL), &hex, &size) == ARCA_OK
             && size == (apr_off_t)atoll(PQgetvalue(res, i, 3))) {
-            PGresult *upd;
-            /* only the row as it was read: a replaced file brought a new insert_date */
-            err = arca_db_query(db, fp, &upd, "UPDATE arca_file SET digest = $2 WHERE pk = "
-                                "$1::bigint AND digest = '' AND insert_date = $3::timestamptz",
-                                3, (const char *const[]){PQgetvalue(res, i, 0), hex,
-                                                         PQgetvalue(res, i, 4)});
-            if (!err && atoi(PQcmdTuples(upd)) == 1)
-                ++*filled;
+            APR_ARRAY_PUSH(pks, const char *) = PQgetvalue(res, i, 0);
+            APR_ARRAY_PUSH(hexes, const char *) = apr_pstrdup(p, hex);
+            APR_ARRAY_PUSH(dates, const char *) = PQgetvalue(res, i, 4);
         }
         apr_pool_destroy(fp);
     }
+    /* One statement (one commit) for the pass, where one per file made the database flush
+     * its log once per file while the listener's own commits waited behind those flushes.
+     * Only rows as they were read: a replaced file brought a new insert_date. */
+    if (!err && pks->nelts
+        && !(err = arca_db_query(db, p, &upd, "UPDATE arca_file f SET digest = u.digest FROM "
+                                 "unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS "
+                                 "u(pk, digest, at) WHERE f.pk = u.pk AND f.digest = '' AND "
+                                 "f.insert_date = u.at", 3,
+                                 (const char *const[]){array_literal(p, pks),
+                                                       array_literal(p, hexes),
+                                                       array_literal(p, dates)})))
+        *filled = atoi(PQcmdTuples(upd));
     if (!err && PQntuples(res) < max)
         *after = 0; /* the end: the next pass starts over */
     return err;
