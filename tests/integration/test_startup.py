@@ -116,3 +116,33 @@ class TestDatabaseOutage:
                 assert r.status_code == 200, r.text
         assert env.httpd.pid == pid
         assert env.httpd.proc.poll() is None
+
+    def test_imports_go_on_after_postgres_restarts(self, env):
+        """The import's per-object statements are prepared once per connection: a pooled
+        connection re-opened after a PostgreSQL restart prepares them again."""
+        from test_import import instances
+        p = "Restart1"
+        s = env.session()
+        assert s.put(env.url(f"/data/projects/{p}")).status_code == 201
+
+        def import_one(i):
+            (_, data), = instances(1, 1)
+            r = s.post(env.url("/data/services/import"), data=data, params={
+                "import-handler": "gradual-DICOM", "PROJECT_ID": p, "SUBJECT_ID": "R1",
+                "EXPT_LABEL": f"RS{i}", "dest": "/archive"},
+                headers={"Content-Type": "application/dicom"})
+            assert r.status_code == 200, r.text
+
+        try:
+            for i in range(6):  # on every pooled connection the keep-alive client reaches
+                import_one(i)
+            env.pg.stop()
+            env.pg.start()
+            for i in range(6, 12):
+                import_one(i)
+            assert env.sql("SELECT count(*) FROM arca_file f JOIN arca_resource r ON "
+                           "r.pk = f.resource_pk JOIN arca_scan sc ON sc.pk = r.scan_pk "
+                           f"JOIN arca_experiment e ON e.id = sc.experiment_id WHERE "
+                           f"e.project = '{p}'")[0][0] == "12"
+        finally:
+            s.delete(env.url(f"/data/projects/{p}?removeFiles=true"))
