@@ -327,6 +327,8 @@ static apr_status_t place_new(apr_pool_t *p, const char *tmp, const char *final,
     return apr_file_rename(tmp, final, p);
 }
 
+static arca_error_t *make_dirs(apr_pool_t *p, const char *dir, int durable);
+
 /* The commit, with the fsyncs (durable) or without them (the caller syncs the filesystem
  * before it commits rows naming the file). */
 static arca_error_t *put_in_place(arca_upload_t *up, const char *final_path, int replace,
@@ -354,7 +356,7 @@ static arca_error_t *put_in_place(arca_upload_t *up, const char *final_path, int
     }
 
     dir = parent_of(p, final_path);
-    err = arca_mkdirs(p, dir);
+    err = make_dirs(p, dir, durable);
     if (err) {
         arca_upload_abort(up);
         return err;
@@ -467,12 +469,13 @@ arca_error_t *arca_file_md5(apr_pool_t *p, const char *path, const char **hex, a
 /* ---- directories ------------------------------------------------------------------------- */
 
 /* A directory just made: mkdir honours the umask and drops the setgid bit, so set the mode
- * explicitly; then record the new entry durably in its parent. */
-static arca_error_t *finish_new_dir(apr_pool_t *p, const char *dir)
+ * explicitly; then record the new entry durably in its parent (unless the caller makes
+ * the store durable some other way, or not at all). */
+static arca_error_t *finish_new_dir(apr_pool_t *p, const char *dir, int durable)
 {
     if (apr_file_perms_set(dir, DIR_PERMS) != APR_SUCCESS)
         return arca_error_create(p, 500, "cannot set the mode of directory %s", dir);
-    return sync_dir(p, parent_of(p, dir));
+    return durable ? sync_dir(p, parent_of(p, dir)) : ARCA_OK;
 }
 
 static arca_error_t *dir_error(apr_pool_t *p, const char *dir, apr_status_t rv)
@@ -499,7 +502,7 @@ static arca_error_t *ensure_dir(apr_pool_t *p, const char *dir)
     return ARCA_OK;
 }
 
-arca_error_t *arca_mkdirs(apr_pool_t *p, const char *dir)
+static arca_error_t *make_dirs(apr_pool_t *p, const char *dir, int durable)
 {
     char *d = trim_slashes(p, dir);
     char *parent;
@@ -509,7 +512,7 @@ arca_error_t *arca_mkdirs(apr_pool_t *p, const char *dir)
     /* Optimistic: the directory, or at least its parent, usually exists already. */
     rv = apr_dir_make(d, DIR_PERMS, p);
     if (rv == APR_SUCCESS)
-        return finish_new_dir(p, d);
+        return finish_new_dir(p, d, durable);
     /* EEXIST also when another request made it a moment ago. */
     if (APR_STATUS_IS_EEXIST(rv))
         return ensure_dir(p, d);
@@ -519,15 +522,20 @@ arca_error_t *arca_mkdirs(apr_pool_t *p, const char *dir)
     parent = parent_of(p, d);
     if (strcmp(parent, d) == 0 || strcmp(parent, ".") == 0)
         return dir_error(p, d, rv);
-    err = arca_mkdirs(p, parent);
+    err = make_dirs(p, parent, durable);
     if (err)
         return err;
     rv = apr_dir_make(d, DIR_PERMS, p);
     if (rv == APR_SUCCESS)
-        return finish_new_dir(p, d);
+        return finish_new_dir(p, d, durable);
     if (APR_STATUS_IS_EEXIST(rv))
         return ensure_dir(p, d);
     return dir_error(p, d, rv);
+}
+
+arca_error_t *arca_mkdirs(apr_pool_t *p, const char *dir)
+{
+    return make_dirs(p, dir, 1);
 }
 
 static arca_error_t *remove_error(apr_pool_t *p, const char *path, apr_status_t rv)
