@@ -144,6 +144,10 @@ static arca_error_t *ready(assoc_t *as)
         return ARCA_OK;
     if ((err = arca_db_open(as->pool, as->sv->site.conninfo, &as->db)))
         return err;
+    /* sync=off: the commit does not wait for the database's log to reach the disk either */
+    if (as->rcv->no_sync && (err = arca_db_query(as->db, as->pool, NULL,
+                                                 "SET synchronous_commit = off", 0, NULL)))
+        return err;
     if (as->rcv->user && (err = arca_account_find(as->db, as->pool, as->rcv->user, &who)))
         return err;
     if (as->rcv->user && who == NULL)
@@ -247,6 +251,7 @@ static arca_error_t *begin_import(assoc_t *as)
     o.gradual = 1;   /* prearchive sessions stay RECEIVING until idle */
     o.own_transactions = 1; /* an object into a known series: one statement */
     o.defer_digest = 1;     /* the listener's digest thread takes them (digest_fill.h) */
+    o.no_sync = as->rcv->no_sync;
     o.overwrite = ARCA_OVERWRITE_APPEND;
     o.routing_rules = as->rcv->routing;
     apr_time_exp_gmt(&t, apr_time_now());

@@ -23,6 +23,7 @@ typedef struct arca_dicom_receiver_t {
     const char *user;           /* user=: whose rights apply; NULL: anonymous (public data) */
     apr_array_header_t *callers;/* calling AE titles allowed (const char *); NULL: any */
     apr_array_header_t *routing;/* ArcaDicomRoute rules (arca_routing_rule_t *); NULL: none */
+    int no_sync;                /* sync=off: nothing flushed before the answer (import.h) */
     int index;                  /* filled in by arca_dicom_service_make */
 } arca_dicom_receiver_t;
 

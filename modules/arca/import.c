@@ -470,7 +470,8 @@ static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
     }
     /* one object at a time (a gradual upload, a C-STORE): its own fsyncs cost less than a
      * sync of the whole filesystem, which also flushes everyone else's writes */
-    if ((err = arca_placements_put(imp->placed, up, tmpdir, final, imp->o.gradual)))
+    if ((err = arca_placements_put(imp->placed, up, tmpdir, final,
+                                   imp->o.gradual && !imp->o.no_sync)))
         return err;
     *out = up;
     return ARCA_OK;
@@ -783,9 +784,9 @@ arca_error_t *arca_import_finish(arca_import_t *imp)
      * were fsynced as they were placed) */
     arca_error_t *err = ARCA_OK;
 
-    if (imp->used_archive)
+    if (imp->used_archive && !imp->o.no_sync)
         err = arca_sync_store(imp->pool, imp->o.archive);
-    if (!err && imp->used_prearchive)
+    if (!err && imp->used_prearchive && !imp->o.no_sync)
         err = arca_sync_store(imp->pool, imp->o.prearchive);
     imp->used_archive = imp->used_prearchive = 0;
     return err;

@@ -74,6 +74,13 @@ typedef struct arca_import_options_t {
     /* archived files' rows get an empty digest, filled in later by arca_digest_fill (the
      * MD5 is a third of a C-STORE's CPU: the DICOM listener answers sooner without it) */
     int defer_digest;
+    /* nothing flushed to the disk: no fsync of files or directories, no sync of the store
+     * before a commit (the caller also makes its commits asynchronous). An OS crash or power
+     * loss can then lose objects already answered for, and leave rows naming files that
+     * did not reach the disk (fsck reports them); a crash of the process alone loses
+     * nothing. A DICOM receiver's sync=off, as storescp or Orthanc's SyncStorageArea
+     * false. */
+    int no_sync;
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
     /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and

@@ -60,7 +60,7 @@ static const char *in_main_server(cmd_parms *cmd)
 }
 
 /* ArcaDicomReceiver AE host:port [project=P] [dest=prearchive|archive] [user=login]
- *                   [callers=AE1,AE2] */
+ *                   [callers=AE1,AE2] [sync=on|off] */
 static const char *add_receiver(cmd_parms *cmd, void *dummy, int argc, char *const argv[])
 {
     dicom_conf *conf = dicom_conf_get(cmd->server);
@@ -95,6 +95,9 @@ static const char *add_receiver(cmd_parms *cmd, void *dummy, int argc, char *con
             r->to_prearchive = v[0] == 'p';
         else if (klen == 4 && strncmp(argv[i], "user", 4) == 0 && *v)
             r->user = v;
+        else if (klen == 4 && strncmp(argv[i], "sync", 4) == 0
+                 && (strcmp(v, "on") == 0 || strcmp(v, "off") == 0))
+            r->no_sync = strcmp(v, "off") == 0;
         else if (klen == 7 && strncmp(argv[i], "callers", 7) == 0 && *v) {
             char *copy = apr_pstrdup(cmd->pool, v), *state = NULL;
             r->callers = apr_array_make(cmd->pool, 4, sizeof(const char *));
@@ -106,8 +109,8 @@ static const char *add_receiver(cmd_parms *cmd, void *dummy, int argc, char *con
             }
         } else
             return apr_psprintf(cmd->pool, "ArcaDicomReceiver %s: '%s': use project=P, "
-                                "dest=prearchive|archive, user=login, callers=AE[,AE...]",
-                                r->ae_title, argv[i]);
+                                "dest=prearchive|archive, user=login, callers=AE[,AE...], "
+                                "sync=on|off", r->ae_title, argv[i]);
     }
     APR_ARRAY_PUSH(conf->receivers, arca_dicom_receiver_t *) = r;
     return NULL;
@@ -189,8 +192,8 @@ static const char *add_route(cmd_parms *cmd, void *dummy, const char *ae, const 
 const command_rec dicom_directives[] = {
     AP_INIT_TAKE_ARGV("ArcaDicomReceiver", add_receiver, NULL, RSRC_CONF,
                       "AE-title host:port [project=P] [dest=prearchive|archive] "
-                      "[user=login] [callers=AE,...]: a DICOM listener (C-ECHO, C-STORE, "
-                      "C-FIND, C-MOVE, C-GET)"),
+                      "[user=login] [callers=AE,...] [sync=on|off]: a DICOM listener (C-ECHO, "
+                      "C-STORE, C-FIND, C-MOVE, C-GET)"),
     AP_INIT_TAKE3("ArcaDicomRoute", add_route, NULL, RSRC_CONF,
                   "AE-title project|subject|session \"(gggg,eeee):regex\": custom routing for "
                   "a receiver, from an element's value (the regex's first group)"),

@@ -40,6 +40,7 @@ static json_t *receiver_json(const arca_dicom_receiver_t *rcv, int id, json_t *s
         json_object_set_new(o, "projectId", json_string(rcv->project));
     if (rcv->user)
         json_object_set_new(o, "user", json_string(rcv->user));
+    json_object_set_new(o, "syncStorage", json_boolean(!rcv->no_sync));
     for (int i = 0; rcv->callers && i < rcv->callers->nelts; i++)
         json_array_append_new(json_object_get(o, "whitelist"),
                               json_string(APR_ARRAY_IDX(rcv->callers, i, const char *)));

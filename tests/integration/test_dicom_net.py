@@ -41,6 +41,7 @@ class Dicom:
         self.port_arc = free_port()
         self.port_pre = free_port()
         self.port_ltd = free_port()
+        self.port_nosync = free_port()
         self.port_scp = free_port()
         self.tmp = tempfile.mkdtemp(prefix="dicomnet-", dir=env.tmp)
         s = env.session()
@@ -59,6 +60,7 @@ class Dicom:
 ArcaDicomReceiver ARCA_ARC 127.0.0.1:{self.port_arc} project={self.project} dest=archive user=admin
 ArcaDicomReceiver ARCA_PRE 127.0.0.1:{self.port_pre} user=admin
 ArcaDicomReceiver ARCA_LTD 127.0.0.1:{self.port_ltd} user=dcmreader callers=FRIEND,STORESCU
+ArcaDicomReceiver ARCA_NOSYNC 127.0.0.1:{self.port_nosync} project={self.project} dest=archive user=admin sync=off
 ArcaDicomPeer STORESCP 127.0.0.1:{self.port_scp}
 ArcaDicomTimeout 5
 ArcaPrearchiveIdle 2
@@ -258,6 +260,30 @@ class TestStore:
         assert blobs and PHI_ID.encode() not in blobs and b"Bianchi" not in blobs
         dump = json.dumps(env.sql("SELECT * FROM arca_experiment")) + env.httpd.error_log()
         assert PHI_ID not in dump and "Bianchi" not in dump
+
+    @pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+    @pytest.mark.parametrize("called, port, syncs", [("ARCA_ARC", "port_arc", True),
+                                                     ("ARCA_NOSYNC", "port_nosync", False)])
+    def test_sync_off_stores_without_flushing(self, env, dicom, called, port, syncs):
+        """sync=off: the objects are stored, with their rows, but nothing is flushed before
+        the answer; the default flushes each object's file and directory (traced)."""
+        d = os.path.join(dicom.tmp, f"sync-{called}")
+        _, paths = write_instances(d, dicom.project, "SubSync", f"Sync{called}", per_series=3)
+        trace = os.path.join(dicom.tmp, f"strace-{called}")
+        tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync,syncfs",
+                                   "-o", trace, "-p", str(daemon_pid(env))])
+        try:
+            time.sleep(1)  # attached to every thread
+            storescu(getattr(dicom, port), called, paths)
+        finally:
+            tracer.terminate()
+            tracer.wait()
+        assert file_rows(env, dicom.project, f"Sync{called}") == 3
+        rows_have_files(env, dicom.project)
+        with open(trace) as f:
+            flushes = [line for line in f if "sync(" in line]
+        # per object, its file and its directory (and directories made for the series)
+        assert (len(flushes) >= 6) if syncs else not flushes, flushes
 
     def test_digests_are_taken_after_the_answer(self, env, dicom):
         """The listener answers before it takes a file's MD5; its digest thread fills the
@@ -635,6 +661,8 @@ class TestRest:
         assert by_ae["ARCA_ARC"]["port"] == dicom.port_arc
         assert by_ae["ARCA_ARC"]["directArchive"] is True
         assert by_ae["ARCA_LTD"]["whitelist"] == ["FRIEND", "STORESCU"]
+        assert by_ae["ARCA_ARC"]["syncStorage"] is True
+        assert by_ae["ARCA_NOSYNC"]["syncStorage"] is False
         assert "associations" in by_ae["ARCA_ARC"]["status"]
         r = env.get("/xapi/dicomscp", auth=("dcmreader", "dcmreader-password"))
         assert r.status_code == 403

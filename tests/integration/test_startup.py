@@ -26,6 +26,8 @@ class TestConfigCheck:
         ("ArcaDatabasePoolMax", "0", "ArcaDatabasePoolMax '0': use a whole number"),
         ("ArcaDatabasePoolIdleTimeout", "soon", "ArcaDatabasePoolIdleTimeout 'soon'"),
         ("ArcaAuthCacheTimeout", "-1", "ArcaAuthCacheTimeout '-1'"),
+        ("ArcaDicomReceiver", "ARCA_X 127.0.0.1:11104 sync=maybe",
+         "ArcaDicomReceiver ARCA_X: 'sync=maybe': use"),
     ])
     def test_bad_value_is_rejected_with_reason(self, server, directive, value, message):
         s = server("badconf")
