@@ -30,10 +30,12 @@ def free_port():
 
 
 class PgCluster:
-    """PostgreSQL on a unix socket only, run as `postgres` when we are root."""
+    """PostgreSQL on a unix socket only, run as `postgres` when we are root. Tests run it
+    with fsync off; `durable` keeps PostgreSQL's default (fsync on), as a real site runs it."""
 
-    def __init__(self, base, group):
+    def __init__(self, base, group, durable=False):
         self.base = base
+        self.durable = durable
         self.data = os.path.join(base, "data")
         self.sockdir = os.path.join(base, "run")
         self.log = os.path.join(base, "log")
@@ -59,7 +61,8 @@ class PgCluster:
 
     def start(self):
         self._as_pg(["pg_ctl", "-D", self.data, "-w", "-l", self.log, "-o",
-                     f"-k {self.sockdir} -c listen_addresses='' -c fsync=off", "start"])
+                     f"-k {self.sockdir} -c listen_addresses=''"
+                     + ("" if self.durable else " -c fsync=off"), "start"])
 
     def stop(self):
         self._as_pg(["pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop"], check=False)
@@ -238,16 +241,18 @@ class Httpd:
 
 
 class ArcaEnv:
-    """The session's Arca: cluster, migrated database, site admin, running httpd."""
+    """The session's Arca: cluster, migrated database, site admin, running httpd.
+    `durable`: PostgreSQL with fsync on (benchmarks that compare with other servers)."""
 
     ADMIN = "admin"
     ADMIN_PASSWORD = "admin-test-password"
 
-    def __init__(self):
+    def __init__(self, durable=False):
         self.tmp = tempfile.mkdtemp(prefix="arca-test-")
         os.chmod(self.tmp, 0o755)  # httpd's User and postgres must reach inside
         self.arcactl_path = os.path.join(TOP, "arcactl")
-        self.pg = PgCluster(os.path.join(self.tmp, "pg"), RUN_USER or getpass.getuser())
+        self.pg = PgCluster(os.path.join(self.tmp, "pg"), RUN_USER or getpass.getuser(),
+                            durable)
         self.pg.start()
         self.pg.createdb("arca")
         self.database = self.pg.conninfo()
