@@ -371,14 +371,25 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
                                               "SELECT pg_advisory_xact_lock(hashtext($1 || "
                                               "'|' || $2))", 2,
                                               (const char *const[]){project, study}))
+                /* Found, and the object in a transaction of its own (a C-STORE): that
+                 * transaction only moves the session's idle clock, so its commit need not
+                 * wait for the database's log (set_config, local to the transaction, runs
+                 * for the row returned). The file is fsynced, the session's row was
+                 * committed durably when it was made; a crash can only set lastmod back,
+                 * and the session may then complete that much sooner. */
                 || (err = arca_db_query_prepared(imp->db, p, &res, "arca_import_pre_touch",
                                                  "UPDATE arca_prearchive SET lastmod = now() "
                                                  "WHERE id = (SELECT id FROM arca_prearchive "
                                                  "WHERE project = $1 AND study_uid = $2 AND "
                                                  "status = 'RECEIVING' ORDER BY uploaded DESC "
                                                  "LIMIT 1) AND status = 'RECEIVING' "
-                                                 "RETURNING timestamp, folder", 2,
-                                                 (const char *const[]){project, study}))))
+                                                 "RETURNING timestamp, folder, set_config("
+                                                 "'synchronous_commit', CASE WHEN $3::boolean "
+                                                 "THEN 'off' ELSE current_setting("
+                                                 "'synchronous_commit') END, true)", 3,
+                                                 (const char *const[]){project, study,
+                                                     imp->o.own_transactions ? "true"
+                                                                             : "false"}))))
             return err;
         if (imp->o.gradual && PQntuples(res) == 1) {
             s->timestamp = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 0));
