@@ -459,8 +459,17 @@ class TestLargeListing:
         with open(env.pg.log, errors="replace") as log:
             assert "canceling statement due to user request" in log.read()
         for _ in range(10):
-            rs = api.result_set(f"/data/projects/{big}/subjects", columns="label",
-                                limit="5")
+            try:
+                rs = api.result_set(f"/data/projects/{big}/subjects", columns="label",
+                                    limit="5")
+            except Exception as e:  # seen once (a read timeout) under the sanitizers
+                activity = env.sql("SELECT pid, state, wait_event, left(query, 120) FROM "
+                                   "pg_stat_activity WHERE pid <> pg_backend_pid()")
+                with open(env.pg.log, errors="replace") as log:
+                    pg_log = log.read()[-3000:]
+                raise AssertionError(f"{e}\npg_stat_activity: {activity}\nhttpd:\n"
+                                     f"{env.httpd.error_log()[-3000:]}\npostgres:\n"
+                                     f"{pg_log}") from e
             assert rs["totalRecords"] == str(self.N + extra)
 
     def test_a_page_counts_the_whole_list(self, api, big):
