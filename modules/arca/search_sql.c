@@ -603,6 +603,14 @@ static arca_error_t *element_of(cc_t *cc, const arca_search_node_t *n, arca_kind
     return ARCA_OK;
 }
 
+/* `prev` and then `part`, parenthesised, joined by `glue`; `part` alone when `prev` is
+ * NULL. */
+static const char *glued(apr_pool_t *p, const char *prev, const char *glue, const char *part)
+{
+    return prev ? apr_pstrcat(p, prev, glue, "(", part, ")", NULL)
+                : apr_pstrcat(p, "(", part, ")", NULL);
+}
+
 /* Adds `part` to the "a|b|c" list kept under `key` in `h` (joined by `glue`), keeping
  * first-seen order in `order`. */
 static void gather(apr_pool_t *p, apr_hash_t *h, apr_array_header_t *order, const char *key,
@@ -612,9 +620,18 @@ static void gather(apr_pool_t *p, apr_hash_t *h, apr_array_header_t *order, cons
 
     if (prev == NULL)
         APR_ARRAY_PUSH(order, const char *) = key;
-    apr_hash_set(h, key, APR_HASH_KEY_STRING,
-                 prev ? apr_pstrcat(p, prev, glue, "(", part, ")", NULL)
-                      : apr_pstrcat(p, "(", part, ")", NULL));
+    apr_hash_set(h, key, APR_HASH_KEY_STRING, glued(p, prev, glue, part));
+}
+
+/* A condition over a custom variable's side table, gathered under `key` into `conds`; the
+ * first such side_t under `key` (in `side_of`) describes the one subquery they share. */
+static void gather_side(apr_pool_t *p, apr_hash_t *side_of, apr_hash_t *conds,
+                        apr_array_header_t *order, const char *key, const char *glue,
+                        const side_t *side)
+{
+    if (apr_hash_get(side_of, key, APR_HASH_KEY_STRING) == NULL)
+        apr_hash_set(side_of, key, APR_HASH_KEY_STRING, apr_pmemdup(p, side, sizeof *side));
+    gather(p, conds, order, key, glue, side->cond);
 }
 
 /* `top`: the search's top group, when it is an AND (its criteria over a joined row may go
@@ -654,10 +671,7 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
                     side.key = kind == ARCA_KIND_EXPERIMENT && cc->ctx->sees_all
                                    ? "o.subject_id" : join_key(cc, ck);
                     side.element = c->column.element;
-                    if (apr_hash_get(side_of, key, APR_HASH_KEY_STRING) == NULL)
-                        apr_hash_set(side_of, key, APR_HASH_KEY_STRING,
-                                     apr_pmemdup(p, &side, sizeof side));
-                    gather(p, sides, side_order, key, glue, side.cond);
+                    gather_side(p, side_of, sides, side_order, key, glue, &side);
                     continue;
                 }
                 gather(p, others, order, c->column.element, glue, part);
@@ -666,16 +680,11 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
             if ((err = condition_sql(cc, kind, c, &part, &side)))
                 return err;
             if (side.table) { /* one subquery per custom variable */
-                side_t *first = apr_hash_get(side_of, side.name, APR_HASH_KEY_STRING);
-                if (first == NULL)
-                    apr_hash_set(side_of, side.name, APR_HASH_KEY_STRING,
-                                 apr_pmemdup(p, &side, sizeof side));
-                gather(p, sides, side_order, side.name, glue, side.cond);
+                gather_side(p, side_of, sides, side_order, side.name, glue, &side);
                 continue;
             }
         }
-        sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
-                  : apr_pstrcat(p, "(", part, ")", NULL);
+        sql = glued(p, sql, glue, part);
     }
     for (int i = 0; i < side_order->nelts; i++) {
         const char *name = APR_ARRAY_IDX(side_order, i, const char *), *part;
@@ -689,8 +698,7 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
             if ((tf = type_filter(cc, ek, st.element)))
                 part = apr_pstrcat(p, join_col(cc, ek, tf), " AND ", part, NULL);
         }
-        sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
-                  : apr_pstrcat(p, "(", part, ")", NULL);
+        sql = glued(p, sql, glue, part);
     }
     for (int i = 0; i < order->nelts; i++) {
         const char *element = APR_ARRAY_IDX(order, i, const char *), *part;
@@ -713,8 +721,7 @@ static arca_error_t *group_sql(cc_t *cc, arca_kind_t kind, const arca_search_nod
         } else {
             part = related_in(cc, kind, ek, related_rows(cc, ek, element, cond));
         }
-        sql = sql ? apr_pstrcat(p, sql, glue, "(", part, ")", NULL)
-                  : apr_pstrcat(p, "(", part, ")", NULL);
+        sql = glued(p, sql, glue, part);
     }
     /* parenthesised whole: an OR group must never bind looser than the access filter
      * and type filter it is ANDed with */
