@@ -294,16 +294,8 @@ struct arca_resultset_stream_t {
 arca_resultset_stream_t *arca_resultset_stream_open(apr_pool_t *p, arca_format_t fmt,
                                                     const char *title,
                                                     const apr_array_header_t *columns,
-                                                    arca_write_fn write, void *baton)
-{
-    return arca_resultset_stream_open_total(p, fmt, title, columns, -1, write, baton);
-}
-
-arca_resultset_stream_t *arca_resultset_stream_open_total(apr_pool_t *p, arca_format_t fmt,
-                                                          const char *title,
-                                                          const apr_array_header_t *columns,
-                                                          long total, arca_write_fn write,
-                                                          void *baton)
+                                                    long total, arca_write_fn write,
+                                                    void *baton)
 {
     arca_resultset_stream_t *s = apr_pcalloc(p, sizeof *s);
     xmlTextWriterPtr w;

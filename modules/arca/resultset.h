@@ -42,20 +42,16 @@ arca_error_t *arca_resultset_write(const arca_resultset_t *rs, arca_format_t fmt
                                    apr_pool_t *p, arca_write_fn write, void *baton);
 
 /* A ResultSet written row by row as rows arrive (a search's, a listing's): memory stays flat.
- * JSON ends with totalRecords (the rows written); XML has no totalRecords attribute, since
- * it would come before the rows. Functions return 0, or non-zero once a write failed. */
+ * `total`: totalRecords when it is known before the rows, else -1. JSON ends with
+ * totalRecords (`total`, or the rows written); XML has the attribute only when `total` is
+ * known, since it comes before the rows. Functions return 0, or non-zero once a write
+ * failed. */
 typedef struct arca_resultset_stream_t arca_resultset_stream_t;
 arca_resultset_stream_t *arca_resultset_stream_open(apr_pool_t *p, arca_format_t fmt,
                                                     const char *title,
                                                     const apr_array_header_t *columns,
-                                                    arca_write_fn write, void *baton);
-/* Likewise, with totalRecords known before the rows (-1: unknown): XML then has the
- * attribute, and JSON ends with it rather than with the rows written. */
-arca_resultset_stream_t *arca_resultset_stream_open_total(apr_pool_t *p, arca_format_t fmt,
-                                                          const char *title,
-                                                          const apr_array_header_t *columns,
-                                                          long total, arca_write_fn write,
-                                                          void *baton);
+                                                    long total, arca_write_fn write,
+                                                    void *baton);
 int arca_resultset_stream_row(arca_resultset_stream_t *s, const char *const *values);
 int arca_resultset_stream_close(arca_resultset_stream_t *s);
 

@@ -13,8 +13,8 @@ typedef struct {
 
 static void open_out(stream_t *s)
 {
-    s->out = arca_resultset_stream_open_total(s->pool, s->o->fmt, s->o->title, s->o->columns,
-                                              s->o->total, s->o->write, s->o->baton);
+    s->out = arca_resultset_stream_open(s->pool, s->o->fmt, s->o->title, s->o->columns,
+                                        s->o->total, s->o->write, s->o->baton);
 }
 
 static int each_row(void *baton, const PGresult *res)

@@ -452,14 +452,14 @@ static void streamed_resultset(void **state)
 
     APR_ARRAY_PUSH(cols, const char *) = "a";
     APR_ARRAY_PUSH(cols, const char *) = "b";
-    s = arca_resultset_stream_open(p, ARCA_FORMAT_JSON, "T", cols, collect, &sink);
+    s = arca_resultset_stream_open(p, ARCA_FORMAT_JSON, "T", cols, -1, collect, &sink);
     assert_int_equal(arca_resultset_stream_row(s, (const char *const[]){"1", NULL}), 0);
     assert_int_equal(arca_resultset_stream_row(s, (const char *const[]){"x\"y", "2"}), 0);
     assert_int_equal(arca_resultset_stream_close(s), 0);
     assert_string_equal(sink.text, "{\"ResultSet\":{\"Result\":[{\"a\":\"1\",\"b\":\"\"},"
                         "{\"a\":\"x\\\"y\",\"b\":\"2\"}],\"totalRecords\":\"2\",\"title\":\"T\"}}");
     sink = (sink_t){p, NULL, 0, -1};
-    s = arca_resultset_stream_open(p, ARCA_FORMAT_CSV, "T", cols, collect, &sink);
+    s = arca_resultset_stream_open(p, ARCA_FORMAT_CSV, "T", cols, -1, collect, &sink);
     arca_resultset_stream_row(s, (const char *const[]){"1,2", "3"});
     arca_resultset_stream_close(s);
     assert_string_equal(sink.text, "a,b\r\n\"1,2\",3\r\n");
