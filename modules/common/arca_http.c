@@ -188,6 +188,14 @@ int arca_http_send_resultset(request_rec *r, const arca_resultset_t *rs, arca_fo
     return OK;
 }
 
+void arca_http_stream_headers(request_rec *r, arca_format_t fmt, const char *csv_name)
+{
+    ap_set_content_type(r, arca_format_content_type(fmt));
+    if (fmt == ARCA_FORMAT_CSV && arca_http_flag(r, "download"))
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       apr_pstrcat(r->pool, "attachment; filename=\"", csv_name, "\"", NULL));
+}
+
 int arca_http_send_text(request_rec *r, const char *content_type, const char *body)
 {
     ap_set_content_type(r, content_type);

@@ -47,6 +47,10 @@ arca_error_t *arca_http_format(request_rec *r, arca_format_t dflt, arca_format_t
 /* Sends a ResultSet in the requested format (default `dflt`) with status 200. */
 int arca_http_send_resultset(request_rec *r, const arca_resultset_t *rs, arca_format_t dflt);
 
+/* The headers of a ResultSet streamed in `fmt` (a listing, a search): its content type and,
+ * for CSV asked for with download=true, an attachment named `csv_name`. */
+void arca_http_stream_headers(request_rec *r, arca_format_t fmt, const char *csv_name);
+
 /* Sends a short body of the given type with status 200. */
 int arca_http_send_text(request_rec *r, const char *content_type, const char *body);
 

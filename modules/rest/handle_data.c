@@ -38,7 +38,8 @@ int handle_data(request_rec *r, const route_match *m)
     return data_object(r, db, &loc);
 }
 
-/* Listings stream from a cursor: a million rows as CSV take the memory of a thousand. */
+/* Listings stream row by row (row_stream.h): a million rows as CSV take the memory of
+ * one. */
 int data_send_listing(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
     arca_listing_query_t q = {loc, arca_http_args(r), data_who(r), 0};
@@ -47,11 +48,8 @@ int data_send_listing(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 
     if ((err = arca_http_format(r, ARCA_FORMAT_HTML, &fmt)))
         return arca_http_error(r, err);
-    ap_set_content_type(r, arca_format_content_type(fmt));
-    if (fmt == ARCA_FORMAT_CSV && arca_http_flag(r, "download"))
-        apr_table_setn(r->headers_out, "Content-Disposition",
-                       apr_pstrcat(r->pool, "attachment; filename=\"",
-                                   arca_kind_name(loc->kind), "s.csv\"", NULL));
+    arca_http_stream_headers(r, fmt, apr_pstrcat(r->pool, arca_kind_name(loc->kind), "s.csv",
+                                                 NULL));
     err = arca_listing_stream(db, r->pool, &q, fmt, r->header_only, arca_http_write, r);
     if (err && err->status == 499) { /* after the 200: log it, the body is what was sent */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10170) "listing: %s",

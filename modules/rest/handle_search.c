@@ -105,10 +105,7 @@ static int run_search(request_rec *r, arca_db_t *db, arca_search_t *s)
     arca_search_ctx_for(who, types, &ctx);
     if ((err = arca_search_compile(r->pool, s, &ctx, &q)))
         return arca_http_error(r, err);
-    ap_set_content_type(r, arca_format_content_type(fmt));
-    if (fmt == ARCA_FORMAT_CSV && arca_http_flag(r, "download"))
-        apr_table_setn(r->headers_out, "Content-Disposition",
-                       "attachment; filename=\"search.csv\"");
+    arca_http_stream_headers(r, fmt, "search.csv");
     if (r->header_only)
         return OK;
     err = arca_search_run(db, r->pool, q, fmt, arca_http_write, r);
