@@ -261,10 +261,10 @@ static arca_error_t *begin_import(assoc_t *as)
     return arca_import_begin(as->db, as->imp_pool, &o, &as->imp);
 }
 
-/* One object, committed before the answer. The import goes on over the association when storing to
- * the archive (its sessions and series are looked up once); into the prearchive each
- * object looks its RECEIVING session up again, which keeps the session's lastmod fresh
- * and never writes into one the sweeper has taken. */
+/* One object, committed before the answer. The import goes on over the association when
+ * storing to the archive (its sessions and series are looked up once); into the
+ * prearchive each object looks its RECEIVING session up again, which keeps the session's
+ * lastmod fresh and never writes into one the sweeper has taken. */
 static arca_error_t *store_one(assoc_t *as, const void *data, apr_size_t len, int *bad)
 {
     mem_reader m = {data, len};

@@ -117,8 +117,9 @@ int arca_search_element_kind(const char *element, arca_kind_t *kind);
 
 /* Runs a compiled search and streams its rows as a ResultSet in `fmt` (json, csv, xml or
  * html), row by row as PostgreSQL produces them (row_stream.h): memory stays flat
- * whatever the number of rows. The statement has a time limit. An error once rows were written (the
- * client went away, the database failed) is status 499: the answer was already 200. */
+ * whatever the number of rows. The statement has a time limit. An error once rows were
+ * written (the client went away, the database failed) is status 499: the answer was
+ * already 200. */
 arca_error_t *arca_search_run(arca_db_t *db, apr_pool_t *p, const arca_search_sql_t *q,
                               arca_format_t fmt, arca_write_fn write, void *baton);
 
