@@ -10,11 +10,11 @@
 
 #include <apr_strings.h>
 
-#include "arca.h"
-#include "account.h"
-#include "fsck.h"
-#include "password.h"
-#include "schema.h"
+#include "base/arca.h"
+#include "access/account.h"
+#include "fsck/fsck.h"
+#include "access/password.h"
+#include "db/schema.h"
 
 static const char usage[] =
     "usage: arcactl [-d CONNINFO] COMMAND [ARGS]\n"

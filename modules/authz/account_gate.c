@@ -23,7 +23,7 @@
 #include <apr_strings.h>
 
 #include "arca_http.h"
-#include "account_external.h"
+#include "access/account_external.h"
 #include "account_gate.h"
 
 APLOG_USE_MODULE(arca_authz);

@@ -15,9 +15,9 @@
 
 #include "arca_http.h"
 #include "credential_cache.h"
-#include "secret.h"
-#include "session.h"
-#include "token.h"
+#include "access/secret.h"
+#include "access/session.h"
+#include "access/token.h"
 #include "account_gate.h"
 #include "require.h"
 

@@ -9,7 +9,7 @@
 #include <apr_strings.h>
 
 #include "arca_http.h"
-#include "authz.h"
+#include "access/authz.h"
 #include "require.h"
 
 static const arca_account_t *account_of(request_rec *r, authz_status *fail)

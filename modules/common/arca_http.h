@@ -7,7 +7,7 @@
 #include <http_config.h>
 
 #include "mod_arca.h"
-#include "resultset.h"
+#include "format/resultset.h"
 
 /* The body of every 401: exactly what pyxnat recognises as a failed login (it raises
  * "Authentication failed" on it and misreads anything else). */

@@ -5,7 +5,7 @@
 #include <apr_strings.h>
 
 #include "core_config.h"
-#include "validate.h"
+#include "base/validate.h"
 
 #define DEFAULT_SITE_ID "XNAT" /* what XNAT clients expect in accession IDs by default */
 

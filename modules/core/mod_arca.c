@@ -13,7 +13,7 @@
 
 #include "core_config.h"
 #include "db_pool.h"
-#include "schema.h"
+#include "db/schema.h"
 #include "sweeper.h"
 
 APLOG_USE_MODULE(arca);

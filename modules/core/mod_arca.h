@@ -8,9 +8,9 @@
 #include <httpd.h>
 #include <apr_optional.h>
 
-#include "arca.h"
-#include "db.h"
-#include "account.h"
+#include "base/arca.h"
+#include "db/db.h"
+#include "access/account.h"
 
 /* Every Arca log line starts with its own number, like httpd's APLOGNO ("AH00001: "),
  * so admins can grep for it and docs can name it. Ranges: 100xx mod_arca, 101xx

@@ -9,7 +9,7 @@
 
 #include "core_config.h"
 #include "db_pool.h"
-#include "prearchive.h"
+#include "prearchive/prearchive.h"
 #include "sweeper.h"
 
 APLOG_USE_MODULE(arca);

@@ -6,8 +6,8 @@
 #include <apr_strings.h>
 
 #include "dicom_config.h"
-#include "routing_rules.h"
-#include "filestore.h"
+#include "import/routing_rules.h"
+#include "store/filestore.h"
 
 void *dicom_create_server_conf(apr_pool_t *p, server_rec *s)
 {

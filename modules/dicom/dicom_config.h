@@ -5,8 +5,8 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "dicom_net.h"
-#include "dicom_service.h"
+#include "dicom/dicom_net.h"
+#include "dicom/dicom_service.h"
 
 typedef struct dicom_conf {
     apr_array_header_t *receivers;   /* arca_dicom_receiver_t * */

@@ -22,10 +22,10 @@
 
 #include "arca_http.h"
 #include "dicom_config.h"
-#include "digest_fill.h"
-#include "dicom_net.h"
+#include "store/digest_fill.h"
+#include "dicom/dicom_net.h"
 #include "dicom_scp_rest.h"
-#include "dicom_service.h"
+#include "dicom/dicom_service.h"
 
 APLOG_USE_MODULE(arca_dicom);
 

@@ -5,7 +5,7 @@
 #include <httpd.h>
 #include <http_protocol.h>
 
-#include "authz.h"
+#include "access/authz.h"
 #include "data.h"
 
 static arca_action_t action_of(request_rec *r)

@@ -6,8 +6,8 @@
 #include <httpd.h>
 
 #include "arca_http.h"
-#include "authz.h"
-#include "locate.h"
+#include "access/authz.h"
+#include "model/locate.h"
 
 /* handle_objects.c: projects, subjects, experiments, scans; and shares */
 int data_object(request_rec *r, arca_db_t *db, const arca_location_t *loc);

@@ -17,11 +17,11 @@
 #include <apr_strings.h>
 
 #include "arca_http.h"
-#include "audit.h"
-#include "config_store.h"
-#include "import_deid.h"
+#include "access/audit.h"
+#include "model/config_store.h"
+#include "import/import_deid.h"
 #include "data.h"
-#include "deid_script.h"
+#include "deid/deid_script.h"
 #include "handlers.h"
 
 #define MAX_CONFIG (1024 * 1024)

@@ -8,7 +8,7 @@
 
 #include "arca_http.h"
 #include "data.h"
-#include "field_defs.h"
+#include "model/field_defs.h"
 #include "handlers.h"
 
 /* Reading the definitions needs read access to the project; changing them, its owners. */

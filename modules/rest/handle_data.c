@@ -8,10 +8,10 @@
 #include <apr_strings.h>
 
 #include "data.h"
-#include "filestore.h"
+#include "store/filestore.h"
 #include "handlers.h"
-#include "listing.h"
-#include "multipart.h"
+#include "model/listing.h"
+#include "store/multipart.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
 APLOG_USE_MODULE(arca_rest);

@@ -13,15 +13,15 @@
 #include <http_request.h>
 #include <apr_strings.h>
 
-#include "archive_stream.h"
-#include "audit.h"
+#include "store/archive_stream.h"
+#include "access/audit.h"
 #include "data.h"
-#include "placements.h"
+#include "store/placements.h"
 #include "handlers.h"
-#include "filestore.h"
-#include "model_write.h"
-#include "multipart.h"
-#include "validate.h"
+#include "store/filestore.h"
+#include "model/model_write.h"
+#include "store/multipart.h"
+#include "base/validate.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
 APLOG_USE_MODULE(arca_rest);

@@ -16,11 +16,11 @@
 #include "arca_http.h"
 #include "data.h"
 #include "handlers.h"
-#include "filestore.h"
-#include "form_files.h"
-#include "import.h"
-#include "import_deid.h"
-#include "prearchive.h"
+#include "store/filestore.h"
+#include "store/form_files.h"
+#include "import/import.h"
+#include "import/import_deid.h"
+#include "prearchive/prearchive.h"
 #include "rest_config.h"
 
 typedef struct {

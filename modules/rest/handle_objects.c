@@ -7,12 +7,12 @@
 #include <apr_strings.h>
 
 #include "data.h"
-#include "filestore.h"
-#include "audit.h"
-#include "field_defs.h"
-#include "item.h"
-#include "item_xml_read.h"
-#include "model_write.h"
+#include "store/filestore.h"
+#include "access/audit.h"
+#include "model/field_defs.h"
+#include "model/item.h"
+#include "model/item_xml_read.h"
+#include "model/model_write.h"
 
 static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {

@@ -21,7 +21,7 @@
 #include "arca_http.h"
 #include "data.h"
 #include "handlers.h"
-#include "prearchive.h"
+#include "prearchive/prearchive.h"
 #include "prearchive_rest.h"
 
 #define MAX_FORM (1024 * 1024) /* many src= of a bulk move */

@@ -12,7 +12,7 @@
 
 #include "data.h"
 #include "handlers.h"
-#include "prearchive.h"
+#include "prearchive/prearchive.h"
 
 int handle_prearchive_code_get(request_rec *r, const route_match *m)
 {

@@ -14,8 +14,8 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "archive_stream.h"
-#include "filestore.h"
+#include "store/archive_stream.h"
+#include "store/filestore.h"
 #include "handlers.h"
 #include "prearchive_rest.h"
 

@@ -10,10 +10,10 @@
 #include <apr_strings.h>
 
 #include "arca_http.h"
-#include "audit.h"
+#include "access/audit.h"
 #include "data.h"
 #include "handlers.h"
-#include "membership.h"
+#include "access/membership.h"
 
 static const char *uri_of(request_rec *r, const char *project)
 {

@@ -7,10 +7,10 @@
 #include <apr_strings.h>
 #include <libxml/xmlwriter.h>
 
-#include "audit.h"
+#include "access/audit.h"
 #include "data.h"
-#include "filestore.h"
-#include "model_write.h"
+#include "store/filestore.h"
+#include "model/model_write.h"
 
 typedef struct {
     const arca_location_t *loc;

@@ -19,7 +19,7 @@
 #include "arca_http.h"
 #include "data.h"
 #include "handlers.h"
-#include "search.h"
+#include "search/search.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
 APLOG_USE_MODULE(arca_rest);

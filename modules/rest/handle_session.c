@@ -16,10 +16,10 @@
 #include <jansson.h>
 
 #include "arca_http.h"
-#include "audit.h"
+#include "access/audit.h"
 #include "handlers.h"
-#include "session.h"
-#include "token.h"
+#include "access/session.h"
+#include "access/token.h"
 
 #define TOKEN_LIFETIME (48 * 3600) /* XNAT's default: two days */
 #define MAX_FORM 4096                /* a login form */

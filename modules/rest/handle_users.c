@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "arca_http.h"
-#include "audit.h"
+#include "access/audit.h"
 #include "data.h"
 #include "handlers.h"
 

@@ -6,7 +6,7 @@
 
 #include "arca_http.h"
 #include "handlers.h"
-#include "schema.h"
+#include "db/schema.h"
 
 int handle_version(request_rec *r, const route_match *m)
 {

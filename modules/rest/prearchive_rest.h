@@ -5,7 +5,7 @@
 #include <httpd.h>
 
 #include "arca_http.h"
-#include "prearchive.h"
+#include "prearchive/prearchive.h"
 
 /* May the request's user work in this project's prearchive: edit rights in the project;
  * Unassigned: site admins only. */

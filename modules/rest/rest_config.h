@@ -5,7 +5,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "import.h"
+#include "import/import.h"
 
 /* Defaults: a CT or MR archive unpacks to 2-5 times its size; a bomb, to thousands. */
 #define REST_DEFAULT_MAX_EXPANDED ((apr_off_t)1 << 40) /* 1 TiB */

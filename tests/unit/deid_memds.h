@@ -12,7 +12,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
-#include "deid_script.h"
+#include "deid/deid_script.h"
 
 typedef struct {
     const char *path;

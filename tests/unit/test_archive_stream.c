@@ -11,7 +11,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "archive_stream.h"
+#include "store/archive_stream.h"
 
 #define MiB (1024 * 1024)
 

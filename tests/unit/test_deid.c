@@ -7,7 +7,7 @@
 
 #include "deid_memds.h"
 #include "deid_examples.h"
-#include "deid_script.h"
+#include "deid/deid_script.h"
 
 static arca_deid_program *compile(apr_pool_t *p, const char *text)
 {

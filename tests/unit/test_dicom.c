@@ -11,8 +11,8 @@
 
 #include <apr_file_io.h>
 
-#include "deid_script.h"
-#include "dicom.h"
+#include "deid/deid_script.h"
+#include "dicom/dicom.h"
 
 #define TEST_FILES "/usr/lib/python3/dist-packages/pydicom/data/test_files"
 

@@ -1,7 +1,7 @@
 /* Archive facts from DICOM values: routing words in comments, dates, labels. */
 #include "test_util.h"
 
-#include "dicom_values.h"
+#include "dicom/dicom_values.h"
 
 static void comment_fields(void **state)
 {

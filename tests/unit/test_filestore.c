@@ -9,7 +9,7 @@
 
 #include <apr_file_io.h>
 
-#include "filestore.h"
+#include "store/filestore.h"
 
 typedef test_dir_t fixture_t; /* tmpdir: where uploads start */
 

@@ -2,7 +2,7 @@
  * order, fields are skipped, whatever the chunking of the body; a truncated form is a 400. */
 #include "test_util.h"
 
-#include "form_files.h"
+#include "store/form_files.h"
 
 static const char form[] =
     "--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\na field\r\n"

@@ -6,7 +6,7 @@
 #include <apr_file_info.h>
 #include <apr_time.h>
 
-#include "fsck.h"
+#include "fsck/fsck.h"
 
 #define HOUR apr_time_from_sec(3600)
 

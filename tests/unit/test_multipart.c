@@ -3,7 +3,7 @@
 #include "test_util.h"
 #include <stdlib.h>
 
-#include "multipart.h"
+#include "store/multipart.h"
 
 /* A byte buffer that grows in a pool (test bodies and transcripts hold NUL bytes). */
 typedef struct {

@@ -1,7 +1,7 @@
 /* Password hashing and random passwords. */
 #include "test_util.h"
 
-#include "password.h"
+#include "access/password.h"
 
 static void hash_then_match(void **state)
 {

@@ -3,7 +3,7 @@
 #include <jansson.h>
 #include <libxml/parser.h>
 
-#include "resultset.h"
+#include "format/resultset.h"
 
 static arca_resultset_t *sample(apr_pool_t *p)
 {

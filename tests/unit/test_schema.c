@@ -2,7 +2,7 @@
 #include "test_util.h"
 
 #include "config.h"
-#include "schema.h"
+#include "db/schema.h"
 
 static void migrations_are_contiguous_and_sorted(void **state)
 {

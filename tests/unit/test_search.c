@@ -4,7 +4,7 @@
 
 #include "test_util.h"
 
-#include "search.h"
+#include "search/search.h"
 
 #define XDAT "xmlns:xdat=\"http://nrg.wustl.edu/security\""
 

@@ -1,7 +1,7 @@
 /* Validation of configuration values and names. */
 #include "test_util.h"
 
-#include "validate.h"
+#include "base/validate.h"
 
 static void site_ids(void **state)
 {

@@ -1,0 +1,57 @@
+/* Who may do what: the one place Arca decides. REST handlers ask arca_can_*() before they
+ * act; listings and searches filter with arca_readable_projects_sql(), written from the
+ * same rules, so a list never shows what a GET would refuse.
+ *
+ *   site admin                      everything
+ *   all-data access "edit"/"read"   edit and delete / read, in every project
+ *   project Owners                  everything in the project, its users and settings
+ *   project Members                 read, create and edit data (not delete)
+ *   project Collaborators           read
+ *   any logged-in user              read data of public projects; see protected projects
+ *                                   listed (their data stays hidden); create projects
+ *
+ * A subject or experiment shared into other projects is readable through any of them, and
+ * changed only through its primary project. */
+#ifndef ARCA_AUTHZ_H
+#define ARCA_AUTHZ_H
+
+#include "access/account.h"
+#include "db/db.h"
+#include "model/model.h"
+
+typedef enum {
+    ARCA_READ,    /* see data */
+    ARCA_EDIT,    /* create and change data */
+    ARCA_DELETE,  /* delete data */
+    ARCA_MANAGE   /* the project itself: users, accessibility, settings, deleting it */
+} arca_action_t;
+
+/* May `who` (NULL: anonymous) do `action` in `project`? *visible says whether the project
+ * may be known to exist to this user (listed), so that a refusal can be a 404 rather than
+ * a 403 for private projects. */
+arca_error_t *arca_can_project(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
+                               const char *project, arca_action_t action, int *allowed,
+                               int *visible);
+
+/* May `who` read a subject or experiment through any of the projects it is in? */
+arca_error_t *arca_can_read_object(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
+                                   arca_kind_t kind, const char *id, int *allowed);
+
+/* True when `who` sees everything (site admin, all-data access), so no filter is needed. */
+int arca_sees_all(const arca_account_t *who);
+
+/* SQL (a sub-select of project IDs) of the projects whose data `who` may read; `ph` is
+ * the placeholder ("$3") bound to who->id. For a principal that sees all, "SELECT id FROM
+ * arca_project"; for anonymous, the public projects (bind ph to NULL). */
+const char *arca_readable_projects_sql(apr_pool_t *p, const char *ph);
+
+/* Likewise, the projects `who` may see listed: readable, or protected. */
+const char *arca_listed_projects_sql(apr_pool_t *p, const char *ph);
+
+/* Parses "owner"/"Owners"/"{project}_owner" and the like: 1 and the role name
+ * ("owner", "member", "collaborator"), or 0. */
+int arca_role_parse(const char *project, const char *group, const char **role);
+/* "Owners", "Members", "Collaborators" */
+const char *arca_role_display(const char *role);
+
+#endif

@@ -1,0 +1,158 @@
+/* XNAT item XML in. Every leaf element and root attribute becomes "{type}/{path}" with
+ * the path of element local names under the root ("demographics/gender", "PI/firstname"),
+ * which model_fields.c resolves like any XPath parameter; fields/field elements become
+ * custom variables; scans, resources and other child items are not read here. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "model/item_xml_read.h"
+#include "model/model.h"
+
+#define MAX_DEPTH 8
+
+static const char *text_of(apr_pool_t *p, xmlNodePtr n)
+{
+    xmlChar *t = xmlNodeGetContent(n);
+    const char *s = apr_pstrdup(p, t ? (const char *)t : "");
+
+    xmlFree(t);
+    return s;
+}
+
+static const char *attr(apr_pool_t *p, xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    const char *s = v ? apr_pstrdup(p, (const char *)v) : NULL;
+
+    xmlFree(v);
+    return s;
+}
+
+static int is(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static int has_element_children(xmlNodePtr n)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return 1;
+    return 0;
+}
+
+/* <xnat:studyProtocol data-type=...><xnat:definitions><xnat:definition ID=...>
+ *   <xnat:fields><xnat:field name=... datatype=... type="custom"/> */
+static void read_protocol(apr_pool_t *p, xmlNodePtr proto, arca_xml_item_t *item)
+{
+    const char *data_type = attr(p, proto, "data-type");
+
+    for (xmlNodePtr defs = proto->children; defs; defs = defs->next) {
+        if (!is(defs, "definitions"))
+            continue;
+        for (xmlNodePtr def = defs->children; def; def = def->next) {
+            if (!is(def, "definition"))
+                continue;
+            for (xmlNodePtr fields = def->children; fields; fields = fields->next) {
+                if (!is(fields, "fields"))
+                    continue;
+                for (xmlNodePtr f = fields->children; f; f = f->next) {
+                    const char *type = is(f, "field") ? attr(p, f, "type") : NULL;
+                    arca_xml_field_def_t *d;
+                    if (type == NULL || strcmp(type, "custom") != 0)
+                        continue;
+                    d = apr_array_push(item->defs);
+                    d->data_type = data_type ? data_type : "";
+                    d->definition = attr(p, def, "ID");
+                    d->name = attr(p, f, "name");
+                    d->datatype = attr(p, f, "datatype");
+                    if (d->definition == NULL)
+                        d->definition = "default";
+                    if (d->name == NULL || d->datatype == NULL)
+                        apr_array_pop(item->defs);
+                }
+            }
+        }
+    }
+}
+
+static void read_children(apr_pool_t *p, xmlNodePtr parent, const char *path,
+                          arca_xml_item_t *item, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return;
+    for (xmlNodePtr c = parent->children; c; c = c->next) {
+        const char *name, *sub;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        name = (const char *)c->name;
+        if (depth == 0 && is(c, "studyProtocol")) {
+            read_protocol(p, c, item);
+            continue;
+        }
+        if (depth == 0 && is(c, "fields")) {
+            for (xmlNodePtr f = c->children; f; f = f->next) {
+                const char *fname = is(f, "field") ? attr(p, f, "name") : NULL;
+                if (fname)
+                    apr_table_set(item->fields, apr_psprintf(p, "%s/fields/field[name=%s]/field",
+                                                             item->xsi_type, fname),
+                                  text_of(p, f));
+            }
+            continue;
+        }
+        sub = path ? apr_pstrcat(p, path, "/", name, NULL) : name;
+        if (has_element_children(c))
+            read_children(p, c, sub, item, depth + 1);
+        else
+            apr_table_set(item->fields, apr_pstrcat(p, item->xsi_type, "/", sub, NULL),
+                          text_of(p, c));
+    }
+}
+
+arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len,
+                                  arca_xml_item_t **out)
+{
+    /* no NOENT (entities stay unexpanded), no DTD loading, no network */
+    xmlDocPtr doc = xmlReadMemory(xml, (int)len, "item.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOWARNING
+                                  | XML_PARSE_NOERROR);
+    xmlNodePtr root;
+    arca_xml_item_t *item;
+
+    if (doc == NULL) {
+        const xmlError *e = xmlGetLastError();
+        return arca_error_create(p, 400, "the XML document is not well-formed%s%s",
+                                 e && e->message ? ": " : "",
+                                 e && e->message ? apr_pstrndup(p, e->message,
+                                                                strcspn(e->message, "\n"))
+                                                 : "");
+    }
+    root = xmlDocGetRootElement(doc);
+    item = apr_pcalloc(p, sizeof *item);
+    item->fields = apr_table_make(p, 16);
+    item->defs = apr_array_make(p, 4, sizeof(arca_xml_field_def_t));
+    item->xsi_type = attr(p, root, "type"); /* xsi:type (libxml2 matches the local name) */
+    if (item->xsi_type == NULL && root->ns && root->ns->prefix)
+        item->xsi_type = arca_xsi_of_element(p, apr_pstrcat(p, (const char *)root->ns->prefix,
+                                                            ":", (const char *)root->name,
+                                                            NULL));
+    if (item->xsi_type == NULL || !arca_valid_xsi_type(item->xsi_type)) {
+        xmlFreeDoc(doc);
+        return arca_error_create(p, 400, "the XML document is not an XNAT item (no xsi:type)");
+    }
+    for (xmlAttrPtr a = root->properties; a; a = a->next) {
+        const char *name = (const char *)a->name;
+        if (strcmp(name, "type") == 0 || (a->ns && a->ns->prefix
+                                          && strcmp((const char *)a->ns->prefix, "xmlns") == 0))
+            continue;
+        apr_table_set(item->fields, apr_pstrcat(p, item->xsi_type, "/", name, NULL),
+                      attr(p, root, name));
+    }
+    read_children(p, root, NULL, item, 0);
+    xmlFreeDoc(doc);
+    *out = item;
+    return ARCA_OK;
+}

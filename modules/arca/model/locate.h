@@ -1,0 +1,41 @@
+/* Resolves an XNAT REST path (the segments after /data) to the objects it names:
+ *   projects[/P[/subjects[/S[/experiments[/E...]]]]]   projects/P/experiments/E
+ *   subjects/ID   experiments/ID   .../scans/N   .../resources/R   .../files/path/in/it
+ *   .../subjects/S/projects/OTHER  (the share of a subject or experiment in OTHER)
+ * Every object on the way must exist (404 naming the first that does not), except the
+ * last, which a PUT may be about to create. */
+#ifndef ARCA_LOCATE_H
+#define ARCA_LOCATE_H
+
+#include "db/db.h"
+#include "model/model.h"
+
+typedef struct arca_location_t {
+    arca_kind_t kind;         /* what the path addresses (or lists) */
+    int is_list;              /* ".../subjects" rather than ".../subjects/S1" */
+    int exists;               /* the addressed item exists (always 1 for lists) */
+    const char *name;         /* the last segment as given (label, ID, file path) */
+
+    const char *project;      /* the project the path goes through, if any */
+    const char *subject_id;   /* resolved accession IDs and labels along the path */
+    const char *subject_label;
+    const char *subject_project; /* primary project of the subject */
+    const char *experiment_id;
+    const char *experiment_label;
+    const char *experiment_project; /* primary project of the experiment */
+    const char *session_id;   /* assessors: the session they assess (.../assessors/A) */
+    const char *scan_pk;
+    const char *scan_id;
+    const char *resource_pk;  /* NULL under a resource a file upload will create */
+    const char *resource_label;
+    const char *resource_dir;
+    arca_kind_t owner;        /* resources and files: the kind they hang on */
+    const char *file_path;    /* files: the path inside the resource */
+
+    const char *share_project; /* ".../projects/OTHER" under a subject or experiment */
+} arca_location_t;
+
+arca_error_t *arca_locate(arca_db_t *db, apr_pool_t *p, const char *const *seg, int n,
+                          arca_location_t *loc);
+
+#endif

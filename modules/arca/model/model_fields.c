@@ -1,0 +1,526 @@
+/* The field tables of XNAT's kinds, and name resolution. The read_sql expressions are
+ * fixed strings over the aliases each listing query defines (o: the object, l: its label
+ * row in the listing's project, s/sl: the subject and its label, e: the experiment, r: the
+ * resource); client text never reaches SQL except as a parameter. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_strings.h>
+
+#include "model/model.h"
+
+#define T ARCA_TYPE_TEXT
+#define I ARCA_TYPE_INTEGER
+#define D ARCA_TYPE_DATE
+
+static const arca_field_t project_fields[] = {
+    {"ID", NULL, "o.id", "ID", T},
+    {"secondary_ID", "secondary_id", "o.secondary_id", "secondary_ID", T},
+    {"name", "name", "o.name", "name", T},
+    {"description", "description", "o.description", "description", T},
+    {"keywords", "keywords", "o.keywords", "keywords", T},
+    {"pi_firstname", "pi_firstname", "o.pi_firstname", "PI/firstname", T},
+    {"pi_lastname", "pi_lastname", "o.pi_lastname", "PI/lastname", T},
+    {"accessibility", NULL, "o.accessibility", "accessibility", T},
+    {"alias", NULL, "''", "aliases/alias/alias", T}, /* project aliases: none yet */
+    {"insert_date", NULL, "to_char(o.created_at, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
+    {"insert_user", NULL, "o.insert_user", "insert_user", T},
+    {"URI", NULL, "'/data/projects/' || o.id", NULL, T},
+    {NULL}
+};
+
+#define DEMO "demographics[@xsi:type=xnat:demographicData]/"
+static const arca_field_t subject_fields[] = {
+    {"ID", NULL, "o.id", "ID|SUBJECT_ID", T},
+    {"project", NULL, "o.project", "project", T},
+    {"label", NULL, "l.label", "label", T},
+    {"gender", "gender", "o.gender", DEMO "gender|demographics/gender", T},
+    {"handedness", "handedness", "o.handedness", DEMO "handedness|demographics/handedness", T},
+    {"yob", "yob", "o.yob::text", DEMO "yob|demographics/yob", I, 1800, 2200},
+    {"dob", "dob", "o.dob::text", DEMO "dob|demographics/dob", D},
+    {"education", "education", "o.education", DEMO "education|demographics/education", T},
+    {"race", "race", "o.race", DEMO "race|demographics/race", T},
+    {"ethnicity", "ethnicity", "o.ethnicity", DEMO "ethnicity|demographics/ethnicity", T},
+    {"height", "height", "o.height", DEMO "height|demographics/height", T},
+    {"weight", "weight", "o.weight", DEMO "weight|demographics/weight", T},
+    {"src", "src", "o.src", "src", T},
+    {"group", "grp", "o.grp", "group", T},
+    {"note", "note", "o.note", "note", T},
+    {"insert_date", NULL, "to_char(o.insert_date, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
+    {"insert_user", NULL, "o.insert_user", "insert_user", T},
+    {"URI", NULL, "'/data/subjects/' || o.id", NULL, T},
+    {NULL}
+};
+
+static const arca_field_t experiment_fields[] = {
+    {"ID", NULL, "o.id", "ID|SESSION_ID|EXPT_ID", T},
+    {"project", NULL, "o.project", "project", T},
+    {"label", NULL, "l.label", "label", T},
+    {"xsiType", NULL, "o.xsi_type", "xsiType", T},
+    {"date", "date", "coalesce(o.date::text, '')", "date", D},
+    {"time", "time", "coalesce(o.time::text, '')", "time", ARCA_TYPE_TIME},
+    {"visit_id", "visit_id", "o.visit_id", "visit_id", T},
+    {"note", "note", "o.note", "note", T},
+    {"modality", "modality", "o.modality", "modality", T},
+    {"scanner", "scanner", "o.scanner", "scanner", T},
+    {"operator", "operator", "o.operator", "operator", T},
+    {"acquisition_site", "acquisition_site", "o.acquisition_site", "acquisition_site", T},
+    {"session_type", "session_type", "o.session_type", "session_type", T},
+    {"UID", "uid", "o.uid", "UID", T},
+    {"subject_ID", NULL, "o.subject_id", "subject_ID", T},
+    {"subject_label", NULL, "sl.label", "subject_label", T},
+    {"session_ID", NULL, "coalesce(o.session_id, '')", "imageSession_ID|session_ID", T},
+    {"insert_date", NULL, "to_char(o.insert_date, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
+    {"insert_user", NULL, "o.insert_user", "insert_user", T},
+    {"URI", NULL, "'/data/experiments/' || o.id", NULL, T},
+    {NULL}
+};
+
+static const arca_field_t scan_fields[] = {
+    {"xnat_imagescandata_id", NULL, "o.pk::text", NULL, T},
+    {"ID", NULL, "o.id", "ID", T},
+    {"type", "type", "o.type", "type", T},
+    {"quality", "quality", "o.quality", "quality", T},
+    {"condition", "condition", "o.condition", "condition", T},
+    {"xsiType", NULL, "o.xsi_type", "xsiType", T},
+    {"note", "note", "o.note", "note", T},
+    {"series_description", "series_description", "o.series_description",
+     "series_description", T},
+    {"modality", "modality", "o.modality", "modality", T},
+    {"frames", "frames", "coalesce(o.frames::text, '')", "frames", I},
+    {"UID", "uid", "o.uid", "UID", T},
+    {"scanner", "scanner", "o.scanner", "scanner", T},
+    {"image_session_ID", NULL, "o.experiment_id", "image_session_ID", T},
+    {"URI", NULL, "'/data/experiments/' || o.experiment_id || '/scans/' || o.id", NULL, T},
+    {NULL}
+};
+
+static const arca_field_t resource_fields[] = {
+    {"xnat_abstractresource_id", NULL, "o.pk::text", NULL, T},
+    {"label", NULL, "o.label", "label", T},
+    {"element_name", NULL, "'xnat:resourceCatalog'", NULL, T},
+    {"category", NULL, "CASE WHEN o.scan_pk IS NOT NULL THEN 'scans' ELSE 'resources' END",
+     NULL, T},
+    {"cat_id", NULL, "coalesce(sc.id, '')", NULL, T},
+    {"cat_desc", NULL, "coalesce(sc.series_description, '')", NULL, T},
+    {"file_count", NULL, "(SELECT count(*) FROM arca_file f WHERE f.resource_pk = o.pk)::text",
+     NULL, T},
+    {"file_size", NULL, "(SELECT coalesce(sum(f.size), 0) FROM arca_file f "
+     "WHERE f.resource_pk = o.pk)::text", NULL, T},
+    {"tags", "tags", "o.tags", "tags", T},
+    {"content", "content", "o.content", "content", T},
+    {"format", "format", "o.format", "format", T},
+    {"description", "description", "o.description", "description", T},
+    {"URI", NULL, "CASE WHEN o.project IS NOT NULL THEN '/data/projects/' || o.project "
+     "WHEN o.subject_id IS NOT NULL THEN '/data/subjects/' || o.subject_id "
+     "WHEN o.experiment_id IS NOT NULL THEN '/data/experiments/' || o.experiment_id "
+     "ELSE '/data/experiments/' || sc.experiment_id || '/scans/' || sc.id END "
+     "|| '/resources/' || o.pk", NULL, T},
+    {NULL}
+};
+
+static const arca_field_t file_fields[] = {
+    {"Name", NULL, "o.path", NULL, T},
+    {"Size", NULL, "o.size::text", NULL, T},
+    /* canonical, DELETE-able: /data/experiments/E/scans/1/resources/7/files/a/b.dcm */
+    {"URI", NULL, "CASE WHEN r.project IS NOT NULL THEN '/data/projects/' || r.project "
+     "WHEN r.subject_id IS NOT NULL THEN '/data/subjects/' || r.subject_id "
+     "WHEN r.experiment_id IS NOT NULL THEN '/data/experiments/' || r.experiment_id "
+     "ELSE '/data/experiments/' || rs.experiment_id || '/scans/' || rs.id END "
+     "|| '/resources/' || r.pk || '/files/' || o.path", NULL, T},
+    {"collection", NULL, "r.label", NULL, T},
+    {"file_tags", "tags", "o.tags", NULL, T},
+    {"file_format", "format", "o.format", NULL, T},
+    {"file_content", "content", "o.content", NULL, T},
+    {"cat_ID", NULL, "r.pk::text", NULL, T},
+    {"digest", NULL, "o.digest", NULL, T},
+    {NULL}
+};
+
+static const struct {
+    const char *name;
+    const char *root;
+    const arca_field_t *fields;
+} kinds[ARCA_KIND_COUNT] = {
+    [ARCA_KIND_PROJECT] = {"project", "xnat:projectData", project_fields},
+    [ARCA_KIND_SUBJECT] = {"subject", "xnat:subjectData", subject_fields},
+    [ARCA_KIND_EXPERIMENT] = {"experiment", "xnat:experimentData", experiment_fields},
+    [ARCA_KIND_SCAN] = {"scan", "xnat:imageScanData", scan_fields},
+    [ARCA_KIND_RESOURCE] = {"resource", "xnat:abstractResource", resource_fields},
+    [ARCA_KIND_FILE] = {"file", "cat:entry", file_fields},
+};
+
+const arca_field_t *arca_kind_fields(arca_kind_t kind)
+{
+    return kinds[kind].fields;
+}
+
+const char *arca_kind_root_type(arca_kind_t kind)
+{
+    return kinds[kind].root;
+}
+
+const char *arca_kind_name(arca_kind_t kind)
+{
+    return kinds[kind].name;
+}
+
+const char *arca_resources_under_sql(apr_pool_t *p, arca_kind_t kind, const char *ph)
+{
+    /* the experiments (sessions and their assessors) and scans below the object */
+    const char *exps, *scans;
+
+    switch (kind) {
+    case ARCA_KIND_PROJECT:
+        exps = apr_pstrcat(p, "SELECT id FROM arca_experiment WHERE project = ", ph,
+                           " OR subject_id IN (SELECT id FROM arca_subject WHERE project = ",
+                           ph, ")", NULL);
+        return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE project = ", ph,
+                           " OR subject_id IN (SELECT id FROM arca_subject WHERE project = ",
+                           ph, ") OR experiment_id IN (", exps, ") OR scan_pk IN (SELECT pk "
+                           "FROM arca_scan WHERE experiment_id IN (", exps, "))", NULL);
+    case ARCA_KIND_SUBJECT:
+        exps = apr_pstrcat(p, "SELECT id FROM arca_experiment WHERE subject_id = ", ph, NULL);
+        return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE subject_id = ", ph,
+                           " OR experiment_id IN (", exps, ") OR scan_pk IN (SELECT pk "
+                           "FROM arca_scan WHERE experiment_id IN (", exps, "))", NULL);
+    case ARCA_KIND_EXPERIMENT:
+        exps = apr_pstrcat(p, "SELECT id FROM arca_experiment WHERE id = ", ph,
+                           " OR session_id = ", ph, NULL);
+        scans = apr_pstrcat(p, "SELECT pk FROM arca_scan WHERE experiment_id = ", ph, NULL);
+        return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE experiment_id IN (", exps,
+                           ") OR scan_pk IN (", scans, ")", NULL);
+    case ARCA_KIND_SCAN:
+        return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE scan_pk = ", ph,
+                           "::bigint", NULL);
+    default:
+        return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE pk = ", ph, "::bigint",
+                           NULL);
+    }
+}
+
+static const struct { const char *xsi, *element; } element_names[] = {
+    {"xnat:projectData", "xnat:Project"}, {"xnat:subjectData", "xnat:Subject"},
+    {"xnat:mrSessionData", "xnat:MRSession"}, {"xnat:ctSessionData", "xnat:CTSession"},
+    {"xnat:petSessionData", "xnat:PETSession"}, {"xnat:crSessionData", "xnat:CRSession"},
+    {"xnat:mrScanData", "xnat:MRScan"}, {"xnat:ctScanData", "xnat:CTScan"},
+    {"xnat:petScanData", "xnat:PETScan"}, {"xnat:crScanData", "xnat:CRScan"},
+    {"xnat:resourceCatalog", "xnat:resource"}, {"xnat:projectShare", "xnat:share"},
+};
+
+const char *arca_element_of_xsi(const char *xsi)
+{
+    for (size_t i = 0; i < sizeof element_names / sizeof element_names[0]; i++)
+        if (strcmp(element_names[i].xsi, xsi) == 0)
+            return element_names[i].element;
+    return xsi;
+}
+
+const char *arca_session_xsi(const char *modality)
+{
+    static const struct { const char *modality, *xsi; } types[] = {
+        {"CT", "xnat:ctSessionData"}, {"MR", "xnat:mrSessionData"},
+        {"PT", "xnat:petSessionData"}, {"CR", "xnat:crSessionData"},
+        {"DX", "xnat:dxSessionData"}, {"US", "xnat:usSessionData"},
+    };
+    for (size_t i = 0; modality && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].modality, modality) == 0)
+            return types[i].xsi;
+    return "xnat:otherDicomSessionData";
+}
+
+const char *arca_scan_xsi(apr_pool_t *p, const char *session_xsi)
+{
+    const char *s = strstr(session_xsi, "SessionData");
+
+    return s ? apr_pstrcat(p, apr_pstrmemdup(p, session_xsi, (apr_size_t)(s - session_xsi)),
+                           "ScanData", NULL)
+             : "xnat:otherDicomScanData";
+}
+
+const char *arca_xsi_of_element(apr_pool_t *p, const char *element)
+{
+    for (size_t i = 0; i < sizeof element_names / sizeof element_names[0]; i++)
+        if (strcmp(element_names[i].element, element) == 0)
+            return element_names[i].xsi;
+    return apr_pstrdup(p, element);
+}
+
+int arca_valid_xsi_type(const char *xsi)
+{
+    const char *colon = xsi ? strchr(xsi, ':') : NULL;
+
+    if (colon == NULL || colon == xsi || colon[1] == '\0' || strlen(xsi) > 128)
+        return 0;
+    for (const char *c = xsi; *c; c++)
+        if (c != colon && !isalnum((unsigned char)*c) && *c != '_')
+            return 0;
+    return isalpha((unsigned char)xsi[0]) && isalpha((unsigned char)colon[1]);
+}
+
+int arca_field_name_is_xpath(const char *name)
+{
+    const char *slash = strchr(name, '/');
+
+    return slash && memchr(name, ':', (size_t)(slash - name)) != NULL;
+}
+
+/* "a|b|c" holds `path`? */
+static int in_paths(const char *paths, const char *path, int nocase)
+{
+    size_t n = strlen(path);
+
+    while (paths && *paths) {
+        const char *bar = strchr(paths, '|');
+        size_t len = bar ? (size_t)(bar - paths) : strlen(paths);
+        if (len == n && (nocase ? strncasecmp(paths, path, n) : strncmp(paths, path, n)) == 0)
+            return 1;
+        paths = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+/* "fields/field[name=kvp]/field" -> "kvp" (lower-cased), else NULL. XNAT also writes the
+ * name quoted ('kvp' or "kvp") and the trailing "/field" is sometimes left out. */
+static const char *custom_field_name(apr_pool_t *p, const char *path)
+{
+    static const char prefix[] = "fields/field[name=";
+    const char *start, *end;
+    char *name;
+
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    start = path + sizeof prefix - 1;
+    end = strchr(start, ']');
+    if (end == NULL || (strcmp(end, "]/field") != 0 && strcmp(end, "]") != 0))
+        return NULL;
+    if (end - start >= 2 && (*start == '\'' || *start == '"') && end[-1] == *start) {
+        start++;
+        end--;
+    }
+    if (end == start || end - start > 64)
+        return NULL;
+    name = apr_pstrmemdup(p, start, (apr_size_t)(end - start));
+    for (char *c = name; *c; c++) {
+        if (!isalnum((unsigned char)*c) && *c != '_')
+            return NULL;
+        *c = (char)tolower((unsigned char)*c);
+    }
+    return isalpha((unsigned char)name[0]) ? name : NULL;
+}
+
+int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
+                       arca_field_ref_t *ref)
+{
+    const char *path = name;
+
+    ref->field = NULL;
+    ref->custom = NULL;
+    /* "ns:someData/rest" -> "rest": any type prefix, since an experiment's fields are
+     * named under its own type (xnat:ctSessionData/date) as well as the root type. */
+    if (arca_field_name_is_xpath(name))
+        path = strchr(name, '/') + 1;
+    /* exact names first; then, for XPaths, the same without case, since clients write
+     * "xnat:subjectAssessorData/subject_id" for XNAT's subject_ID */
+    for (int nocase = 0; nocase <= (path != name); nocase++) {
+        for (const arca_field_t *f = kinds[kind].fields; f->alias; f++) {
+            if ((!nocase && path == name && strcmp(f->alias, name) == 0)
+                || in_paths(f->paths, path, nocase)) {
+                ref->field = f;
+                return 1;
+            }
+        }
+    }
+    if (kind <= ARCA_KIND_SCAN && (ref->custom = custom_field_name(p, path)) != NULL)
+        return 1;
+    return 0;
+}
+
+/* XNAT's display field IDs (what /data/search/elements/{type} lists and searches name in
+ * search_field), as aliases of the fields above. The first of each field is its own. */
+static const arca_display_field_t project_display[] = {
+    {"ID", "ID"}, {"SECONDARY_ID", "secondary_ID"}, {"NAME", "name"},
+    {"DESCRIPTION", "description"}, {"KEYWORDS", "keywords"}, {"PI", "pi_lastname"},
+    {"PI_FIRSTNAME", "pi_firstname"}, {"PI_LASTNAME", "pi_lastname"},
+    {"ACCESSIBILITY", "accessibility"}, {"INSERT_DATE", "insert_date"},
+    {"INSERT_USER", "insert_user"}, {"PROJECT_ID", "ID"}, {NULL, NULL}
+};
+static const arca_display_field_t subject_display[] = {
+    {"SUBJECT_ID", "ID"}, {"SUBJECT_LABEL", "label"}, {"PROJECT", "project"},
+    {"GENDER_TEXT", "gender"}, {"HANDEDNESS_TEXT", "handedness"}, {"YOB", "yob"},
+    {"DOB", "dob"}, {"EDUC", "education"}, {"RACE", "race"}, {"ETHNICITY", "ethnicity"},
+    {"HEIGHT", "height"}, {"WEIGHT", "weight"}, {"SRC", "src"}, {"SUB_GROUP", "group"},
+    {"NOTE", "note"}, {"INSERT_DATE", "insert_date"}, {"INSERT_USER", "insert_user"},
+    {"ID", "ID"}, {"LABEL", "label"}, {"GENDER", "gender"}, {"HANDEDNESS", "handedness"},
+    {"EDUCATION", "education"}, {"GROUP", "group"}, {NULL, NULL}
+};
+static const arca_display_field_t experiment_display[] = {
+    {"SESSION_ID", "ID"}, {"LABEL", "label"}, {"PROJECT", "project"}, {"DATE", "date"},
+    {"TIME", "time"}, {"SUBJECT_ID", "subject_ID"}, {"SUBJECT_LABEL", "subject_label"},
+    {"SCANNER", "scanner"}, {"MODALITY", "modality"}, {"OPERATOR", "operator"},
+    {"ACQ_SITE", "acquisition_site"}, {"VISIT_ID", "visit_id"},
+    {"SESSION_TYPE", "session_type"}, {"UID", "UID"}, {"NOTE", "note"},
+    {"XSI_TYPE", "xsiType"}, {"INSERT_DATE", "insert_date"}, {"INSERT_USER", "insert_user"},
+    {"ID", "ID"}, {"EXPT_ID", "ID"}, {"ACQUISITION_SITE", "acquisition_site"},
+    {NULL, NULL}
+};
+static const arca_display_field_t scan_display[] = {
+    {"ID", "ID"}, {"TYPE", "type"}, {"SERIES_DESCRIPTION", "series_description"},
+    {"QUALITY", "quality"}, {"CONDITION", "condition"}, {"MODALITY", "modality"},
+    {"FRAMES", "frames"}, {"UID", "UID"}, {"SCANNER", "scanner"}, {"NOTE", "note"},
+    {"IMAGE_SESSION_ID", "image_session_ID"}, {"XSI_TYPE", "xsiType"},
+    {"SERIES_DESC", "series_description"}, {NULL, NULL}
+};
+static const arca_display_field_t no_display[] = {{NULL, NULL}};
+
+const arca_display_field_t *arca_kind_display_fields(arca_kind_t kind)
+{
+    switch (kind) {
+    case ARCA_KIND_PROJECT: return project_display;
+    case ARCA_KIND_SUBJECT: return subject_display;
+    case ARCA_KIND_EXPERIMENT: return experiment_display;
+    case ARCA_KIND_SCAN: return scan_display;
+    default: return no_display;
+    }
+}
+
+static const arca_field_t *field_by_alias(arca_kind_t kind, const char *alias, int nocase)
+{
+    for (const arca_field_t *f = kinds[kind].fields; f->alias; f++)
+        if ((nocase ? strcasecmp(f->alias, alias) : strcmp(f->alias, alias)) == 0)
+            return f;
+    return NULL;
+}
+
+int arca_field_resolve_search(apr_pool_t *p, arca_kind_t kind, const char *element,
+                              const char *field, arca_field_ref_t *ref)
+{
+    const char *map = strstr(field, "_FIELD_MAP=");
+
+    if (map == NULL)
+        map = strstr(field, "_field_map=");
+    ref->field = NULL;
+    ref->custom = NULL;
+    /* XNAT's custom variable columns: XNAT_SUBJECTDATA_FIELD_MAP=kvp */
+    if (map && kind <= ARCA_KIND_SCAN) {
+        const char *name = map + strlen("_FIELD_MAP=");
+        ref->custom = custom_field_name(p, apr_pstrcat(p, "fields/field[name=", name, "]",
+                                                       NULL));
+        return ref->custom != NULL;
+    }
+    if (arca_field_resolve(p, kind, apr_pstrcat(p, element, "/", field, NULL), ref))
+        return 1;
+    for (const arca_display_field_t *d = arca_kind_display_fields(kind); d->id; d++)
+        if (strcasecmp(d->id, field) == 0 && (ref->field = field_by_alias(kind, d->alias, 0)))
+            return 1;
+    return (ref->field = field_by_alias(kind, field, 1)) != NULL;
+}
+
+static const char *const type_names[] = {
+    [ARCA_TYPE_TEXT] = "string", [ARCA_TYPE_INTEGER] = "integer",
+    [ARCA_TYPE_FLOAT] = "float", [ARCA_TYPE_BOOLEAN] = "boolean",
+    [ARCA_TYPE_DATE] = "date", [ARCA_TYPE_TIME] = "time",
+};
+
+const char *arca_type_name(arca_type_t type)
+{
+    return type_names[type];
+}
+
+arca_error_t *arca_field_check(apr_pool_t *p, const arca_field_t *f, const char *value)
+{
+    arca_error_t *err = arca_value_check(p, f->alias, f->type, value);
+
+    if (err || f->max <= f->min || *value == '\0' || strcmp(value, "NULL") == 0)
+        return err;
+    if (strtol(value, NULL, 10) < f->min || strtol(value, NULL, 10) > f->max)
+        return arca_error_create(p, 400, "%s: '%s' is out of range (%ld to %ld)", f->alias,
+                                 value, f->min, f->max);
+    return ARCA_OK;
+}
+
+arca_type_t arca_type_from_name(const char *name, int *ok)
+{
+    for (int t = ARCA_TYPE_TEXT; t <= ARCA_TYPE_DATE; t++) {
+        if (strcmp(name, type_names[t]) == 0) {
+            *ok = 1;
+            return (arca_type_t)t;
+        }
+    }
+    *ok = 0;
+    return ARCA_TYPE_TEXT;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+    return n > 0;
+}
+
+static int valid_date(const char *v)
+{
+    int y, m, d;
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-' || !all_digits(v, 4)
+        || !all_digits(v + 5, 2) || !all_digits(v + 8, 2))
+        return 0;
+    y = atoi(v);
+    m = atoi(v + 5);
+    d = atoi(v + 8);
+    if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return 0;
+    return !(m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
+}
+
+static int valid_time(const char *v)
+{
+    size_t n = strlen(v);
+
+    return (n == 5 || n == 8) && all_digits(v, 2) && v[2] == ':' && all_digits(v + 3, 2)
+           && atoi(v) < 24 && atoi(v + 3) < 60
+           && (n == 5 || (v[5] == ':' && all_digits(v + 6, 2) && atoi(v + 6) < 60));
+}
+
+static int valid_number(const char *v, int integer)
+{
+    char *end;
+
+    if (*v == '\0' || isspace((unsigned char)*v))
+        return 0;
+    if (integer)
+        (void)strtoll(v, &end, 10);
+    else
+        (void)strtod(v, &end);
+    return *end == '\0';
+}
+
+arca_error_t *arca_value_check(apr_pool_t *p, const char *field, arca_type_t type,
+                               const char *value)
+{
+    int ok = 1;
+
+    if (*value == '\0' || strcmp(value, "NULL") == 0)
+        return ARCA_OK;
+    switch (type) {
+    case ARCA_TYPE_INTEGER: ok = valid_number(value, 1); break;
+    case ARCA_TYPE_FLOAT: ok = valid_number(value, 0); break;
+    case ARCA_TYPE_BOOLEAN:
+        ok = !strcasecmp(value, "true") || !strcasecmp(value, "false") || !strcmp(value, "1")
+             || !strcmp(value, "0");
+        break;
+    case ARCA_TYPE_DATE: ok = valid_date(value); break;
+    case ARCA_TYPE_TIME: ok = valid_time(value); break;
+    default: break;
+    }
+    if (!ok)
+        return arca_error_create(p, 400, "%s: '%s' is not a valid %s%s", field, value,
+                                 arca_type_name(type),
+                                 type == ARCA_TYPE_DATE ? " (use YYYY-MM-DD)"
+                                 : type == ARCA_TYPE_TIME ? " (use HH:MM[:SS])" : "");
+    return ARCA_OK;
+}
