@@ -1,4 +1,4 @@
-/* The example scripts of the de-identification reference (deid.md, examples B and C),
+/* Two example scripts in the shape of DicomEdit 6's documented examples,
  * shared by the unit tests and tests/bench/deid. */
 #ifndef ARCA_DEID_EXAMPLES_H
 #define ARCA_DEID_EXAMPLES_H

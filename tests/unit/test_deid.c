@@ -1,6 +1,7 @@
 /* The DicomEdit 6 engine end to end over an in-memory dataset (deid_memds.h): compiling
- * (errors with line numbers), the deid.md examples A-C, paths, conditions, variables,
- * functions, runtime errors and the built-in Basic Profile. */
+ * (errors with line numbers), example scripts A-C (XNAT's default script and two in the
+ * shape of DicomEdit's documented examples), paths, conditions, variables, functions,
+ * runtime errors and the built-in Basic Profile. */
 #include "test_util.h"
 
 #include <apr_hash.h>
@@ -142,7 +143,7 @@ static void ignored_statements_parse(void **state)
     assert_val(ds, "(0010,0010)", "A");
 }
 
-/* ---- examples of deid.md ------------------------------------------------------------- */
+/* ---- example scripts ------------------------------------------------------------------ */
 static void example_a_xnat_default(void **state)
 {
     apr_pool_t *p = *state;

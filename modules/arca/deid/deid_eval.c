@@ -1,5 +1,5 @@
 /* Running a compiled DicomEdit program against one dataset. Semantics chosen where
- * DicomEdit leaves them open (deid.md marks them unverified):
+ * DicomEdit's reference leaves them open:
  *
  *  - Statements run top to bottom; a failing one stops the run with "line N: reason" and
  *    the caller rejects the object.

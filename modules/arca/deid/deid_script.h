@@ -3,8 +3,8 @@
  * through an abstract dataset interface that the dcmtk bridge implements. The DICOM
  * PS3.15 Annex E Basic Profile is a built-in program run the same way.
  *
- * Language reference and the subset supported: /work/shared/docs/deid.md and the notes at
- * the top of deid_parser.c (syntax) and deid_eval.c (semantics). */
+ * Language: XNAT's DicomEdit 6 reference; the subset supported and its choices are in the
+ * notes at the top of deid_parser.c (syntax) and deid_eval.c (semantics). */
 #ifndef ARCA_DEID_SCRIPT_H
 #define ARCA_DEID_SCRIPT_H
 
