@@ -1,10 +1,11 @@
 /* Checking the archive against the database after a crash (arcactl fsck).
  *
- * Files are written as: temp file in {root}/.tmp, fsync, rename to the final path, fsync
- * the directory, and the rows are committed at the end of the request. A crash can
- * therefore leave temp files and placed files without rows (orphans), but never a row
- * without its file: a row without its file, or with a file of another size, is damage and
- * is only reported, never "repaired" by deleting the row.
+ * Files are written as: temp file in {root}/.tmp, renamed to the final path, made durable
+ * (each file and new directory fsynced, or one syncfs for an upload of many), and the rows
+ * are committed after that, at the end of the request. A crash can therefore leave temp
+ * files and placed files without rows (orphans), but never a row without its file: a row
+ * without its file, or with a file of another size, is damage and is only reported, never
+ * "repaired" by deleting the row.
  *
  * Anything changed after the cut-off is left alone, because a running request may still
  * finish it: the cut-off is min-age before now, or the start of the oldest transaction open
