@@ -93,19 +93,10 @@ static int cmd_migrate(apr_pool_t *p, arca_db_t *db)
     return 0;
 }
 
-static long count_rows(arca_db_t *db, apr_pool_t *p, const char *table)
-{
-    PGresult *res;
-    const char *sql = apr_psprintf(p, "SELECT count(*) FROM %s", table);
-
-    if (arca_db_query(db, p, &res, sql, 0, NULL))
-        return -1;
-    return atol(PQgetvalue(res, 0, 0));
-}
-
 static int cmd_status(apr_pool_t *p, arca_db_t *db)
 {
     int version;
+    long accounts, projects;
     arca_error_t *err = arca_schema_version(db, p, &version);
 
     if (err)
@@ -115,8 +106,10 @@ static int cmd_status(apr_pool_t *p, arca_db_t *db)
         printf("the database has no Arca schema: run 'arcactl migrate'\n");
         return 0;
     }
-    printf("accounts: %ld\n", count_rows(db, p, "arca_account"));
-    printf("projects: %ld\n", count_rows(db, p, "arca_project"));
+    if (arca_schema_counts(db, p, &accounts, &projects))
+        accounts = projects = -1;
+    printf("accounts: %ld\n", accounts);
+    printf("projects: %ld\n", projects);
     return version == arca_schema_known_version() ? 0 : 3;
 }
 

@@ -18,6 +18,7 @@
 #include "data.h"
 #include "store/placements.h"
 #include "handlers.h"
+#include "store/file_rows.h"
 #include "store/filestore.h"
 #include "model/model_write.h"
 #include "store/multipart.h"
@@ -59,17 +60,14 @@ typedef struct {
 
 static arca_error_t *check_not_there(store_t *st, const char *name)
 {
-    PGresult *res;
+    int exists;
     arca_error_t *err;
 
     if (st->overwrite)
         return ARCA_OK;
-    err = arca_db_query(st->db, st->r->pool, &res, "SELECT 1 FROM arca_file "
-                        "WHERE resource_pk = $1::bigint AND path = $2", 2,
-                        (const char *const[]){st->resource_pk, name});
-    if (err)
+    if ((err = arca_file_exists(st->db, st->r->pool, st->resource_pk, name, &exists)))
         return err;
-    if (PQntuples(res) > 0)
+    if (exists)
         return arca_error_create(st->r->pool, 409, "file '%s' already exists (add "
                                  "overwrite=true to replace it)", name);
     return ARCA_OK;
@@ -80,7 +78,7 @@ static arca_error_t *place(store_t *st, arca_upload_t *up, const char *name)
 {
     const char *final = apr_pstrcat(st->r->pool, st->archive, "/", st->resource_dir, "/",
                                     name, NULL);
-    const char *params[7];
+    arca_file_row_t row;
     arca_error_t *err;
 
     /* The row decides whether a file exists; a file on disk without a row is an orphan of
@@ -88,20 +86,10 @@ static arca_error_t *place(store_t *st, arca_upload_t *up, const char *name)
     if ((err = arca_placements_put(st->placed, up, st->tmpdir, final, 1)))
         return err->status == 409 ? arca_error_create(st->r->pool, 409, "'%s': %s", name,
                                                       err->message) : err;
-    params[0] = st->resource_pk;
-    params[1] = name;
-    params[2] = apr_off_t_toa(st->r->pool, arca_upload_size(up));
-    params[3] = arca_upload_md5(up);
-    params[4] = st->format;
-    params[5] = st->content;
-    params[6] = st->tags;
+    row = (arca_file_row_t){st->resource_pk, name, arca_upload_size(up), arca_upload_md5(up),
+                            st->format, st->content, st->tags};
     st->count++;
-    return arca_db_query(st->db, st->r->pool, NULL,
-        "INSERT INTO arca_file (resource_pk, path, size, digest, format, content, tags) "
-        "VALUES ($1::bigint, $2, $3::bigint, $4, $5, $6, $7) ON CONFLICT (resource_pk, path) "
-        "DO UPDATE SET size = EXCLUDED.size, digest = EXCLUDED.digest, format = "
-        "EXCLUDED.format, content = EXCLUDED.content, tags = EXCLUDED.tags, insert_date = now()",
-        7, params);
+    return arca_file_row_put(st->db, st->r->pool, &row, ARCA_FILE_ROW_UPLOAD);
 }
 
 static arca_error_t *check_name(store_t *st, const char *name)
@@ -372,21 +360,17 @@ static int download(request_rec *r, arca_db_t *db, const arca_location_t *loc)
     const char *archive, *disk;
     apr_file_t *fd;
     apr_bucket_brigade *bb;
-    PGresult *res;
     arca_error_t *err;
-    int rc;
+    int exists, rc;
 
     if ((archive = archive_root(r, &err)) == NULL)
         return arca_http_error(r, err);
     if (loc->resource_pk == NULL)
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no resource '%s'",
                                 loc->resource_label);
-    err = arca_db_query(db, r->pool, &res, "SELECT 1 FROM arca_file WHERE resource_pk = "
-                        "$1::bigint AND path = $2", 2,
-                        (const char *const[]){loc->resource_pk, loc->file_path});
-    if (err)
+    if ((err = arca_file_exists(db, r->pool, loc->resource_pk, loc->file_path, &exists)))
         return arca_http_error(r, err);
-    if (PQntuples(res) == 0)
+    if (!exists)
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no file '%s' in resource '%s'",
                                 loc->file_path, loc->resource_label);
     disk = apr_pstrcat(r->pool, archive, "/", loc->resource_dir, "/", loc->file_path, NULL);
@@ -419,75 +403,18 @@ static int download(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 
 /* ---- zip of everything below a location ------------------------------------------------ */
 
-/* Every file below the zipped object, with the labels its member name is made of. */
-static const char zip_files_sql[] =
-    "SELECT CASE WHEN r.project IS NOT NULL THEN 'p' WHEN r.subject_id IS NOT NULL THEN 's' "
-    "  ELSE 'e' END, coalesce(r.project, sj.project), sjl.label, el.label, sesl.label, rs.id, "
-    "  r.label, o.path, r.dir || '/' || o.path "
-    "FROM arca_file o JOIN arca_resource r ON r.pk = o.resource_pk "
-    "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk "
-    "LEFT JOIN arca_experiment e ON e.id = coalesce(r.experiment_id, rs.experiment_id) "
-    "LEFT JOIN arca_experiment_label el ON el.experiment_id = e.id AND el.is_primary "
-    "LEFT JOIN arca_experiment_label sesl ON sesl.experiment_id = e.session_id "
-    "  AND sesl.is_primary "
-    "LEFT JOIN arca_subject sj ON sj.id = coalesce(r.subject_id, e.subject_id) "
-    "LEFT JOIN arca_subject_label sjl ON sjl.subject_id = sj.id AND sjl.is_primary "
-    "WHERE r.pk IN (";
-
-/* A member's name, relative to the zipped level, always ending in
- * resources/{R}/files/{path} (what pyxnat's Resource.get looks for), laid out like the
- * archive so that no two files of one zip can share a name:
- *   session level:  {session}[/assessors/{A}][/scans/{N}]/resources/{R}/files/{path}
- *   subject level:  {subject}/resources/... or {subject}/experiments/{session...}
- *   project level:  {project}/resources/..., {project}/subjects/{subject...} */
-static const char *zip_member(apr_pool_t *p, const PGresult *res, int i, arca_kind_t level)
-{
-    const char *owner = PQgetvalue(res, i, 0), *project = PQgetvalue(res, i, 1);
-    const char *subject = PQgetvalue(res, i, 2), *tail;
-    const char *files = apr_pstrcat(p, "resources/", PQgetvalue(res, i, 6), "/files/",
-                                    PQgetvalue(res, i, 7), NULL);
-
-    if (*owner == 'p')
-        return apr_pstrcat(p, project, "/", files, NULL);
-    if (*owner == 's')
-        tail = apr_pstrcat(p, subject, "/", files, NULL);
-    else {
-        const char *session = PQgetisnull(res, i, 4) ? PQgetvalue(res, i, 3)
-            : apr_pstrcat(p, PQgetvalue(res, i, 4), "/assessors/", PQgetvalue(res, i, 3),
-                          NULL);
-        tail = apr_pstrcat(p, session, PQgetisnull(res, i, 5) ? "" : "/scans/",
-                           PQgetvalue(res, i, 5), "/", files, NULL);
-        if (level == ARCA_KIND_SUBJECT || level == ARCA_KIND_PROJECT)
-            tail = apr_pstrcat(p, subject, "/experiments/", tail, NULL);
-    }
-    return level == ARCA_KIND_PROJECT ? apr_pstrcat(p, project, "/subjects/", tail, NULL)
-                                      : tail;
-}
-
+/* One zip of every file below the object the location names (see arca_files_below for
+ * the members' names). */
 static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
-    const char *archive, *key, *sql;
-    arca_kind_t level;
+    const char *archive;
+    apr_array_header_t *files;
     arca_zip_writer_t *zw;
-    PGresult *res;
     arca_error_t *err;
 
     if ((archive = archive_root(r, &err)) == NULL)
         return arca_http_error(r, err);
-    if (loc->resource_pk) {
-        key = loc->resource_pk;
-        level = ARCA_KIND_RESOURCE;
-        sql = apr_pstrcat(r->pool, zip_files_sql, "SELECT $1::bigint) ORDER BY 9", NULL);
-    } else {
-        level = loc->owner;
-        key = loc->owner == ARCA_KIND_PROJECT ? loc->project
-              : loc->owner == ARCA_KIND_SUBJECT ? loc->subject_id
-              : loc->owner == ARCA_KIND_EXPERIMENT ? loc->experiment_id : loc->scan_pk;
-        sql = apr_pstrcat(r->pool, zip_files_sql,
-                          arca_resources_under_sql(r->pool, loc->owner, "$1"), ") ORDER BY 9",
-                          NULL);
-    }
-    if ((err = arca_db_query(db, r->pool, &res, sql, 1, &key)))
+    if ((err = arca_files_below(db, r->pool, loc, &files)))
         return arca_http_error(r, err);
     ap_set_content_type(r, "application/zip");
     apr_table_setn(r->headers_out, "Content-Disposition", "attachment; filename=\"files.zip\"");
@@ -496,9 +423,11 @@ static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
     if ((err = arca_zip_writer_open(r->pool, arca_http_write, r,
                                     arca_http_flag(r, "compress"), &zw)))
         return arca_http_error(r, err);
-    for (int i = 0; i < PQntuples(res) && !err; i++)
-        err = arca_zip_add_file(zw, zip_member(r->pool, res, i, level),
-                                apr_pstrcat(r->pool, archive, "/", PQgetvalue(res, i, 8), NULL));
+    for (int i = 0; i < files->nelts && !err; i++) {
+        const arca_file_below_t *f = &APR_ARRAY_IDX(files, i, arca_file_below_t);
+        err = arca_zip_add_file(zw, f->member, apr_pstrcat(r->pool, archive, "/", f->disk_path,
+                                                           NULL));
+    }
     if (!err)
         err = arca_zip_writer_close(zw);
     if (err) {
@@ -515,7 +444,6 @@ static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 static int delete_file(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
     const char *archive;
-    PGresult *res;
     arca_error_t *err;
 
     if ((archive = archive_root(r, &err)) == NULL)
@@ -523,13 +451,8 @@ static int delete_file(request_rec *r, arca_db_t *db, const arca_location_t *loc
     if (loc->resource_pk == NULL)
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no resource '%s'",
                                 loc->resource_label);
-    err = arca_db_query(db, r->pool, &res, "DELETE FROM arca_file WHERE resource_pk = "
-                        "$1::bigint AND path = $2 RETURNING 1", 2,
-                        (const char *const[]){loc->resource_pk, loc->file_path});
-    if (err)
+    if ((err = arca_file_delete(db, r->pool, loc->resource_pk, loc->file_path)))
         return arca_http_error(r, err);
-    if (PQntuples(res) == 0)
-        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no file '%s'", loc->file_path);
     /* audited after the fact: the row is gone whatever the audit says */
     (void)arca_audit(db, r->pool, arca_http_user(r), "deleted", r->uri, "file",
                      r->useragent_ip);

@@ -9,9 +9,11 @@
 #include "data.h"
 #include "store/filestore.h"
 #include "access/audit.h"
+#include "access/membership.h"
 #include "model/field_defs.h"
 #include "model/item.h"
 #include "model/item_xml_read.h"
+#include "model/lookup.h"
 #include "model/model_write.h"
 
 static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
@@ -67,8 +69,6 @@ static arca_error_t *subject_for_new_experiment(request_rec *r, arca_db_t *db,
                                                 const arca_location_t *loc, const char **id)
 {
     const char *given = arca_http_arg(r, "subject_ID");
-    PGresult *res;
-    arca_error_t *err;
 
     if (loc->subject_id) {
         *id = loc->subject_id;
@@ -77,16 +77,7 @@ static arca_error_t *subject_for_new_experiment(request_rec *r, arca_db_t *db,
     if (given == NULL)
         return arca_error_create(r->pool, 400, "to create an experiment here, give "
                                  "subject_ID, or PUT it under .../subjects/{subject}/");
-    err = arca_db_query(db, r->pool, &res, "SELECT subject_id FROM arca_subject_label "
-                        "WHERE project = $1 AND (label = $2 OR subject_id = $2) LIMIT 1", 2,
-                        (const char *const[]){loc->project, given});
-    if (err)
-        return err;
-    if (PQntuples(res) == 0)
-        return arca_error_create(r->pool, 404, "no subject '%s' in project '%s'", given,
-                                 loc->project);
-    *id = PQgetvalue(res, 0, 0);
-    return ARCA_OK;
+    return arca_subject_in_project(db, r->pool, loc->project, given, id, NULL, NULL);
 }
 
 static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
@@ -104,9 +95,7 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
         if ((err = arca_project_create(db, r->pool, loc->name, user)))
             return err;
         /* the creator owns the project */
-        return who ? arca_db_query(db, r->pool, NULL, "INSERT INTO arca_project_member "
-                                   "(project, account_id, role) VALUES ($1, $2::bigint, "
-                                   "'owner')", 2, (const char *const[]){loc->name, who->id})
+        return who ? arca_project_user_set(db, r->pool, loc->name, who->login, "owner")
                    : ARCA_OK;
     }
     case ARCA_KIND_SUBJECT:
@@ -141,11 +130,10 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
         if ((err = check_label(r->pool, "scan", loc->name)))
             return err;
         if (xsi == NULL) {
-            PGresult *res;
-            if ((err = arca_db_query(db, r->pool, &res, "SELECT xsi_type FROM arca_experiment "
-                                     "WHERE id = $1", 1, &loc->experiment_id)))
+            const char *session_xsi;
+            if ((err = arca_experiment_xsi_type(db, r->pool, loc->experiment_id, &session_xsi)))
                 return err;
-            xsi = scan_type_for(r->pool, PQgetvalue(res, 0, 0));
+            xsi = scan_type_for(r->pool, session_xsi);
         }
         st->id = loc->name;
         return arca_scan_create(db, r->pool, loc->experiment_id, loc->name, xsi, &st->key);

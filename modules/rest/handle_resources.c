@@ -9,6 +9,7 @@
 
 #include "access/audit.h"
 #include "data.h"
+#include "store/file_rows.h"
 #include "store/filestore.h"
 #include "model/model_write.h"
 
@@ -40,12 +41,10 @@ static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
 /* The resource as XNAT's catalog document: one cat:entry per file. */
 static int send_catalog(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
-    PGresult *res;
+    apr_array_header_t *files;
     xmlBufferPtr buf;
     xmlTextWriterPtr w;
-    arca_error_t *err = arca_db_query(db, r->pool, &res,
-        "SELECT path, size::text, digest, format, content, tags FROM arca_file "
-        "WHERE resource_pk = $1::bigint ORDER BY path", 1, &loc->resource_pk);
+    arca_error_t *err = arca_resource_files(db, r->pool, loc->resource_pk, &files);
 
     if (err)
         return arca_http_error(r, err);
@@ -56,14 +55,17 @@ static int send_catalog(request_rec *r, arca_db_t *db, const arca_location_t *lo
     xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:cat", BAD_CAST "http://nrg.wustl.edu/catalog");
     xmlTextWriterWriteAttribute(w, BAD_CAST "ID", BAD_CAST loc->resource_label);
     xmlTextWriterStartElement(w, BAD_CAST "cat:entries");
-    for (int i = 0; i < PQntuples(res); i++) {
-        static const char *const attrs[] = {"URI", "size", "digest", "format", "content",
-                                            "tags"};
+    for (int i = 0; i < files->nelts; i++) {
+        const arca_file_row_t *f = &APR_ARRAY_IDX(files, i, arca_file_row_t);
+        const struct { const char *name, *value; } attrs[] = {
+            {"URI", f->path}, {"size", apr_off_t_toa(r->pool, f->size)}, {"digest", f->digest},
+            {"format", f->format}, {"content", f->content}, {"tags", f->tags},
+        };
         xmlTextWriterStartElement(w, BAD_CAST "cat:entry");
-        xmlTextWriterWriteAttribute(w, BAD_CAST "ID", BAD_CAST PQgetvalue(res, i, 0));
-        for (int c = 0; c < 6; c++)
-            if (*PQgetvalue(res, i, c))
-                xmlTextWriterWriteAttribute(w, BAD_CAST attrs[c], BAD_CAST PQgetvalue(res, i, c));
+        xmlTextWriterWriteAttribute(w, BAD_CAST "ID", BAD_CAST f->path);
+        for (size_t c = 0; c < sizeof attrs / sizeof attrs[0]; c++)
+            if (*attrs[c].value)
+                xmlTextWriterWriteAttribute(w, BAD_CAST attrs[c].name, BAD_CAST attrs[c].value);
         xmlTextWriterEndElement(w);
     }
     xmlTextWriterEndDocument(w);

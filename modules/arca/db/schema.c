@@ -39,6 +39,20 @@ arca_error_t *arca_schema_version(arca_db_t *db, apr_pool_t *p, int *version)
     return ARCA_OK;
 }
 
+arca_error_t *arca_schema_counts(arca_db_t *db, apr_pool_t *p, long *accounts,
+                                 long *projects)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res, "SELECT (SELECT count(*) FROM arca_account), "
+                                      "(SELECT count(*) FROM arca_project)", 0, NULL);
+
+    if (err)
+        return err;
+    *accounts = atol(PQgetvalue(res, 0, 0));
+    *projects = atol(PQgetvalue(res, 0, 1));
+    return ARCA_OK;
+}
+
 arca_error_t *arca_schema_check(arca_db_t *db, apr_pool_t *p)
 {
     int have, known = arca_schema_known_version();

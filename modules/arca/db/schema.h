@@ -23,6 +23,11 @@ arca_error_t *arca_schema_version(arca_db_t *db, apr_pool_t *p, int *version);
  * says what to do (migrate, or upgrade Arca). */
 arca_error_t *arca_schema_check(arca_db_t *db, apr_pool_t *p);
 
+/* What `arcactl status` shows of a database besides its version: how many accounts and
+ * projects it holds. */
+arca_error_t *arca_schema_counts(arca_db_t *db, apr_pool_t *p, long *accounts,
+                                 long *projects);
+
 /* Applies the migrations the database lacks, each in its own transaction, under an
  * advisory lock so that concurrent runs apply each one once. Idempotent. `report`,
  * if not NULL, is called for each migration applied. */

@@ -10,6 +10,7 @@
 
 #include "dicom/dicom.h"
 #include "dicom/dicom_values.h"
+#include "store/file_rows.h"
 #include "store/filestore.h"
 #include "import/import.h"
 #include "model/model_write.h"
@@ -697,15 +698,9 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     imp->used_archive = !imp->o.gradual;
     /* the file's row, and the scan's frame count up by one when the instance is new (not
      * a replacement): one round trip */
-    err = arca_db_query_prepared(imp->db, p, NULL, "arca_import_file_row",
-        "WITH f AS (INSERT INTO arca_file (resource_pk, path, size, digest, format, content) "
-        "VALUES ($1::bigint, $2, $3::bigint, $4, 'DICOM', 'RAW') ON CONFLICT (resource_pk, "
-        "path) DO UPDATE SET size = EXCLUDED.size, digest = EXCLUDED.digest, "
-        "insert_date = now() RETURNING xmax = 0 AS new) "
-        "UPDATE arca_scan SET frames = coalesce(frames, 0) + 1 WHERE pk = (SELECT scan_pk "
-        "FROM arca_resource WHERE pk = $1::bigint) AND (SELECT new FROM f)", 4,
-        (const char *const[]){pk, name, apr_off_t_toa(p, arca_upload_size(up)),
-                              arca_upload_md5(up)});
+    err = arca_file_row_put(imp->db, p, &(arca_file_row_t){pk, name, arca_upload_size(up),
+                                                           arca_upload_md5(up), "DICOM", "RAW",
+                                                           ""}, ARCA_FILE_ROW_INSTANCE);
     if (!err)
         imp->count++;
 done:

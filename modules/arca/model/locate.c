@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "model/locate.h"
+#include "model/lookup.h"
 
 typedef struct {
     arca_db_t *db;
@@ -50,17 +51,14 @@ static arca_error_t *find_subject(walk_t *w, const char *name, int *found)
     PGresult *res;
     arca_error_t *err;
 
-    if (loc->project)
-        err = query1(w, &res,
-                     "SELECT l.subject_id, l.label, s.project FROM arca_subject_label l "
-                     "JOIN arca_subject s ON s.id = l.subject_id "
-                     "WHERE l.project = $1 AND (l.label = $2 OR l.subject_id = $2) "
-                     "ORDER BY (l.label = $2) DESC LIMIT 1", 2,
-                     (const char *const[]){loc->project, name});
-    else
-        err = query1(w, &res,
-                     "SELECT l.subject_id, l.label, l.project FROM arca_subject_label l "
-                     "WHERE l.subject_id = $1 AND l.is_primary", 1, &name);
+    if (loc->project) {
+        err = arca_subject_in_project(w->db, w->p, loc->project, name, &loc->subject_id,
+                                      &loc->subject_label, &loc->subject_project);
+        *found = err == NULL;
+        return err && err->status == 404 ? ARCA_OK : err;
+    }
+    err = query1(w, &res, "SELECT l.subject_id, l.label, l.project FROM arca_subject_label l "
+                 "WHERE l.subject_id = $1 AND l.is_primary", 1, &name);
     *found = !err && PQntuples(res) == 1;
     if (*found) {
         loc->subject_id = PQgetvalue(res, 0, 0);

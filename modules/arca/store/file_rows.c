@@ -1,0 +1,160 @@
+/* The rows of arca_file (see file_rows.h). */
+#include <stdlib.h>
+
+#include <apr_strings.h>
+
+#include "store/file_rows.h"
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+arca_error_t *arca_file_row_put(arca_db_t *db, apr_pool_t *p, const arca_file_row_t *row,
+                                arca_file_row_mode_t mode)
+{
+    const char *params[7] = {row->resource_pk, row->path, apr_off_t_toa(p, row->size),
+                             or_empty(row->digest), or_empty(row->format),
+                             or_empty(row->content), or_empty(row->tags)};
+
+    if (mode == ARCA_FILE_ROW_INSTANCE)
+        /* xmax = 0: the row was inserted, not updated (a new instance, not one sent again) */
+        return arca_db_query_prepared(db, p, NULL, "arca_file_row_instance",
+            "WITH f AS (INSERT INTO arca_file (resource_pk, path, size, digest, format, "
+            "content, tags) VALUES ($1::bigint, $2, $3::bigint, $4, $5, $6, $7) "
+            "ON CONFLICT (resource_pk, path) DO UPDATE SET size = EXCLUDED.size, "
+            "digest = EXCLUDED.digest, insert_date = now() RETURNING xmax = 0 AS new) "
+            "UPDATE arca_scan SET frames = coalesce(frames, 0) + 1 WHERE pk = (SELECT scan_pk "
+            "FROM arca_resource WHERE pk = $1::bigint) AND (SELECT new FROM f)", 7, params);
+    return arca_db_query(db, p, NULL,
+        "INSERT INTO arca_file (resource_pk, path, size, digest, format, content, tags) "
+        "VALUES ($1::bigint, $2, $3::bigint, $4, $5, $6, $7) ON CONFLICT (resource_pk, path) "
+        "DO UPDATE SET size = EXCLUDED.size, digest = EXCLUDED.digest, format = "
+        "EXCLUDED.format, content = EXCLUDED.content, tags = EXCLUDED.tags, insert_date = now()",
+        7, params);
+}
+
+arca_error_t *arca_file_exists(arca_db_t *db, apr_pool_t *p, const char *resource_pk,
+                               const char *path, int *exists)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res, "SELECT 1 FROM arca_file WHERE "
+                                      "resource_pk = $1::bigint AND path = $2", 2,
+                                      (const char *const[]){resource_pk, path});
+
+    *exists = !err && PQntuples(res) > 0;
+    return err;
+}
+
+arca_error_t *arca_file_delete(arca_db_t *db, apr_pool_t *p, const char *resource_pk,
+                               const char *path)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res, "DELETE FROM arca_file WHERE resource_pk = "
+                                      "$1::bigint AND path = $2 RETURNING 1", 2,
+                                      (const char *const[]){resource_pk, path});
+
+    if (!err && PQntuples(res) == 0)
+        return arca_error_create(p, 404, "Not Found: no file '%s'", path);
+    return err;
+}
+
+arca_error_t *arca_resource_files(arca_db_t *db, apr_pool_t *p, const char *resource_pk,
+                                  apr_array_header_t **rows)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res,
+        "SELECT path, size, digest, format, content, tags FROM arca_file "
+        "WHERE resource_pk = $1::bigint ORDER BY path", 1, &resource_pk);
+
+    if (err)
+        return err;
+    *rows = apr_array_make(p, PQntuples(res), sizeof(arca_file_row_t));
+    for (int i = 0; i < PQntuples(res); i++) {
+        arca_file_row_t *f = apr_array_push(*rows);
+        f->resource_pk = resource_pk;
+        f->path = PQgetvalue(res, i, 0);
+        f->size = (apr_off_t)strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        f->digest = PQgetvalue(res, i, 2);
+        f->format = PQgetvalue(res, i, 3);
+        f->content = PQgetvalue(res, i, 4);
+        f->tags = PQgetvalue(res, i, 5);
+    }
+    return ARCA_OK;
+}
+
+/* Every file below the zipped object, with the labels its member name is made of. */
+static const char files_below_sql[] =
+    "SELECT CASE WHEN r.project IS NOT NULL THEN 'p' WHEN r.subject_id IS NOT NULL THEN 's' "
+    "  ELSE 'e' END, coalesce(r.project, sj.project), sjl.label, el.label, sesl.label, rs.id, "
+    "  r.label, o.path, r.dir || '/' || o.path "
+    "FROM arca_file o JOIN arca_resource r ON r.pk = o.resource_pk "
+    "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk "
+    "LEFT JOIN arca_experiment e ON e.id = coalesce(r.experiment_id, rs.experiment_id) "
+    "LEFT JOIN arca_experiment_label el ON el.experiment_id = e.id AND el.is_primary "
+    "LEFT JOIN arca_experiment_label sesl ON sesl.experiment_id = e.session_id "
+    "  AND sesl.is_primary "
+    "LEFT JOIN arca_subject sj ON sj.id = coalesce(r.subject_id, e.subject_id) "
+    "LEFT JOIN arca_subject_label sjl ON sjl.subject_id = sj.id AND sjl.is_primary "
+    "WHERE r.pk IN (";
+
+/* A member's name, relative to the zipped level, always ending in
+ * resources/{R}/files/{path} (what pyxnat's Resource.get looks for), laid out like the
+ * archive so that no two files of one zip can share a name:
+ *   session level:  {session}[/assessors/{A}][/scans/{N}]/resources/{R}/files/{path}
+ *   subject level:  {subject}/resources/... or {subject}/experiments/{session...}
+ *   project level:  {project}/resources/..., {project}/subjects/{subject...} */
+static const char *member_name(apr_pool_t *p, const PGresult *res, int i, arca_kind_t level)
+{
+    const char *owner = PQgetvalue(res, i, 0), *project = PQgetvalue(res, i, 1);
+    const char *subject = PQgetvalue(res, i, 2), *tail;
+    const char *files = apr_pstrcat(p, "resources/", PQgetvalue(res, i, 6), "/files/",
+                                    PQgetvalue(res, i, 7), NULL);
+
+    if (*owner == 'p')
+        return apr_pstrcat(p, project, "/", files, NULL);
+    if (*owner == 's')
+        tail = apr_pstrcat(p, subject, "/", files, NULL);
+    else {
+        const char *session = PQgetisnull(res, i, 4) ? PQgetvalue(res, i, 3)
+            : apr_pstrcat(p, PQgetvalue(res, i, 4), "/assessors/", PQgetvalue(res, i, 3),
+                          NULL);
+        tail = apr_pstrcat(p, session, PQgetisnull(res, i, 5) ? "" : "/scans/",
+                           PQgetvalue(res, i, 5), "/", files, NULL);
+        if (level == ARCA_KIND_SUBJECT || level == ARCA_KIND_PROJECT)
+            tail = apr_pstrcat(p, subject, "/experiments/", tail, NULL);
+    }
+    return level == ARCA_KIND_PROJECT ? apr_pstrcat(p, project, "/subjects/", tail, NULL)
+                                      : tail;
+}
+
+arca_error_t *arca_files_below(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,
+                               apr_array_header_t **files)
+{
+    const char *key, *sql;
+    arca_kind_t level;
+    PGresult *res;
+    arca_error_t *err;
+
+    if (loc->resource_pk) {
+        key = loc->resource_pk;
+        level = ARCA_KIND_RESOURCE;
+        sql = apr_pstrcat(p, files_below_sql, "SELECT $1::bigint) ORDER BY 9", NULL);
+    } else {
+        level = loc->owner;
+        key = loc->owner == ARCA_KIND_PROJECT ? loc->project
+              : loc->owner == ARCA_KIND_SUBJECT ? loc->subject_id
+              : loc->owner == ARCA_KIND_EXPERIMENT ? loc->experiment_id : loc->scan_pk;
+        sql = apr_pstrcat(p, files_below_sql, arca_resources_under_sql(p, loc->owner, "$1"),
+                          ") ORDER BY 9", NULL);
+    }
+    if ((err = arca_db_query(db, p, &res, sql, 1, &key)))
+        return err;
+    *files = apr_array_make(p, PQntuples(res), sizeof(arca_file_below_t));
+    for (int i = 0; i < PQntuples(res); i++) {
+        arca_file_below_t *f = apr_array_push(*files);
+        f->member = member_name(p, res, i, level);
+        f->disk_path = PQgetvalue(res, i, 8);
+    }
+    return ARCA_OK;
+}
