@@ -26,6 +26,21 @@ class TestConfigCheck:
         ("ArcaDatabasePoolMax", "0", "ArcaDatabasePoolMax '0': use a whole number"),
         ("ArcaDatabasePoolIdleTimeout", "soon", "ArcaDatabasePoolIdleTimeout 'soon'"),
         ("ArcaAuthCacheTimeout", "-1", "ArcaAuthCacheTimeout '-1'"),
+        ("ArcaAuthCacheTimeout", "86401",
+         "ArcaAuthCacheTimeout '86401': use a whole number from 0 (no cache) to 86400"),
+        ("ArcaLockoutThreshold", "ten", "ArcaLockoutThreshold 'ten': use a whole number"),
+        ("ArcaPrearchiveIdle", "0", "ArcaPrearchiveIdle '0': use a whole number from 1 to"),
+        ("ArcaImportMaxRatio", "1000001",
+         "ArcaImportMaxRatio '1000001': use a whole number from 0 (no limit) to 1000000"),
+        ("ArcaImportMaxDepth", "-1", "ArcaImportMaxDepth '-1': use a whole number"),
+        ("ArcaImportMaxExpanded", "5X", "ArcaImportMaxExpanded '5X': use a size"),
+        ("ArcaImportMaxExpanded", "9000000T", "ArcaImportMaxExpanded '9000000T'"),
+        ("ArcaDicomTimeout", "5s", "ArcaDicomTimeout '5s': use a whole number from 1 to"),
+        ("ArcaDicomMaxAssociations", "0", "ArcaDicomMaxAssociations '0'"),
+        ("ArcaDicomMaxObjectSize", "1023", "ArcaDicomMaxObjectSize: bytes, from 1024"),
+        ("ArcaDicomPeer", "PACS 127.0.0.1:65536",
+         "ArcaDicomPeer: '127.0.0.1:65536': a port"),
+        ("ArcaDicomPeer", "PACS 127.0.0.1:", "ArcaDicomPeer: '127.0.0.1:': a port"),
         ("ArcaDicomReceiver", "ARCA_X 127.0.0.1:11104 sync=maybe",
          "ArcaDicomReceiver ARCA_X: 'sync=maybe': use"),
     ])
@@ -36,6 +51,18 @@ class TestConfigCheck:
         assert rc != 0
         assert message in out
         assert "bad.conf" in out  # httpd names the file and line
+
+    @pytest.mark.parametrize("directive, value", [
+        ("ArcaImportMaxExpanded", "0"), ("ArcaImportMaxExpanded", "2g"),
+        ("ArcaImportMaxExpanded", "8388607T"), ("ArcaImportMaxRatio", "0"),
+        ("ArcaLockoutThreshold", "0"), ("ArcaDicomPeer", "PACS *:104"),
+        ("ArcaDicomMaxObjectSize", "4294967296"),
+    ])
+    def test_edge_value_is_accepted(self, server, directive, value):
+        s = server("edgeconf")
+        s.write_snippet("edge", f"{directive} {value}\n")
+        rc, out = s.config_test()
+        assert rc == 0, out
 
     def test_good_configuration_passes(self, server):
         rc, out = server("goodconf").config_test()
