@@ -758,7 +758,6 @@ arca_error_t *value_of(apr_pool_t *p, DcmElement *el, const char **value)
 // ---- iteration -----------------------------------------------------------------------------
 
 struct iter_ctx {
-    arca_dicom_t *d;
     apr_pool_t *p;
     arca_dicom_element_fn fn;
     void *baton;
@@ -1017,7 +1016,7 @@ arca_error_t *arca_dicom_iterate(arca_dicom_t *d, apr_pool_t *p, arca_dicom_elem
                                  void *baton)
 {
     GUARD_BEGIN
-    iter_ctx c = {d, p, fn, baton};
+    iter_ctx c = {p, fn, baton};
     return iterate_item(c, d->ff->getDataset(), std::string(), 0);
     GUARD_END(p)
 }
