@@ -110,10 +110,11 @@ class TestSchemaCheck:
         assert "ARCA10004" in line and "arcactl migrate" in line
 
     def test_unreachable_database_refuses_start(self, env, server):
-        s = server("nodb", f"host={env.tmp}/nowhere dbname=arca user=arca")
+        s = server("nodb", f"host={env.tmp}/nowhere dbname=arca user=arca password=Sesame42")
         rc, _ = s.start_expecting_failure()
         assert rc != 0
         assert "ARCA10002: Arca cannot start: the database is unavailable" in s.error_log()
+        assert "Sesame42" not in s.error_log()  # libpq's reason, never the conninfo
 
     def test_migrated_database_starts(self, env, server):
         env.pg.createdb("fresh_db")
@@ -137,6 +138,11 @@ class TestDatabaseOutage:
                 assert r.status_code == 503, r.text
                 assert "database is unavailable" in r.text
                 assert r.headers.get("Retry-After")
+            # the log says why, in libpq's words, once per refused request
+            reasons = [l.split("cannot get a database connection: ", 1)[1]
+                       for l in env.httpd.error_log().splitlines() if "ARCA10011" in l]
+            assert reasons and all(r.startswith("the database is unavailable: ")
+                                   and len(r) > 40 for r in reasons), reasons
         finally:
             env.pg.start()
         for client in (s, env.session()):
