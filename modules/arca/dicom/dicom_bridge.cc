@@ -119,6 +119,8 @@ arca_error_t *pull(arca_dicom_t *d)
     arca_error_t *err = d->read(d->baton, &b, &len);
 
     if (err)
+        // cppcheck-suppress returnDanglingLifetime ; false positive: cppcheck
+        // takes a callback's result for the address of the local given to it
         return err;
     if (len == 0)
         d->eof = 1;
@@ -792,6 +794,8 @@ arca_error_t *iterate_item(iter_ctx &c, DcmItem *item, const std::string &prefix
         ae.opaque = el;
         arca_error_t *err = c.fn(c.baton, &ae);
         if (err)
+            // cppcheck-suppress returnDanglingLifetime ; false positive: cppcheck
+            // takes a callback's result for the address of the local given to it
             return err;
         if (el->ident() == EVR_SQ) {
             DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(el);
