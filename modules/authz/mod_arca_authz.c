@@ -15,6 +15,7 @@
 
 #include "arca_http.h"
 #include "credential_cache.h"
+#include "directive_parse.h"
 #include "access/secret.h"
 #include "access/session.h"
 #include "access/token.h"
@@ -223,27 +224,15 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 /* A whole number, 0 or more, for the int field of the server config at cmd->info. */
 static const char *set_count(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
     int *field = (int *)((char *)conf_of(cmd->server) + (apr_size_t)cmd->info);
 
-    if (*arg == '\0' || *end != '\0' || v < 0 || v > 100000000)
-        return apr_psprintf(cmd->pool, "%s '%s': use a whole number, 0 or more",
-                            cmd->cmd->name, arg);
-    *field = (int)v;
-    return NULL;
+    return arca_directive_int(cmd, arg, 0, 100000000, NULL, field);
 }
 
 static const char *set_cache_timeout(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
-
-    if (*arg == '\0' || *end != '\0' || v < 0 || v > 86400)
-        return apr_psprintf(cmd->pool, "ArcaAuthCacheTimeout '%s': use seconds from 0 "
-                            "(no cache) to 86400", arg);
-    conf_of(cmd->server)->cache_seconds = (int)v;
-    return NULL;
+    return arca_directive_int(cmd, arg, 0, 86400, "no cache",
+                              &conf_of(cmd->server)->cache_seconds);
 }
 
 static const command_rec authz_directives[] = {

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "core_config.h"
+#include "directive_parse.h"
 #include "base/validate.h"
 
 #define DEFAULT_SITE_ID "XNAT" /* what XNAT clients expect in accession IDs by default */
@@ -128,33 +129,22 @@ static const char *set_prearchive(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-static const char *parse_count(cmd_parms *cmd, const char *arg, int min, int max, int *out)
-{
-    char *end;
-    long v = strtol(arg, &end, 10);
-
-    if (*arg == '\0' || *end != '\0' || v < min || v > max)
-        return apr_psprintf(cmd->pool, "%s '%s': use a whole number from %d to %d",
-                            cmd->cmd->name, arg, min, max);
-    *out = (int)v;
-    return NULL;
-}
-
 static const char *set_pool_max(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    return parse_count(cmd, arg, 1, 10000, &arca_core_conf_get(cmd->server)->pool_max);
+    return arca_directive_int(cmd, arg, 1, 10000, NULL,
+                              &arca_core_conf_get(cmd->server)->pool_max);
 }
 
 static const char *set_pool_idle(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    return parse_count(cmd, arg, 1, 86400,
-                       &arca_core_conf_get(cmd->server)->pool_idle_timeout);
+    return arca_directive_int(cmd, arg, 1, 86400, NULL,
+                              &arca_core_conf_get(cmd->server)->pool_idle_timeout);
 }
 
 static const char *set_prearchive_idle(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    return parse_count(cmd, arg, 1, 86400,
-                       &arca_core_conf_get(cmd->server)->site.prearchive_idle);
+    return arca_directive_int(cmd, arg, 1, 86400, NULL,
+                              &arca_core_conf_get(cmd->server)->site.prearchive_idle);
 }
 
 static const char *set_auto_enable(cmd_parms *cmd, void *dummy, int on)

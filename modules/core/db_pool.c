@@ -17,6 +17,11 @@ typedef struct {
     apr_pool_t *pool;
 } pool_ctx;
 
+/* Why this thread's last open_conn failed (libpq's reason, never the connection string,
+ * which may hold a password). apr_reslist_acquire() opens a connection in the thread that
+ * asks for it but hands back only a status, so the reason waits here for that thread. */
+static _Thread_local char open_error[256];
+
 /* The reslist calls this from worker threads at once, outside its lock: each connection
  * lives in a root pool of its own (made from APR's global pool, whose allocator is
  * locked), never in the child's pool, which is not safe to allocate from concurrently. */
@@ -30,7 +35,7 @@ static apr_status_t open_conn(void **resource, void *params, apr_pool_t *pool)
     if (apr_pool_create(&root, NULL) != APR_SUCCESS)
         return APR_ENOMEM;
     if ((err = arca_db_open(root, ctx->conninfo, &db))) {
-        /* logged by the caller, which has the request */
+        apr_cpystrn(open_error, err->message, sizeof open_error); /* see take() */
         apr_pool_destroy(root);
         *resource = NULL;
         return APR_EGENERAL;
@@ -109,56 +114,63 @@ static apr_status_t release_conn(void *data)
     return APR_SUCCESS;
 }
 
-arca_error_t *arca_db_pool_lease(server_rec *s, apr_pool_t *p, arca_db_t **db)
+/* Takes a connection from the pool, given back when p is cleaned. On failure *why is the
+ * reason a connection could not be opened, or NULL if none was tried. */
+static apr_status_t take(apr_reslist_t *pool, apr_pool_t *p, arca_db_t **db,
+                         const char **why)
 {
-    arca_core_conf *conf = arca_core_conf_get(s);
     void *resource = NULL;
     lease_t *lease;
+    apr_status_t rv;
 
-    *db = NULL;
-    if (conf->pool == NULL || apr_reslist_acquire(conf->pool, &resource) != APR_SUCCESS
-        || resource == NULL)
-        return arca_error_create(p, 503, "the database is unavailable");
+    *why = NULL;
+    open_error[0] = '\0';
+    rv = apr_reslist_acquire(pool, &resource);
+    if (rv != APR_SUCCESS || resource == NULL) {
+        if (open_error[0])
+            *why = apr_pstrdup(p, open_error);
+        return rv != APR_SUCCESS ? rv : APR_EGENERAL;
+    }
     lease = apr_palloc(p, sizeof *lease);
-    lease->pool = conf->pool;
+    lease->pool = pool;
     lease->db = resource;
     lease->scratch = p;
     apr_pool_pre_cleanup_register(p, lease, release_conn);
     *db = resource;
+    return APR_SUCCESS;
+}
+
+arca_error_t *arca_db_pool_lease(server_rec *s, apr_pool_t *p, arca_db_t **db)
+{
+    arca_core_conf *conf = arca_core_conf_get(s);
+    const char *why;
+
+    *db = NULL;
+    if (conf->pool == NULL)
+        return arca_error_create(p, 503, "the database is unavailable: no connection pool "
+                                 "in this process");
+    if (take(conf->pool, p, db, &why) != APR_SUCCESS)
+        return arca_error_create(p, 503, "%s", why ? why : "the database is unavailable");
     return ARCA_OK;
 }
 
 arca_error_t *arca_db_pool_acquire(request_rec *r, arca_db_t **db)
 {
     arca_core_conf *conf = arca_core_conf_get(r->server);
-    void *resource = NULL;
-    lease_t *lease;
+    const char *why;
     apr_status_t rv;
 
     *db = NULL;
     if (conf->pool == NULL)
         return arca_error_create(r->pool, 503, "the database is unavailable: no connection "
                                  "pool in this process (see the error log)");
-    rv = apr_reslist_acquire(conf->pool, &resource);
-    if (rv != APR_SUCCESS || resource == NULL) {
-        /* Say why: try once more by hand, which gives libpq's reason for the log. */
-        arca_db_t *probe;
-        arca_error_t *err = arca_db_open(r->pool, conf->conninfo, &probe);
-        if (err == ARCA_OK) {
-            arca_db_close(probe);
-            err = arca_error_create(r->pool, 503, "the database is unavailable; try again "
-                                    "shortly");
-        }
+    if ((rv = take(conf->pool, r->pool, db, &why)) != APR_SUCCESS) {
+        /* libpq's reason goes to the log only: it names hosts and users */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, ARCA_LOGNO(10011)
-                      "cannot get a database connection: %s", err->message);
+                      "cannot get a database connection: %s",
+                      why ? why : "the connection pool gave none");
         return arca_error_create(r->pool, 503, "the database is unavailable; try again "
                                  "shortly");
     }
-    lease = apr_palloc(r->pool, sizeof *lease);
-    lease->pool = conf->pool;
-    lease->db = resource;
-    lease->scratch = r->pool;
-    apr_pool_pre_cleanup_register(r->pool, lease, release_conn);
-    *db = resource;
     return ARCA_OK;
 }

@@ -32,7 +32,7 @@ static void sweep_once(sweeper_t *sw)
 {
     apr_pool_t *p;
     arca_db_t *db;
-    arca_prearchive_swept_t done;
+    arca_prearchive_swept_t done = {0};
     int busy = 0;
     arca_error_t *err;
 

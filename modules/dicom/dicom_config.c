@@ -1,11 +1,11 @@
 /* mod_arca_dicom's directives, checked when the configuration is read so that `httpd -t`
  * names a bad one. */
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "dicom_config.h"
+#include "directive_parse.h"
 #include "import/routing_rules.h"
 #include "store/filestore.h"
 
@@ -37,13 +37,11 @@ static int valid_ae(const char *ae)
 static const char *host_port(cmd_parms *cmd, const char *arg, const char **host, int *port)
 {
     const char *colon = strrchr(arg, ':');
-    char *end;
-    long n;
+    apr_int64_t n;
 
     if (colon == NULL)
         return apr_psprintf(cmd->pool, "%s: '%s' is not host:port", cmd->cmd->name, arg);
-    n = strtol(colon + 1, &end, 10);
-    if (*end || n < 1 || n > 65535)
+    if (!arca_parse_whole(colon + 1, 1, 65535, &n))
         return apr_psprintf(cmd->pool, "%s: '%s': a port is 1-65535", cmd->cmd->name, arg);
     *host = colon == arg ? "0.0.0.0" : apr_pstrmemdup(cmd->pool, arg, (apr_size_t)(colon - arg));
     if (strcmp(*host, "*") == 0)
@@ -130,28 +128,19 @@ static const char *add_peer(cmd_parms *cmd, void *dummy, const char *ae, const c
     return host_port(cmd, addr, &peer->host, &peer->port);
 }
 
+/* ArcaDicomMaxAssociations, ArcaDicomTimeout: cmd->info is the field's offset. */
 static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    dicom_conf *conf = dicom_conf_get(cmd->server);
-    char *end;
-    long n = strtol(arg, &end, 10);
+    int *field = (int *)((char *)dicom_conf_get(cmd->server) + (apr_size_t)cmd->info);
 
-    if (*end || n < 1 || n > 100000)
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from 1 to 100000",
-                            cmd->cmd->name, arg);
-    if (cmd->info == (void *)0)
-        conf->max_associations = (int)n;
-    else
-        conf->timeout = (int)n;
-    return NULL;
+    return arca_directive_int(cmd, arg, 1, 100000, NULL, field);
 }
 
 static const char *set_max_object(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+    apr_int64_t n;
 
-    if (*end || n < 1024 || n > (apr_int64_t)4 * 1024 * 1024 * 1024)
+    if (!arca_parse_whole(arg, 1024, (apr_int64_t)4 * 1024 * 1024 * 1024, &n))
         return "ArcaDicomMaxObjectSize: bytes, from 1024 to 4 GiB";
     dicom_conf_get(cmd->server)->max_object = (apr_off_t)n;
     return NULL;
@@ -199,9 +188,11 @@ const command_rec dicom_directives[] = {
                   "a receiver, from an element's value (the regex's first group)"),
     AP_INIT_TAKE2("ArcaDicomPeer", add_peer, NULL, RSRC_CONF,
                   "AE-title host:port: a C-MOVE destination"),
-    AP_INIT_TAKE1("ArcaDicomMaxAssociations", set_int, (void *)0, RSRC_CONF,
+    AP_INIT_TAKE1("ArcaDicomMaxAssociations", set_int,
+                  (void *)APR_OFFSETOF(dicom_conf, max_associations), RSRC_CONF,
                   "associations served at once, over all receivers (default 16)"),
-    AP_INIT_TAKE1("ArcaDicomTimeout", set_int, (void *)1, RSRC_CONF,
+    AP_INIT_TAKE1("ArcaDicomTimeout", set_int,
+                  (void *)APR_OFFSETOF(dicom_conf, timeout), RSRC_CONF,
                   "seconds a peer may stay silent (default 30)"),
     AP_INIT_TAKE1("ArcaDicomMaxObjectSize", set_max_object, NULL, RSRC_CONF,
                   "bytes of one received object (default 536870912)"),

@@ -1,12 +1,10 @@
 /* mod_arca_rest's own directives: the limits on uploaded archives (against decompression
  * bombs), per server. */
-#include <stdlib.h>
-
 #include <httpd.h>
 #include <http_config.h>
-#include <apr_strings.h>
 
 #include "rest_config.h"
+#include "directive_parse.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
 
@@ -58,43 +56,19 @@ static rest_config_t *conf_of(cmd_parms *cmd)
 /* bytes, with an optional K, M, G or T (powers of 1024); 0 = no limit */
 static const char *set_max_expanded(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    char *end;
-    apr_int64_t n = apr_strtoi64(arg, &end, 10);
-    int shift = 0;
-
-    switch (*end) {
-    case 'K': case 'k': shift = 10; end++; break;
-    case 'M': case 'm': shift = 20; end++; break;
-    case 'G': case 'g': shift = 30; end++; break;
-    case 'T': case 't': shift = 40; end++; break;
-    }
-    if (end == arg || *end || n < 0 || n > (APR_INT64_MAX >> shift))
-        return apr_psprintf(cmd->pool, "ArcaImportMaxExpanded: '%s' is not a size "
-                            "(bytes, or a number with K, M, G or T)", arg);
-    conf_of(cmd)->limits.max_expanded = (apr_off_t)(n << shift);
-    return NULL;
-}
-
-static const char *set_count(cmd_parms *cmd, const char *arg, int max, int *out)
-{
-    char *end;
-    long n = strtol(arg, &end, 10);
-
-    if (end == arg || *end || n < 0 || n > max)
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from 0 (no limit) to %d",
-                            cmd->cmd->name, arg, max);
-    *out = (int)n;
-    return NULL;
+    return arca_directive_size(cmd, arg, &conf_of(cmd)->limits.max_expanded);
 }
 
 static const char *set_max_ratio(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    return set_count(cmd, arg, 1000000, &conf_of(cmd)->limits.max_ratio);
+    return arca_directive_int(cmd, arg, 0, 1000000, "no limit",
+                              &conf_of(cmd)->limits.max_ratio);
 }
 
 static const char *set_max_depth(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    return set_count(cmd, arg, 1000, &conf_of(cmd)->limits.max_depth);
+    return arca_directive_int(cmd, arg, 0, 1000, "no limit",
+                              &conf_of(cmd)->limits.max_depth);
 }
 
 const command_rec rest_directives[] = {

@@ -26,6 +26,21 @@ class TestConfigCheck:
         ("ArcaDatabasePoolMax", "0", "ArcaDatabasePoolMax '0': use a whole number"),
         ("ArcaDatabasePoolIdleTimeout", "soon", "ArcaDatabasePoolIdleTimeout 'soon'"),
         ("ArcaAuthCacheTimeout", "-1", "ArcaAuthCacheTimeout '-1'"),
+        ("ArcaAuthCacheTimeout", "86401",
+         "ArcaAuthCacheTimeout '86401': use a whole number from 0 (no cache) to 86400"),
+        ("ArcaLockoutThreshold", "ten", "ArcaLockoutThreshold 'ten': use a whole number"),
+        ("ArcaPrearchiveIdle", "0", "ArcaPrearchiveIdle '0': use a whole number from 1 to"),
+        ("ArcaImportMaxRatio", "1000001",
+         "ArcaImportMaxRatio '1000001': use a whole number from 0 (no limit) to 1000000"),
+        ("ArcaImportMaxDepth", "-1", "ArcaImportMaxDepth '-1': use a whole number"),
+        ("ArcaImportMaxExpanded", "5X", "ArcaImportMaxExpanded '5X': use a size"),
+        ("ArcaImportMaxExpanded", "9000000T", "ArcaImportMaxExpanded '9000000T'"),
+        ("ArcaDicomTimeout", "5s", "ArcaDicomTimeout '5s': use a whole number from 1 to"),
+        ("ArcaDicomMaxAssociations", "0", "ArcaDicomMaxAssociations '0'"),
+        ("ArcaDicomMaxObjectSize", "1023", "ArcaDicomMaxObjectSize: bytes, from 1024"),
+        ("ArcaDicomPeer", "PACS 127.0.0.1:65536",
+         "ArcaDicomPeer: '127.0.0.1:65536': a port"),
+        ("ArcaDicomPeer", "PACS 127.0.0.1:", "ArcaDicomPeer: '127.0.0.1:': a port"),
         ("ArcaDicomReceiver", "ARCA_X 127.0.0.1:11104 sync=maybe",
          "ArcaDicomReceiver ARCA_X: 'sync=maybe': use"),
     ])
@@ -36,6 +51,18 @@ class TestConfigCheck:
         assert rc != 0
         assert message in out
         assert "bad.conf" in out  # httpd names the file and line
+
+    @pytest.mark.parametrize("directive, value", [
+        ("ArcaImportMaxExpanded", "0"), ("ArcaImportMaxExpanded", "2g"),
+        ("ArcaImportMaxExpanded", "8388607T"), ("ArcaImportMaxRatio", "0"),
+        ("ArcaLockoutThreshold", "0"), ("ArcaDicomPeer", "PACS *:104"),
+        ("ArcaDicomMaxObjectSize", "4294967296"),
+    ])
+    def test_edge_value_is_accepted(self, server, directive, value):
+        s = server("edgeconf")
+        s.write_snippet("edge", f"{directive} {value}\n")
+        rc, out = s.config_test()
+        assert rc == 0, out
 
     def test_good_configuration_passes(self, server):
         rc, out = server("goodconf").config_test()
@@ -83,10 +110,11 @@ class TestSchemaCheck:
         assert "ARCA10004" in line and "arcactl migrate" in line
 
     def test_unreachable_database_refuses_start(self, env, server):
-        s = server("nodb", f"host={env.tmp}/nowhere dbname=arca user=arca")
+        s = server("nodb", f"host={env.tmp}/nowhere dbname=arca user=arca password=Sesame42")
         rc, _ = s.start_expecting_failure()
         assert rc != 0
         assert "ARCA10002: Arca cannot start: the database is unavailable" in s.error_log()
+        assert "Sesame42" not in s.error_log()  # libpq's reason, never the conninfo
 
     def test_migrated_database_starts(self, env, server):
         env.pg.createdb("fresh_db")
@@ -110,6 +138,11 @@ class TestDatabaseOutage:
                 assert r.status_code == 503, r.text
                 assert "database is unavailable" in r.text
                 assert r.headers.get("Retry-After")
+            # the log says why, in libpq's words, once per refused request
+            reasons = [l.split("cannot get a database connection: ", 1)[1]
+                       for l in env.httpd.error_log().splitlines() if "ARCA10011" in l]
+            assert reasons and all(r.startswith("the database is unavailable: ")
+                                   and len(r) > 40 for r in reasons), reasons
         finally:
             env.pg.start()
         for client in (s, env.session()):

@@ -119,6 +119,8 @@ arca_error_t *pull(arca_dicom_t *d)
     arca_error_t *err = d->read(d->baton, &b, &len);
 
     if (err)
+        // cppcheck-suppress returnDanglingLifetime ; false positive: cppcheck
+        // takes a callback's result for the address of the local given to it
         return err;
     if (len == 0)
         d->eof = 1;
@@ -758,7 +760,6 @@ arca_error_t *value_of(apr_pool_t *p, DcmElement *el, const char **value)
 // ---- iteration -----------------------------------------------------------------------------
 
 struct iter_ctx {
-    arca_dicom_t *d;
     apr_pool_t *p;
     arca_dicom_element_fn fn;
     void *baton;
@@ -793,6 +794,8 @@ arca_error_t *iterate_item(iter_ctx &c, DcmItem *item, const std::string &prefix
         ae.opaque = el;
         arca_error_t *err = c.fn(c.baton, &ae);
         if (err)
+            // cppcheck-suppress returnDanglingLifetime ; false positive: cppcheck
+            // takes a callback's result for the address of the local given to it
             return err;
         if (el->ident() == EVR_SQ) {
             DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(el);
@@ -1017,7 +1020,7 @@ arca_error_t *arca_dicom_iterate(arca_dicom_t *d, apr_pool_t *p, arca_dicom_elem
                                  void *baton)
 {
     GUARD_BEGIN
-    iter_ctx c = {d, p, fn, baton};
+    iter_ctx c = {p, fn, baton};
     return iterate_item(c, d->ff->getDataset(), std::string(), 0);
     GUARD_END(p)
 }

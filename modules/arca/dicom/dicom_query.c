@@ -73,7 +73,7 @@ typedef struct {
     apr_pool_t *p;
     const char *sql;
     const char **params;
-    int n, max;
+    int n;                        /* params used; build() sizes params for all keys */
 } query_t;
 
 static const char *param(query_t *q, const char *value)

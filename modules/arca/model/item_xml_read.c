@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "format/xml_read.h"
 #include "model/item_xml_read.h"
 #include "model/model.h"
 
@@ -22,20 +23,6 @@ static const char *text_of(apr_pool_t *p, xmlNodePtr n)
     return s;
 }
 
-static const char *attr(apr_pool_t *p, xmlNodePtr n, const char *name)
-{
-    xmlChar *v = xmlGetProp(n, BAD_CAST name);
-    const char *s = v ? apr_pstrdup(p, (const char *)v) : NULL;
-
-    xmlFree(v);
-    return s;
-}
-
-static int is(xmlNodePtr n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
 static int has_element_children(xmlNodePtr n)
 {
     for (xmlNodePtr c = n->children; c; c = c->next)
@@ -48,27 +35,28 @@ static int has_element_children(xmlNodePtr n)
  *   <xnat:fields><xnat:field name=... datatype=... type="custom"/> */
 static void read_protocol(apr_pool_t *p, xmlNodePtr proto, arca_xml_item_t *item)
 {
-    const char *data_type = attr(p, proto, "data-type");
+    const char *data_type = arca_xml_attr(p, proto, "data-type");
 
     for (xmlNodePtr defs = proto->children; defs; defs = defs->next) {
-        if (!is(defs, "definitions"))
+        if (!arca_xml_is(defs, "definitions"))
             continue;
         for (xmlNodePtr def = defs->children; def; def = def->next) {
-            if (!is(def, "definition"))
+            if (!arca_xml_is(def, "definition"))
                 continue;
             for (xmlNodePtr fields = def->children; fields; fields = fields->next) {
-                if (!is(fields, "fields"))
+                if (!arca_xml_is(fields, "fields"))
                     continue;
                 for (xmlNodePtr f = fields->children; f; f = f->next) {
-                    const char *type = is(f, "field") ? attr(p, f, "type") : NULL;
+                    const char *type = arca_xml_is(f, "field") ? arca_xml_attr(p, f, "type")
+                                                               : NULL;
                     arca_xml_field_def_t *d;
                     if (type == NULL || strcmp(type, "custom") != 0)
                         continue;
                     d = apr_array_push(item->defs);
                     d->data_type = data_type ? data_type : "";
-                    d->definition = attr(p, def, "ID");
-                    d->name = attr(p, f, "name");
-                    d->datatype = attr(p, f, "datatype");
+                    d->definition = arca_xml_attr(p, def, "ID");
+                    d->name = arca_xml_attr(p, f, "name");
+                    d->datatype = arca_xml_attr(p, f, "datatype");
                     if (d->definition == NULL)
                         d->definition = "default";
                     if (d->name == NULL || d->datatype == NULL)
@@ -89,13 +77,14 @@ static void read_children(apr_pool_t *p, xmlNodePtr parent, const char *path,
         if (c->type != XML_ELEMENT_NODE)
             continue;
         name = (const char *)c->name;
-        if (depth == 0 && is(c, "studyProtocol")) {
+        if (depth == 0 && arca_xml_is(c, "studyProtocol")) {
             read_protocol(p, c, item);
             continue;
         }
-        if (depth == 0 && is(c, "fields")) {
+        if (depth == 0 && arca_xml_is(c, "fields")) {
             for (xmlNodePtr f = c->children; f; f = f->next) {
-                const char *fname = is(f, "field") ? attr(p, f, "name") : NULL;
+                const char *fname = arca_xml_is(f, "field") ? arca_xml_attr(p, f, "name")
+                                                            : NULL;
                 if (fname)
                     apr_table_set(item->fields, apr_psprintf(p, "%s/fields/field[name=%s]/field",
                                                              item->xsi_type, fname),
@@ -134,7 +123,8 @@ arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len
     item = apr_pcalloc(p, sizeof *item);
     item->fields = apr_table_make(p, 16);
     item->defs = apr_array_make(p, 4, sizeof(arca_xml_field_def_t));
-    item->xsi_type = attr(p, root, "type"); /* xsi:type (libxml2 matches the local name) */
+    /* xsi:type (libxml2 matches the local name) */
+    item->xsi_type = arca_xml_attr(p, root, "type");
     if (item->xsi_type == NULL && root->ns && root->ns->prefix)
         item->xsi_type = arca_xsi_of_element(p, apr_pstrcat(p, (const char *)root->ns->prefix,
                                                             ":", (const char *)root->name,
@@ -149,7 +139,7 @@ arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len
                                           && strcmp((const char *)a->ns->prefix, "xmlns") == 0))
             continue;
         apr_table_set(item->fields, apr_pstrcat(p, item->xsi_type, "/", name, NULL),
-                      attr(p, root, name));
+                      arca_xml_attr(p, root, name));
     }
     read_children(p, root, NULL, item, 0);
     xmlFreeDoc(doc);

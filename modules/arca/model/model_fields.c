@@ -324,7 +324,7 @@ int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
         path = strchr(name, '/') + 1;
     /* exact names first; then, for XPaths, the same without case, since clients write
      * "xnat:subjectAssessorData/subject_id" for XNAT's subject_ID */
-    for (int nocase = 0; nocase <= (path != name); nocase++) {
+    for (int nocase = 0, passes = path != name ? 2 : 1; nocase < passes; nocase++) {
         for (const arca_field_t *f = kinds[kind].fields; f->alias; f++) {
             if ((!nocase && path == name && strcmp(f->alias, name) == 0)
                 || in_paths(f->paths, path, nocase)) {

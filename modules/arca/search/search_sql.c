@@ -39,7 +39,6 @@
 
 typedef struct {
     apr_pool_t *p;
-    const arca_search_t *s;
     const arca_search_ctx_t *ctx;
     arca_kind_t root;
     apr_array_header_t *params;
@@ -806,7 +805,7 @@ static const char *natural_order(arca_kind_t kind)
 arca_error_t *arca_search_compile(apr_pool_t *p, const arca_search_t *s,
                                   const arca_search_ctx_t *ctx, arca_search_sql_t **out)
 {
-    cc_t cc = {p, s, ctx, ARCA_KIND_PROJECT, apr_array_make(p, 16, sizeof(const char *)),
+    cc_t cc = {p, ctx, ARCA_KIND_PROJECT, apr_array_make(p, 16, sizeof(const char *)),
                NULL, 0, {NULL}};
     apr_array_header_t *columns = s->columns;
     apr_hash_t *seen = apr_hash_make(p);

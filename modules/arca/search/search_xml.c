@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlwriter.h>
 
+#include "format/xml_read.h"
 #include "search/search.h"
 
 #define XDAT_NS "http://nrg.wustl.edu/security"
@@ -185,11 +186,6 @@ static const char *local_name(xmlNodePtr n)
     return n && n->type == XML_ELEMENT_NODE ? (const char *)n->name : "";
 }
 
-static int is(xmlNodePtr n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
 static const char *trimmed(apr_pool_t *p, const char *s)
 {
     const char *end;
@@ -214,18 +210,9 @@ static const char *text_of(apr_pool_t *p, xmlNodePtr n)
 static xmlNodePtr child(xmlNodePtr n, const char *name)
 {
     for (xmlNodePtr c = n->children; c; c = c->next)
-        if (is(c, name))
+        if (arca_xml_is(c, name))
             return c;
     return NULL;
-}
-
-static const char *attr(apr_pool_t *p, xmlNodePtr n, const char *name)
-{
-    xmlChar *v = xmlGetProp(n, BAD_CAST name);
-    const char *s = v ? apr_pstrdup(p, (const char *)v) : NULL;
-
-    xmlFree(v);
-    return s;
 }
 
 static arca_error_t *parse_group(parse_t *ps, xmlNodePtr n, int depth,
@@ -266,7 +253,7 @@ static arca_error_t *parse_group(parse_t *ps, xmlNodePtr n, int depth,
 {
     apr_pool_t *p = ps->p;
     arca_search_node_t *g = apr_pcalloc(p, sizeof *g);
-    const char *method = attr(p, n, "method");
+    const char *method = arca_xml_attr(p, n, "method");
     arca_error_t *err;
 
     g->is_group = 1;
@@ -282,9 +269,9 @@ static arca_error_t *parse_group(parse_t *ps, xmlNodePtr n, int depth,
                                  arca_search_quote(p, method));
     for (xmlNodePtr c = n->children; c; c = c->next) {
         arca_search_node_t *node = NULL;
-        if (is(c, "criteria"))
+        if (arca_xml_is(c, "criteria"))
             err = parse_criteria(ps, c, &node);
-        else if (is(c, "child_set"))
+        else if (arca_xml_is(c, "child_set"))
             err = parse_group(ps, c, depth + 1, &node);
         else
             continue;
@@ -348,24 +335,24 @@ arca_error_t *arca_search_parse_xml(apr_pool_t *p, const char *doc, apr_size_t l
     xmlFreeParserCtxt(ctxt);
     apr_pool_cleanup_register(p, xdoc, free_doc, apr_pool_cleanup_null);
     root = xmlDocGetRootElement(xdoc);
-    if (root == NULL || (!is(root, "bundle") && !is(root, "search")
-                         && !is(root, "stored_search")))
+    if (root == NULL || (!arca_xml_is(root, "bundle") && !arca_xml_is(root, "search")
+                         && !arca_xml_is(root, "stored_search")))
         return arca_error_create(p, 400, "the root element is <%s>: a search is an "
                                  "xdat:bundle document", arca_search_quote(p, local_name(root)));
     s = apr_pcalloc(p, sizeof *s);
     s->columns = apr_array_make(p, 8, sizeof(arca_search_column_t));
     s->users = apr_array_make(p, 2, sizeof(const char *));
     s->limit = -1;
-    s->id = attr(p, root, "ID");
-    s->brief_description = attr(p, root, "brief-description");
-    s->description = attr(p, root, "description");
-    s->project = attr(p, root, "tag");
+    s->id = arca_xml_attr(p, root, "ID");
+    s->brief_description = arca_xml_attr(p, root, "brief-description");
+    s->description = arca_xml_attr(p, root, "description");
+    s->project = arca_xml_attr(p, root, "tag");
     if (s->project && *s->project == '\0')
         s->project = NULL;
     for (xmlNodePtr c = root->children; c; c = c->next) {
-        if (is(c, "root_element_name")) {
+        if (arca_xml_is(c, "root_element_name")) {
             s->root = text_of(p, c);
-        } else if (is(c, "search_field")) {
+        } else if (arca_xml_is(c, "search_field")) {
             arca_search_column_t *col;
             const char *element = text_of(p, child(c, "element_name"));
             const char *field = text_of(p, child(c, "field_ID"));
@@ -378,15 +365,15 @@ arca_error_t *arca_search_parse_xml(apr_pool_t *p, const char *doc, apr_size_t l
             col = &APR_ARRAY_PUSH(s->columns, arca_search_column_t);
             col->element = element;
             col->field = field;
-        } else if (is(c, "search_where")) {
+        } else if (arca_xml_is(c, "search_where")) {
             if (s->where)
                 return arca_error_create(p, 400, "search_where (line %ld): only one per "
                                          "search", xmlGetLineNo(c));
             if ((err = parse_group(&ps, c, 1, &s->where)))
                 return err;
-        } else if (is(c, "allowed_user")) {
+        } else if (arca_xml_is(c, "allowed_user")) {
             for (xmlNodePtr l = c->children; l; l = l->next)
-                if (is(l, "login") && s->users->nelts < 1000)
+                if (arca_xml_is(l, "login") && s->users->nelts < 1000)
                     APR_ARRAY_PUSH(s->users, const char *) = text_of(p, l);
         }
     }

@@ -4,9 +4,10 @@
 #include <stdlib.h>
 
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "base/arca.h"
-#include "dicom/dicom_net.h"
+#include "dicom/dicom_net.h" /* the log levels of arca_digester_t's log (ARCA_DNET_*) */
 #include "store/digest_fill.h"
 #include "store/filestore.h"
 
