@@ -65,9 +65,10 @@ static const char *users_array(apr_pool_t *p, const apr_array_header_t *users)
 
     for (int i = 0; users && i < users->nelts; i++) {
         const char *u = APR_ARRAY_IDX(users, i, const char *);
-        char *q = apr_palloc(p, 2 * strlen(u) + 3), *o = q;
+        char *q, *o;
         if (u == NULL || *u == '\0')
             continue;
+        q = o = apr_palloc(p, 2 * strlen(u) + 3); /* every character escaped, quotes, NUL */
         *o++ = '"';
         for (; *u; u++) {
             if (*u == '"' || *u == '\\')
