@@ -12,6 +12,7 @@
 
 #include "base/arca.h"
 #include "access/account.h"
+#include "access/account_view.h"
 #include "fsck/fsck.h"
 #include "access/password.h"
 #include "db/schema.h"
@@ -155,18 +156,16 @@ static int cmd_user(apr_pool_t *p, arca_db_t *db, int argc, const char *const *a
 {
     const char *sub, *login, *password_file = NULL, *new_password_file = NULL;
     const char *password = NULL;
-    arca_account_t acct = {0};
+    int admin = 0;
     arca_error_t *err;
 
     if (argc < 2)
         return fail("user: say 'add LOGIN' or 'passwd LOGIN'");
     sub = argv[0];
     login = argv[1];
-    acct.login = login;
-    acct.enabled = acct.verified = 1;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--admin") == 0)
-            acct.site_admin = 1;
+            admin = 1;
         else if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc)
             password_file = argv[++i];
         else if (strcmp(argv[i], "--new-password-file") == 0 && i + 1 < argc)
@@ -179,12 +178,12 @@ static int cmd_user(apr_pool_t *p, arca_db_t *db, int argc, const char *const *a
     if (strcmp(sub, "add") == 0) {
         if (new_password_file && write_new_secret(p, new_password_file, &password))
             return 1;
-        if ((err = arca_account_create(db, p, &acct, password))) {
+        if ((err = arca_account_add(db, p, login, password, admin))) {
             if (new_password_file)
                 unlink(new_password_file);
             return fail_err(err);
         }
-        printf("created account %s%s\n", login, acct.site_admin ? " (site admin)" : "");
+        printf("created account %s%s\n", login, admin ? " (site admin)" : "");
         return 0;
     }
     if (strcmp(sub, "show") == 0) {
@@ -193,11 +192,7 @@ static int cmd_user(apr_pool_t *p, arca_db_t *db, int argc, const char *const *a
             return fail_err(err);
         if (found == NULL)
             return fail("no account '%s'", login);
-        printf("login: %s\nname: %s %s\nemail: %s\nenabled: %s\nverified: %s\n"
-               "site admin: %s\nlocal password: %s\n", found->login, found->firstname,
-               found->lastname, found->email, found->enabled ? "yes" : "no",
-               found->verified ? "yes" : "no", found->site_admin ? "yes" : "no",
-               found->has_password ? "yes" : "no");
+        fputs(arca_account_text(p, found), stdout);
         return 0;
     }
     if (strcmp(sub, "passwd") == 0) {

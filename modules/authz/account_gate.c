@@ -24,6 +24,7 @@
 
 #include "arca_http.h"
 #include "access/account_external.h"
+#include "access/authz.h"
 #include "account_gate.h"
 
 APLOG_USE_MODULE(arca_authz);
@@ -221,15 +222,15 @@ static int gate_fixups(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, ARCA_LOGNO(10210)
                       "created the Arca account '%s' at its first %s login (enabled: %s, "
                       "verified: %s)", account->login, src->source,
-                      account->enabled ? "yes" : "no", account->verified ? "yes" : "no");
-    if (!account->enabled) {
+                      in.enable_new ? "yes" : "no", in.verify_new ? "yes" : "no");
+    if (arca_is_disabled(account)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10211)
                       "refused '%s': the account is not enabled", account->login);
         return refuse(r, HTTP_FORBIDDEN, apr_psprintf(r->pool,
                       "your account '%s' exists but an administrator has not enabled it "
                       "yet; ask your site administrator to enable it", account->login));
     }
-    if (!account->verified) {
+    if (arca_is_unverified(account)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10212)
                       "refused '%s': the account is not verified", account->login);
         return refuse(r, HTTP_FORBIDDEN, apr_psprintf(r->pool,

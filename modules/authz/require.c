@@ -1,4 +1,6 @@
-/* The arca-* authz providers. */
+/* The arca-* authz providers. They decide with libarca's access rules (access/authz.h), the
+ * ones the REST API applies, so a location guarded here agrees with the API: a site admin,
+ * all-data access and a public project's read access count as they count there. */
 #include <string.h>
 
 #include <httpd.h>
@@ -12,6 +14,11 @@
 #include "access/authz.h"
 #include "require.h"
 
+APLOG_USE_MODULE(arca_authz);
+
+/* The request's account, or NULL with *fail saying what to answer. An account that may not
+ * be used at all (disabled, unverified) is refused here too: the account gate stops it only
+ * on the locations Arca's handlers serve, and these providers guard others. */
 static const arca_account_t *account_of(request_rec *r, authz_status *fail)
 {
     const arca_account_t *who = NULL;
@@ -23,10 +30,12 @@ static const arca_account_t *account_of(request_rec *r, authz_status *fail)
         return NULL;
     }
     if ((err = arca_core.request_account(r, &who))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10220)
+                      "Require arca-*: cannot look up '%s': %s", r->user, err->message);
         *fail = AUTHZ_GENERAL_ERROR;
         return NULL;
     }
-    return who && who->enabled ? who : NULL;
+    return who && !arca_is_disabled(who) && !arca_is_unverified(who) ? who : NULL;
 }
 
 static authz_status site_admin_check(request_rec *r, const char *line, const void *parsed)
@@ -34,15 +43,18 @@ static authz_status site_admin_check(request_rec *r, const char *line, const voi
     authz_status fail;
     const arca_account_t *who = account_of(r, &fail);
 
-    return who ? (who->site_admin ? AUTHZ_GRANTED : AUTHZ_DENIED) : fail;
+    return who ? (arca_is_site_admin(who) ? AUTHZ_GRANTED : AUTHZ_DENIED) : fail;
 }
 
-static int rank(const char *role)
+/* A role names what it lets one do in the project: owners manage it, members edit its
+ * data, collaborators read it. */
+static arca_action_t action_of_role(const char *role)
 {
-    return !strcmp(role, "owner") ? 3 : !strcmp(role, "member") ? 2
-           : !strcmp(role, "collaborator") ? 1 : 0;
+    return !strcmp(role, "owner") ? ARCA_MANAGE : !strcmp(role, "member") ? ARCA_EDIT
+                                                                          : ARCA_READ;
 }
 
+/* "role project" (the project may be empty: the request's ARCA_PROJECT then). */
 static const char *role_parse(cmd_parms *cmd, const char *line, const void **parsed)
 {
     const char *w = line, *role_word = ap_getword_conf(cmd->temp_pool, &w), *role;
@@ -62,19 +74,22 @@ static authz_status project_role_check(request_rec *r, const char *line, const v
     authz_status fail;
     const arca_account_t *who = account_of(r, &fail);
     arca_db_t *db;
-    PGresult *res;
+    arca_error_t *err;
+    int allowed, visible;
 
     if (who == NULL)
         return fail;
-    if (who->site_admin)
-        return AUTHZ_GRANTED;
-    if (project == NULL || arca_core.request_db(r, &db)
-        || arca_db_query(db, r->pool, &res, "SELECT role FROM arca_project_member "
-                         "WHERE project = $1 AND account_id = $2::bigint", 2,
-                         (const char *const[]){project, who->id}))
-        return project == NULL ? AUTHZ_DENIED : AUTHZ_GENERAL_ERROR;
-    return PQntuples(res) == 1 && rank(PQgetvalue(res, 0, 0)) >= rank(role) ? AUTHZ_GRANTED
-                                                                            : AUTHZ_DENIED;
+    if (project == NULL || *project == '\0')
+        return AUTHZ_DENIED;
+    if ((err = arca_core.request_db(r, &db))
+        || (err = arca_can_project(db, r->pool, who, project, action_of_role(role), &allowed,
+                                   &visible))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10221)
+                      "Require arca-project-role: cannot decide for '%s': %s", r->user,
+                      err->message);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    return allowed ? AUTHZ_GRANTED : AUTHZ_DENIED;
 }
 
 static const authz_provider site_admin_provider = {site_admin_check, NULL};

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "arca_http.h"
+#include "access/authz.h"
 
 arca_core_api arca_core;
 
@@ -27,6 +28,36 @@ int arca_core_api_retrieve(void)
     arca_core.request_db = APR_RETRIEVE_OPTIONAL_FN(arca_request_db);
     arca_core.request_account = APR_RETRIEVE_OPTIONAL_FN(arca_request_account);
     return arca_core.site_get && arca_core.request_db && arca_core.request_account;
+}
+
+arca_error_t *arca_http_login(request_rec *r, const arca_account_t **who, arca_db_t **db)
+{
+    const arca_account_t *account;
+    arca_error_t *err = arca_core.request_account(r, &account);
+
+    if (err)
+        return err;
+    if (r->user == NULL)
+        return arca_error_create(r->pool, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
+    if (account == NULL)
+        return arca_error_create(r->pool, HTTP_FORBIDDEN, "'%s' logged in, but has no Arca "
+                                 "account", r->user);
+    if (arca_is_disabled(account))
+        return arca_error_create(r->pool, HTTP_FORBIDDEN, "your account '%s' is not enabled",
+                                 account->login);
+    if (who)
+        *who = account;
+    return db ? arca_core.request_db(r, db) : ARCA_OK;
+}
+
+arca_error_t *arca_http_site_admin(request_rec *r, const char *what)
+{
+    const arca_account_t *who;
+    arca_error_t *err = arca_http_login(r, &who, NULL);
+
+    if (err || arca_is_site_admin(who))
+        return err;
+    return arca_error_create(r->pool, HTTP_FORBIDDEN, "only site administrators %s", what);
 }
 
 static int wants_json(request_rec *r)

@@ -28,6 +28,16 @@ void arca_http_init(module *owner);
 /* Call from the optional_fn_retrieve hook. Returns 0 if mod_arca is not loaded. */
 int arca_core_api_retrieve(void);
 
+/* The start of a handler that needs someone logged in: the request's account (in *who
+ * when who is not NULL) and, when db is not NULL, its database connection. 401 when nobody
+ * is logged in; 403 when the user has no Arca account or it is disabled (the account gate
+ * refuses those before any handler runs; this holds without it). */
+arca_error_t *arca_http_login(request_rec *r, const arca_account_t **who, arca_db_t **db);
+
+/* Likewise for what only site administrators may do: 403 "only site administrators
+ * <what>" for anyone else. */
+arca_error_t *arca_http_site_admin(request_rec *r, const char *what);
+
 /* Answers the request with err's status and message (text, or JSON when the client asked
  * for JSON), logs it as one numbered line, and returns OK for the handler to return. */
 int arca_http_error(request_rec *r, const arca_error_t *err);

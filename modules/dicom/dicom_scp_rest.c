@@ -52,7 +52,6 @@ static json_t *receiver_json(const arca_dicom_receiver_t *rcv, int id, json_t *s
 int dicom_scp_handler(request_rec *r)
 {
     dicom_conf *conf = dicom_conf_get(r->server);
-    const arca_account_t *who;
     json_t *status, *out;
     const char *rest;
     arca_error_t *err;
@@ -73,11 +72,8 @@ int dicom_scp_handler(request_rec *r)
     if (r->method_number != M_GET)
         return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "receivers are configured in "
                                 "httpd.conf (ArcaDicomReceiver): read only here");
-    if ((err = arca_core.request_account(r, &who)))
+    if ((err = arca_http_site_admin(r, "see the DICOM receivers")))
         return arca_http_error(r, err);
-    if (who == NULL || !who->enabled || !who->site_admin)
-        return arca_http_errorf(r, HTTP_FORBIDDEN, "only site administrators see the DICOM "
-                                "receivers");
     status = json_load_file(dicom_status_file(r->pool), 0, NULL);
     if (id) {
         if (id > conf->receivers->nelts) {

@@ -80,7 +80,7 @@ arca_error_t *data_check_access(request_rec *r, arca_db_t *db, const arca_locati
     if (r->user && who == NULL)
         return arca_error_create(r->pool, HTTP_FORBIDDEN, "'%s' logged in, but has no Arca "
                                  "account", r->user);
-    if (who && who->enabled && who->site_admin)
+    if (arca_is_site_admin(who))
         return ARCA_OK;
 
     /* projects: the list is filtered; creating one is open to every user */

@@ -29,17 +29,9 @@
 /* Site admins for site documents; a project's owners (writing) or readers. */
 static arca_error_t *check(request_rec *r, arca_db_t *db, const char *project, int write)
 {
-    const arca_account_t *who;
-    arca_error_t *err;
-
     if (project)
         return data_check_project(r, db, project, write ? ARCA_MANAGE : ARCA_READ);
-    if ((err = arca_core.request_account(r, &who)))
-        return err;
-    if (who == NULL || !who->enabled || !who->site_admin)
-        return arca_error_create(r->pool, HTTP_FORBIDDEN, "only site administrators read "
-                                 "or change the site's configuration");
-    return ARCA_OK;
+    return arca_http_site_admin(r, "read or change the site's configuration");
 }
 
 /* The document's path: the route's segments after `skip`. */

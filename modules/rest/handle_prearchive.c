@@ -28,17 +28,9 @@
 
 arca_error_t *prearchive_check(request_rec *r, arca_db_t *db, const char *project)
 {
-    const arca_account_t *who;
-    arca_error_t *err;
-
     if (strcmp(project, ARCA_UNASSIGNED) != 0)
         return data_check_project(r, db, project, ARCA_EDIT);
-    if ((err = arca_core.request_account(r, &who)))
-        return err;
-    if (r->user == NULL)
-        return arca_error_create(r->pool, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
-    return who && who->site_admin ? ARCA_OK
-           : arca_error_create(r->pool, 403, "unassigned data is for site administrators");
+    return arca_http_site_admin(r, "handle unassigned data");
 }
 
 arca_error_t *prearchive_open(request_rec *r, arca_db_t **db, const char *project,
@@ -134,13 +126,11 @@ int handle_prearchive_list(request_rec *r, const route_match *m)
     PGresult *res;
     arca_error_t *err;
 
-    if ((err = arca_core.request_db(r, &db)) || (err = arca_core.request_account(r, &who))
+    if ((err = arca_http_login(r, &who, &db))
         || (project && (err = prearchive_check(r, db, project))))
         return arca_http_error(r, err);
     /* without a project: the rows of the projects this user may edit (admins: all) */
-    if ((err = arca_prearchive_list(db, r->pool, project, who ? who->id : NULL,
-                                    who && who->site_admin, who && who->data_access == 2,
-                                    &res)))
+    if ((err = arca_prearchive_list(db, r->pool, project, who, &res)))
         return arca_http_error(r, err);
     return arca_http_send_resultset(r, arca_resultset_from_pg(r->pool, "Prearchive", res),
                                     ARCA_FORMAT_HTML);

@@ -17,6 +17,7 @@
 
 #include "arca_http.h"
 #include "access/audit.h"
+#include "access/authz.h"
 #include "handlers.h"
 #include "access/session.h"
 #include "access/token.h"
@@ -141,14 +142,10 @@ int handle_token_issue(request_rec *r, const route_match *m)
 
 int handle_token_issue_for(request_rec *r, const route_match *m)
 {
-    const arca_account_t *who;
-    arca_error_t *err = arca_core.request_account(r, &who);
+    arca_error_t *err = arca_http_site_admin(r, "issue tokens for others");
 
     if (err)
         return arca_http_error(r, err);
-    if (who == NULL || !who->site_admin)
-        return arca_http_errorf(r, HTTP_FORBIDDEN, "only site administrators issue tokens "
-                                "for others");
     return issue(r, route_param(m, "user"));
 }
 
@@ -175,13 +172,11 @@ int handle_token_invalidate(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = arca_core.request_account(r, &who)) || (err = arca_core.request_db(r, &db)))
+    if ((err = arca_http_login(r, &who, &db)))
         return arca_http_error(r, err);
-    if (who == NULL)
-        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     /* a user invalidates their own tokens; an admin anyone's */
     if ((err = arca_token_invalidate(db, r->pool, route_param(m, "alias"),
-                                     who->site_admin ? NULL : who->login)))
+                                     arca_is_site_admin(who) ? NULL : who->login)))
         return arca_http_error(r, err);
     return arca_http_send_text(r, "application/json", "{\"result\":\"OK\"}");
 }

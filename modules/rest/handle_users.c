@@ -19,37 +19,26 @@
 #include <jansson.h>
 
 #include "arca_http.h"
+#include "access/account_view.h"
 #include "access/audit.h"
+#include "access/authz.h"
 #include "data.h"
 #include "handlers.h"
 
 #define MAX_JSON (64 * 1024)
 
-/* The caller is a site admin, or (self_ok) the user named. */
-static arca_error_t *check_admin(request_rec *r, const char *login, int self_ok)
+/* The caller is a site admin, or (self_ok) the user named; *db the connection. */
+static arca_error_t *check_admin(request_rec *r, const char *login, int self_ok,
+                                 arca_db_t **db)
 {
     const arca_account_t *who;
-    arca_error_t *err = arca_core.request_account(r, &who);
+    arca_error_t *err = arca_http_login(r, &who, db);
 
     if (err)
         return err;
-    if (who == NULL)
-        return arca_error_create(r->pool, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
-    if (who->site_admin || (self_ok && login && strcmp(login, who->login) == 0))
+    if (arca_is_site_admin(who) || (self_ok && login && strcmp(login, who->login) == 0))
         return ARCA_OK;
     return arca_error_create(r->pool, HTTP_FORBIDDEN, "only site administrators manage users");
-}
-
-static json_t *account_json(const arca_account_t *a)
-{
-    static const char *const access[] = {"none", "read", "edit"};
-
-    return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:b,s:s,s:s,s:b}",
-                     "username", a->login, "firstName", a->firstname, "lastName", a->lastname,
-                     "email", a->email, "enabled", a->enabled, "verified", a->verified,
-                     "id", atoi(a->id), "admin", a->site_admin,
-                     "dataAccess", access[a->data_access], "authSource", a->auth_source,
-                     "nonExpiring", a->non_expiring);
 }
 
 static arca_error_t *find(request_rec *r, arca_db_t *db, const char *login,
@@ -70,7 +59,7 @@ static int send_account(request_rec *r, arca_db_t *db, const char *login)
 
     if (err)
         return arca_http_error(r, err);
-    j = account_json(a);
+    j = arca_account_json(a);
     return arca_http_send_json(r, j);
 }
 
@@ -81,7 +70,7 @@ int handle_users_list(request_rec *r, const route_match *m)
     arca_error_t *err;
     json_t *list;
 
-    if ((err = check_admin(r, NULL, 0)) || (err = arca_core.request_db(r, &db))
+    if ((err = check_admin(r, NULL, 0, &db))
         || (err = arca_account_logins(db, r->pool, &logins)))
         return arca_http_error(r, err);
     list = json_array();
@@ -96,10 +85,8 @@ int handle_user_current(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = arca_core.request_account(r, &who)) || (err = arca_core.request_db(r, &db)))
+    if ((err = arca_http_login(r, &who, &db)))
         return arca_http_error(r, err);
-    if (who == NULL)
-        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
     return send_account(r, db, who->login);
 }
 
@@ -109,7 +96,7 @@ int handle_user_get(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = check_admin(r, login, 1)) || (err = arca_core.request_db(r, &db)))
+    if ((err = check_admin(r, login, 1, &db)))
         return arca_http_error(r, err);
     return send_account(r, db, login);
 }
@@ -139,10 +126,7 @@ static arca_error_t *apply_user(request_rec *r, arca_db_t *db, void *baton)
     arca_error_t *err;
 
     if (c->create) {
-        arca_account_t a = {0};
-        a.login = c->login;
-        a.enabled = a.verified = 1;
-        if ((err = arca_account_create(db, r->pool, &a, password)))
+        if ((err = arca_account_add(db, r->pool, c->login, password, 0)))
             return err;
     } else if (password && (err = arca_account_set_password(db, r->pool, c->login, password))) {
         return err;
@@ -170,7 +154,7 @@ int handle_user_create(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = check_admin(r, NULL, 0)) || (err = arca_core.request_db(r, &db))
+    if ((err = check_admin(r, NULL, 0, &db))
         || (err = arca_http_read_json(r, MAX_JSON, &c.body)))
         return arca_http_error(r, err);
     if (!json_is_object(c.body) || (c.login = json_str(c.body, "username")) == NULL)
@@ -189,7 +173,7 @@ int handle_user_update(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = check_admin(r, c.login, 0)) || (err = arca_core.request_db(r, &db))
+    if ((err = check_admin(r, c.login, 0, &db))
         || (err = find(r, db, c.login, &a))
         || (err = arca_http_read_json(r, MAX_JSON, &c.body)))
         return arca_http_error(r, err);
@@ -221,7 +205,7 @@ static int set_flag(request_rec *r, flag_change *c)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = check_admin(r, NULL, 0)) || (err = arca_core.request_db(r, &db))
+    if ((err = check_admin(r, NULL, 0, &db))
         || (err = data_in_transaction(r, db, apply_flag, c)))
         return arca_http_error(r, err);
     return OK;
@@ -244,15 +228,14 @@ int handle_user_flag_get(request_rec *r, const route_match *m)
     arca_account_t *a;
     arca_db_t *db;
     arca_error_t *err;
+    int value;
 
     if (strcmp(flag, "enabled") && strcmp(flag, "verified"))
         return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found");
-    if ((err = check_admin(r, login, 1)) || (err = arca_core.request_db(r, &db))
-        || (err = find(r, db, login, &a)))
+    if ((err = check_admin(r, login, 1, &db)) || (err = find(r, db, login, &a)))
         return arca_http_error(r, err);
-    return arca_http_send_text(r, "application/json",
-                               (strcmp(flag, "enabled") ? a->verified : a->enabled) ? "true"
-                                                                                   : "false");
+    arca_account_flag(a, flag, &value);
+    return arca_http_send_text(r, "application/json", value ? "true" : "false");
 }
 
 int handle_user_flag_put(request_rec *r, const route_match *m)
@@ -269,33 +252,11 @@ int handle_user_flag_put(request_rec *r, const route_match *m)
     return set_flag(r, &c);
 }
 
-/* XNAT's role and group names, as account settings. */
-static int role_setting(const char *name, int on, flag_change *c)
-{
-    if (!strcmp(name, "Administrator") || !strcmp(name, "administrator")) {
-        c->field = "site_admin";
-        c->value = on ? "t" : "f";
-    } else if (!strcmp(name, "Non_Expiring") || !strcmp(name, "non_expiring")) {
-        c->field = "non_expiring";
-        c->value = on ? "t" : "f";
-    } else if (!strcmp(name, "ALL_DATA_ADMIN")) {
-        c->field = "data_access";
-        c->value = on ? "edit" : "none";
-    } else if (!strcmp(name, "ALL_DATA_ACCESS")) {
-        c->field = "data_access";
-        c->value = on ? "read" : "none";
-    } else {
-        return 0;
-    }
-    c->action = on ? "role_added" : "role_removed";
-    return 1;
-}
-
 static int change_role(request_rec *r, const route_match *m, const char *param, int on)
 {
-    flag_change c = {route_param(m, "user"), NULL, NULL, NULL};
+    flag_change c = {route_param(m, "user"), NULL, NULL, on ? "role_added" : "role_removed"};
 
-    if (!role_setting(route_param(m, param), on, &c))
+    if (!arca_account_role_setting(route_param(m, param), on, &c.field, &c.value))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "'%s': use Administrator, Non_Expiring, "
                                 "ALL_DATA_ACCESS or ALL_DATA_ADMIN", route_param(m, param));
     return set_flag(r, &c);
@@ -327,21 +288,11 @@ int handle_user_roles(request_rec *r, const route_match *m)
     arca_account_t *a;
     arca_db_t *db;
     arca_error_t *err;
-    json_t *list;
-    int groups = strstr(r->uri, "/groups") != NULL;
 
-    if ((err = check_admin(r, login, 1)) || (err = arca_core.request_db(r, &db))
-        || (err = find(r, db, login, &a)))
+    if ((err = check_admin(r, login, 1, &db)) || (err = find(r, db, login, &a)))
         return arca_http_error(r, err);
-    list = json_array();
-    if (!groups && a->site_admin)
-        json_array_append_new(list, json_string("Administrator"));
-    if (!groups && a->non_expiring)
-        json_array_append_new(list, json_string("Non_Expiring"));
-    if (groups && a->data_access)
-        json_array_append_new(list, json_string(a->data_access == 2 ? "ALL_DATA_ADMIN"
-                                                                    : "ALL_DATA_ACCESS"));
-    return arca_http_send_json(r, list);
+    return arca_http_send_json(r, arca_account_roles_json(a, strstr(r->uri, "/groups")
+                                                                 != NULL));
 }
 
 int handle_audit(request_rec *r, const route_match *m)
@@ -354,7 +305,7 @@ int handle_audit(request_rec *r, const route_match *m)
 
     if (n < 1 || n > 100000)
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "limit must be from 1 to 100000");
-    if ((err = check_admin(r, NULL, 0)) || (err = arca_core.request_db(r, &db))
+    if ((err = check_admin(r, NULL, 0, &db))
         || (err = arca_audit_list(db, r->pool, arca_http_arg(r, "action"), n, &rs)))
         return arca_http_error(r, err);
     return arca_http_send_resultset(r, rs, ARCA_FORMAT_JSON);

@@ -413,6 +413,107 @@ class TestRequireProviders:
             env.httpd.remove_snippet("require-bad")
 
 
+# Require arca-project-role <level> grants what the REST API lets one do in the project.
+REQUIRE_LEVELS = {"collaborator": "read", "member": "edit", "owner": "manage"}
+
+
+def require_grants(role, level, access):
+    """Whether the world's `role` passes `Require arca-project-role level` on its project
+    of `access`: the rights of RIGHTS in the private project (where the roles are), and
+    elsewhere all-data access, or a public project's read access."""
+    right = REQUIRE_LEVELS[level]
+    if access == "private":
+        return RIGHTS[role][right]
+    if role == "reader":
+        return right == "read"
+    if role == "editor":
+        return right != "manage"
+    return access == "public" and right == "read"
+
+
+@pytest.fixture(scope="class")
+def require_locations(env, world):
+    """Pages (not Arca's handlers, so the account gate does not run there) guarded by each
+    provider; the project comes from the request (ARCA_PROJECT, set from a header)."""
+    page = f"{env.httpd.htdocs}/index.html"
+    levels = ("site-admin",) + tuple(REQUIRE_LEVELS)
+    aliases = "".join(f'Alias /require/{level} "{page}"\n' for level in levels)
+    requires = "".join(
+        f"<Location /require/{level}>\n    Require "
+        f"{'arca-site-admin' if level == 'site-admin' else 'arca-project-role ' + level}"
+        "\n</Location>\n" for level in levels)
+    env.httpd.write_snippet("require-matrix", f"""
+LoadModule alias_module {env.httpd_moduledir}/mod_alias.so
+LoadModule setenvif_module {env.httpd_moduledir}/mod_setenvif.so
+{aliases}
+<Location /require/>
+    AuthType Basic
+    AuthName "Arca"
+    AuthBasicProvider arca
+    AuthzSendForbiddenOnFailure On
+    SetEnvIf X-Project "^(.+)$" ARCA_PROJECT=$1
+</Location>
+{requires}""")
+    env.httpd.restart()
+    yield lambda auth, level, project=None: requests.get(
+        env.url(f"/require/{level}"), auth=auth, timeout=30,
+        headers={"X-Project": project} if project else {})
+    env.httpd.remove_snippet("require-matrix")
+    env.httpd.restart()
+
+
+class TestRequireAgreesWithTheApi:
+    """Require arca-project-role collaborator|member|owner is the API's read|edit|manage of
+    the project: roles, all-data access and public projects count as they do there."""
+
+    @pytest.mark.parametrize("access", ["private", "protected", "public"])
+    @pytest.mark.parametrize("level", list(REQUIRE_LEVELS))
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_project_role(self, env, world, require_locations, role, level, access):
+        r = require_locations((world["users"][role], PASSWORD), level,
+                              world["projects"][access])
+        assert r.status_code == (200 if require_grants(role, level, access) else 403), \
+            (r.status_code, r.text[:200])
+
+    @pytest.mark.parametrize("role", list(RIGHTS))
+    def test_site_admin_only_for_admins(self, env, world, require_locations, role):
+        assert require_locations((world["users"][role], PASSWORD), "site-admin") \
+            .status_code == 403
+
+    def test_site_admin_passes_everything_that_exists(self, env, world, require_locations):
+        admin = (env.ADMIN, env.ADMIN_PASSWORD)
+        assert require_locations(admin, "site-admin").status_code == 200
+        for project in world["projects"].values():
+            for level in REQUIRE_LEVELS:
+                assert require_locations(admin, level, project).status_code == 200
+        # no project, or one that does not exist: nobody has a role there
+        assert require_locations(admin, "collaborator").status_code == 403
+        assert require_locations(admin, "collaborator", "NoSuchProject").status_code == 403
+
+    def test_nobody_logged_in_is_asked_to(self, env, world, require_locations):
+        r = require_locations(None, "collaborator", world["projects"]["public"])
+        assert r.status_code == 401 and "WWW-Authenticate" in r.headers
+        assert require_locations(None, "site-admin").status_code == 401
+
+    @pytest.mark.parametrize("flag", ["enabled", "verified"])
+    def test_an_account_that_may_not_be_used_passes_nothing(self, env, world,
+                                                             require_locations, flag):
+        """A site admin and owner that is disabled, or not verified: refused by every
+        provider, as the API refuses it (the account gate does not run on these pages)."""
+        login = make_user(env, f"{flag[:3]}_{world['tag']}")
+        admin, p = env.session(), world["projects"]["private"]
+        assert admin.put(env.url(f"/xapi/users/{login}/roles/Administrator")).ok
+        assert admin.put(env.url(f"/data/projects/{p}/users/Owners/{login}")).ok
+        assert require_locations((login, PASSWORD), "site-admin").status_code == 200
+        assert admin.put(env.url(f"/xapi/users/{login}/{flag}/false")).ok
+        assert require_locations((login, PASSWORD), "site-admin").status_code == 403
+        for project in world["projects"].values():
+            for level in REQUIRE_LEVELS:
+                assert require_locations((login, PASSWORD), level, project).status_code \
+                    == 403, (level, project)
+        assert admin.delete(env.url(f"/data/projects/{p}/users/Owners/{login}")).ok
+
+
 class TestPasswordExpiryAndDeletionAudit:
     def test_expired_password_is_refused_unless_non_expiring(self, env, world):
         login = f"aging_{world['tag']}"

@@ -82,6 +82,17 @@ arca_error_t *arca_account_create(arca_db_t *db, apr_pool_t *p, const arca_accou
     return err;
 }
 
+arca_error_t *arca_account_add(arca_db_t *db, apr_pool_t *p, const char *login,
+                               const char *password, int site_admin)
+{
+    arca_account_t a = {0};
+
+    a.login = login;
+    a.enabled = a.verified = 1;
+    a.site_admin = site_admin != 0;
+    return arca_account_create(db, p, &a, password);
+}
+
 arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char *login,
                                         const char *password)
 {

@@ -30,6 +30,12 @@ arca_error_t *arca_account_find(arca_db_t *db, apr_pool_t *p, const char *login,
 arca_error_t *arca_account_create(arca_db_t *db, apr_pool_t *p, const arca_account_t *a,
                                   const char *password);
 
+/* Creates an enabled, verified account, as an administrator adds one (the users API,
+ * arcactl): a site admin when `site_admin`; `password` may be NULL. 409 and 400 as
+ * arca_account_create(). */
+arca_error_t *arca_account_add(arca_db_t *db, apr_pool_t *p, const char *login,
+                               const char *password, int site_admin);
+
 /* Sets (or with NULL, removes) the local password. 404 if there is no such account. */
 arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char *login,
                                         const char *password);

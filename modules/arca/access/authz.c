@@ -6,9 +6,29 @@
 
 #include "access/authz.h"
 
+int arca_is_site_admin(const arca_account_t *who)
+{
+    return who && who->enabled && who->site_admin;
+}
+
 int arca_sees_all(const arca_account_t *who)
 {
     return who && who->enabled && (who->site_admin || who->data_access > 0);
+}
+
+int arca_edits_all(const arca_account_t *who)
+{
+    return who && who->enabled && (who->site_admin || who->data_access == 2);
+}
+
+int arca_is_disabled(const arca_account_t *who)
+{
+    return who && !who->enabled;
+}
+
+int arca_is_unverified(const arca_account_t *who)
+{
+    return who && !who->verified;
 }
 
 const char *arca_readable_projects_sql(apr_pool_t *p, const char *ph)
@@ -23,6 +43,12 @@ const char *arca_listed_projects_sql(apr_pool_t *p, const char *ph)
     return apr_pstrcat(p, "SELECT id FROM arca_project WHERE accessibility <> 'private' "
                        "UNION SELECT project FROM arca_project_member WHERE account_id = ",
                        ph, "::bigint", NULL);
+}
+
+const char *arca_editable_projects_sql(apr_pool_t *p, const char *ph)
+{
+    return apr_pstrcat(p, "SELECT project FROM arca_project_member WHERE account_id = ", ph,
+                       "::bigint AND role IN ('owner', 'member')", NULL);
 }
 
 static int role_allows(const char *role, arca_action_t action)
@@ -54,19 +80,18 @@ arca_error_t *arca_can_project(arca_db_t *db, apr_pool_t *p, const arca_account_
         return err; /* no such project: neither allowed nor visible */
     access = PQgetvalue(res, 0, 0);
     role = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
-    if (who && !who->enabled)
+    if (arca_is_disabled(who))
         return ARCA_OK;
-    if (who && who->site_admin) {
+    if (arca_is_site_admin(who)) {
         *allowed = *visible = 1;
         return ARCA_OK;
     }
-    *visible = role != NULL || strcmp(access, "private") != 0
-               || (who && who->data_access > 0);
+    *visible = role != NULL || strcmp(access, "private") != 0 || arca_sees_all(who);
     if (role_allows(role, action))
         *allowed = 1;
-    else if (who && who->data_access == 2 && action != ARCA_MANAGE)
+    else if (arca_edits_all(who) && action != ARCA_MANAGE)
         *allowed = 1;
-    else if (who && who->data_access == 1 && action == ARCA_READ)
+    else if (arca_sees_all(who) && action == ARCA_READ)
         *allowed = 1;
     else if (action == ARCA_READ && strcmp(access, "public") == 0)
         *allowed = 1;
@@ -80,7 +105,7 @@ arca_error_t *arca_can_read_object(arca_db_t *db, apr_pool_t *p, const arca_acco
     arca_error_t *err;
 
     *allowed = 0;
-    if (who && !who->enabled)
+    if (arca_is_disabled(who))
         return ARCA_OK;
     if (arca_sees_all(who)) {
         *allowed = 1;

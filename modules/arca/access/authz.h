@@ -9,6 +9,7 @@
  *   project Collaborators           read
  *   any logged-in user              read data of public projects; see protected projects
  *                                   listed (their data stays hidden); create projects
+ *   an account not enabled          nothing, not even what anonymous may
  *
  * A subject or experiment shared into other projects is readable through any of them, and
  * changed only through its primary project. */
@@ -37,16 +38,39 @@ arca_error_t *arca_can_project(arca_db_t *db, apr_pool_t *p, const arca_account_
 arca_error_t *arca_can_read_object(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
                                    arca_kind_t kind, const char *id, int *allowed);
 
+/* The questions about a person alone. Each takes NULL (anonymous) and answers no for it;
+ * an account that is not enabled is never an admin and never sees or edits all. */
+
+/* An enabled site administrator. */
+int arca_is_site_admin(const arca_account_t *who);
+
 /* True when `who` sees everything (site admin, all-data access), so no filter is needed. */
 int arca_sees_all(const arca_account_t *who);
 
+/* True when `who` may edit data in every project (site admin, all-data "edit"); owning
+ * projects, their users and settings is not included. */
+int arca_edits_all(const arca_account_t *who);
+
+/* An account an administrator has not enabled (or has disabled): it may do nothing at all,
+ * not even what anonymous may. */
+int arca_is_disabled(const arca_account_t *who);
+
+/* An account not verified yet: the account gate refuses it, as a disabled one. */
+int arca_is_unverified(const arca_account_t *who);
+
 /* SQL (a sub-select of project IDs) of the projects whose data `who` may read; `ph` is
  * the placeholder ("$3") bound to who->id. For a principal that sees all, "SELECT id FROM
- * arca_project"; for anonymous, the public projects (bind ph to NULL). */
+ * arca_project"; for anonymous, the public projects (bind ph to NULL). The SQL cannot tell
+ * an account that is not enabled: refuse it first (arca_is_disabled; the account gate does
+ * for every request an Arca handler serves). */
 const char *arca_readable_projects_sql(apr_pool_t *p, const char *ph);
 
 /* Likewise, the projects `who` may see listed: readable, or protected. */
 const char *arca_listed_projects_sql(apr_pool_t *p, const char *ph);
+
+/* Likewise, the projects whose data `who` may edit through a role in them (owner,
+ * member). Those who edit all (arca_edits_all) are to be let through by the caller. */
+const char *arca_editable_projects_sql(apr_pool_t *p, const char *ph);
 
 /* Parses "owner"/"Owners"/"{project}_owner" and the like: 1 and the role name
  * ("owner", "member", "collaborator"), or 0. */

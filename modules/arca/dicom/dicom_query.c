@@ -165,7 +165,7 @@ static void base(query_t *q, int level, const arca_account_t *who, int files)
             "r.label = 'DICOM' JOIN arca_file f ON f.resource_pk = r.pk" : "",
             " WHERE e.session_id IS NULL AND e.uid <> ''",
             level >= L_SERIES && !files ? " AND s.uid <> ''" : "", NULL);
-    if (who && !who->enabled)
+    if (arca_is_disabled(who))
         add(q, "false");
     else if (!arca_sees_all(who))
         add(q, apr_pstrcat(q->p, shared,

@@ -158,7 +158,7 @@ static arca_error_t *ready(assoc_t *as)
         && (err = arca_can_project(as->db, as->pool, who, as->rcv->project, ARCA_EDIT,
                                    &allowed, &visible)))
         return err;
-    as->may_store = allowed && (who == NULL || who->enabled);
+    as->may_store = allowed && !arca_is_disabled(who);
     return ARCA_OK;
 }
 

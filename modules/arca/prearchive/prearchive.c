@@ -7,6 +7,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "access/authz.h"
 #include "store/filestore.h"
 #include "dicom/dicom_values.h"
 #include "prearchive/prearchive_internal.h"
@@ -90,16 +91,17 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
 }
 
 arca_error_t *arca_prearchive_list(arca_db_t *db, apr_pool_t *p, const char *project,
-                                   const char *account_id, int all, int edits_all,
-                                   PGresult **res)
+                                   const arca_account_t *who, PGresult **res)
 {
+    /* a disabled account's roles count for nothing: no account to match them by */
+    const char *member = who && !arca_is_disabled(who) ? who->id : NULL;
+
     return arca_db_query(db, p, res, apr_pstrcat(p, list_sql,
         "WHERE ($1::text IS NULL OR p.project = $1) AND ($3 OR ($4 AND p.project <> "
-        "'Unassigned') OR p.project IN (SELECT project FROM arca_project_member WHERE "
-        "account_id = $2::bigint AND role IN ('owner', 'member'))) ORDER BY p.uploaded, "
-        "p.folder", NULL), 4,
-        (const char *const[]){project, account_id, all ? "t" : "f",
-                              edits_all ? "t" : "f"});
+        "'" ARCA_UNASSIGNED "') OR p.project IN (", arca_editable_projects_sql(p, "$2"),
+        ")) ORDER BY p.uploaded, p.folder", NULL), 4,
+        (const char *const[]){project, member, arca_is_site_admin(who) ? "t" : "f",
+                              arca_edits_all(who) ? "t" : "f"});
 }
 
 arca_error_t *arca_prearchive_rows(arca_db_t *db, apr_pool_t *p,

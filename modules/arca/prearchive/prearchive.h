@@ -3,7 +3,8 @@
  * with XNAT's status. Finding a session, archiving it (importing its tree into the archive
  * in one transaction, then removing the folder), moving it to another project, deleting,
  * rebuilding its row from its files, and the sweep that completes sessions left RECEIVING.
- * Access rights are the caller's business: nothing here checks who asks.
+ * Access rights are the caller's business: nothing here checks who asks, except that the
+ * list shows only the sessions the asker may handle.
  *
  * Operations claim a session first by setting a transient status (ARCHIVING, MOVING,
  * DELETING) from a resting one, in its own statement: two operations on one session never
@@ -13,6 +14,7 @@
 
 #include <apr_tables.h>
 
+#include "access/account.h"
 #include "db/db.h"
 #include "import/import.h"
 #include "format/resultset.h"
@@ -39,12 +41,11 @@ arca_error_t *arca_prearchive_find(arca_db_t *db, apr_pool_t *p, const char *roo
                                    const char *folder, arca_prearc_t **out);
 
 /* XNAT's prearchive table (project, timestamp, ..., url, ..., plus `message`): the rows of
- * `project` (NULL: all) that `account_id` may edit as an owner or member, every project's
- * when `edits_all` (all-data edit access), and Unassigned too when `all` (site admins);
- * or, with `ids` set, just those rows. */
+ * `project` (NULL: all) that `who` may handle, by the access rules (access/authz.h): those
+ * of the projects it may edit, and the Unassigned ones too for a site admin; none for
+ * anonymous or a disabled account. arca_prearchive_rows: just the rows of `ids`. */
 arca_error_t *arca_prearchive_list(arca_db_t *db, apr_pool_t *p, const char *project,
-                                   const char *account_id, int all, int edits_all,
-                                   PGresult **res);
+                                   const arca_account_t *who, PGresult **res);
 arca_error_t *arca_prearchive_rows(arca_db_t *db, apr_pool_t *p,
                                    const apr_array_header_t *ids, PGresult **res);
 

@@ -23,7 +23,7 @@ static void fill_who(const arca_account_t *who, const char **params)
 {
     params[0] = who ? who->id : NULL;
     params[1] = who ? who->login : "";
-    params[2] = who && who->site_admin ? "true" : "false";
+    params[2] = arca_is_site_admin(who) ? "true" : "false";
 }
 
 arca_error_t *arca_saved_list(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
@@ -65,9 +65,10 @@ static const char *users_array(apr_pool_t *p, const apr_array_header_t *users)
 
     for (int i = 0; users && i < users->nelts; i++) {
         const char *u = APR_ARRAY_IDX(users, i, const char *);
-        char *q = apr_palloc(p, 2 * strlen(u) + 3), *o = q;
+        char *q, *o;
         if (u == NULL || *u == '\0')
             continue;
+        q = o = apr_palloc(p, 2 * strlen(u) + 3); /* every character escaped, quotes, NUL */
         *o++ = '"';
         for (; *u; u++) {
             if (*u == '"' || *u == '\\')
@@ -115,7 +116,7 @@ arca_error_t *arca_saved_put(arca_db_t *db, apr_pool_t *p, const arca_account_t 
         return err;
     if (PQntuples(res) > 0) {
         owner = PQgetvalue(res, 0, 0);
-        if (strcmp(owner, who->id) != 0 && !who->site_admin)
+        if (strcmp(owner, who->id) != 0 && !arca_is_site_admin(who))
             return arca_error_create(p, 403, "stored search '%s' belongs to someone else",
                                      id);
     }
@@ -169,7 +170,7 @@ arca_error_t *arca_saved_delete(arca_db_t *db, apr_pool_t *p, const arca_account
     err = arca_db_query(db, p, &res, "DELETE FROM arca_saved_search WHERE id = $1 AND "
                         "(owner_id = $2::bigint OR $3) RETURNING 1", 3,
                         (const char *const[]){id, who ? who->id : NULL,
-                                              who && who->site_admin ? "true" : "false"});
+                                              arca_is_site_admin(who) ? "true" : "false"});
     if (!err && PQntuples(res) == 0)
         return arca_error_create(p, 403, "stored search '%s' belongs to someone else",
                                  arca_search_quote(p, id));
