@@ -55,7 +55,6 @@ int handle_import(request_rec *r, const route_match *m)
     common_options(r, &o, &st);
     st.gradual = (handler && !strcasecmp(handler, "gradual-DICOM"))
                  || (type && !strncasecmp(type, "application/dicom", 17));
-    o.gradual = st.gradual;
     if (handler && strcasecmp(handler, "DICOM-zip") && strcasecmp(handler, "gradual-DICOM")
         && strcasecmp(handler, "SI"))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "import-handler '%s': use DICOM-zip or "
@@ -94,7 +93,7 @@ int rest_import_to_session(request_rec *r, const char *project, const char *subj
     o.session = session;
     o.overwrite = ARCA_OVERWRITE_APPEND;
     common_options(r, &o, &st);
-    st.gradual = o.gradual = type && !strncasecmp(type, "application/dicom", 17);
+    st.gradual = type && !strncasecmp(type, "application/dicom", 17);
     return import_and_answer(r, &o, &st);
 }
 
@@ -228,6 +227,7 @@ static int import_and_answer(request_rec *r, arca_import_options_t *o, import_st
 
     if (o->archive == NULL)
         return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "ArcaArchive is not set");
+    o->mode = st->gradual ? ARCA_IMPORT_GRADUAL : ARCA_IMPORT_UPLOAD;
     apr_time_exp_gmt(&t, apr_time_now());
     o->timestamp = apr_psprintf(r->pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
                                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,

@@ -16,6 +16,25 @@
 #include "store/placements.h"
 #include "import/routing_rules.h"
 
+/* What a mode (import.h) means for the steps of an import. */
+typedef struct {
+    /* one object at a time: prearchive sessions stay RECEIVING, each file is fsynced as it
+     * is placed (when `sync`), and arca_import_finish has no sync of the store to make */
+    int gradual;
+    int own_transactions;  /* each object its own transaction, not a savepoint */
+    int digest;            /* archived files' MD5 taken as they are written */
+    int sync;              /* files, directories and the store flushed to the disk */
+} mode_rules_t;
+
+static const mode_rules_t mode_rules[] = {
+    /*                                 gradual  own_transactions  digest  sync */
+    [ARCA_IMPORT_UPLOAD] =            {0,       0,                1,      1},
+    [ARCA_IMPORT_GRADUAL] =           {1,       0,                1,      1},
+    [ARCA_IMPORT_RECEIVER] =          {1,       1,                0,      1},
+    [ARCA_IMPORT_RECEIVER_UNSYNCED] = {1,       1,                0,      0},
+    [ARCA_IMPORT_FROM_PREARCHIVE] =   {0,       0,                1,      1},
+};
+
 typedef struct {
     const char *experiment_id;   /* in the archive; NULL in the prearchive */
     const char *label, *subject_label;
@@ -33,6 +52,7 @@ struct arca_import_t {
     arca_db_t *db;
     apr_pool_t *pool;
     arca_import_options_t o;
+    mode_rules_t mode;           /* o.mode's rules */
     const char *archive_tmp, *prearchive_tmp; /* temp files, beside where they go */
     int used_archive, used_prearchive;
     apr_hash_t *projects;        /* project ID -> project_t */
@@ -126,12 +146,12 @@ arca_error_t *arca_import_begin(arca_db_t *db, apr_pool_t *p, const arca_import_
     arca_import_t *imp = apr_pcalloc(p, sizeof *imp);
     arca_error_t *err;
 
-    if (o->own_transactions && !o->gradual)
-        return arca_error_create(p, 500, "objects in transactions of their own must be "
-                                 "placed one at a time (gradual)");
+    if ((unsigned)o->mode >= sizeof mode_rules / sizeof mode_rules[0])
+        return arca_error_create(p, 500, "an unknown way of importing (%d)", (int)o->mode);
     imp->db = db;
     imp->pool = p;
     imp->o = *o;
+    imp->mode = mode_rules[o->mode];
     imp->archive_tmp = apr_pstrcat(p, o->archive, "/.tmp", NULL);
     imp->prearchive_tmp = o->prearchive ? apr_pstrcat(p, o->prearchive, "/.tmp", NULL) : NULL;
     imp->projects = apr_hash_make(p);
@@ -172,16 +192,16 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
         APR_ARRAY_PUSH(imp->rejected, const char *) =
             apr_psprintf(imp->pool, "%s: %s", name ? name : "(body)", err->message);
         return imp->savepoint ? arca_db_query(imp->db, imp->pool, NULL,
-                                              imp->o.own_transactions ? "ROLLBACK"
+                                              imp->mode.own_transactions ? "ROLLBACK"
                                               : "ROLLBACK TO SAVEPOINT arca_object", 0, NULL)
                               : ARCA_OK;
     }
-    if (err && imp->o.own_transactions && imp->savepoint)
+    if (err && imp->mode.own_transactions && imp->savepoint)
         arca_db_rollback(imp->db, imp->pool);
     if (err || !imp->savepoint)
         return err;
     /* own transactions: the object's file was fsynced as it was placed */
-    return arca_db_query(imp->db, imp->pool, NULL, imp->o.own_transactions
+    return arca_db_query(imp->db, imp->pool, NULL, imp->mode.own_transactions
                          ? "COMMIT" : "RELEASE SAVEPOINT arca_object", 0, NULL);
 }
 
@@ -204,9 +224,9 @@ arca_error_t *arca_import_finish(arca_import_t *imp)
      * were fsynced as they were placed) */
     arca_error_t *err = ARCA_OK;
 
-    if (imp->used_archive && !imp->o.no_sync)
+    if (imp->used_archive && imp->mode.sync)
         err = arca_sync_store(imp->pool, imp->o.archive);
-    if (!err && imp->used_prearchive && !imp->o.no_sync)
+    if (!err && imp->used_prearchive && imp->mode.sync)
         err = arca_sync_store(imp->pool, imp->o.prearchive);
     imp->used_archive = imp->used_prearchive = 0;
     return err;
@@ -321,7 +341,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
                             0 /* no row: its digest is taken when it is archived */, &up,
                             bad_object)))
             goto done;
-        imp->used_prearchive = !imp->o.gradual;
+        imp->used_prearchive = !imp->mode.gradual;
         imp->count++;
         goto done;
     }
@@ -329,10 +349,10 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
         || (err = resource_of(imp, p, s, &in, &pk, &dir)))
         goto done;
     final = apr_pstrcat(p, imp->o.archive, "/", dir, "/", name, NULL);
-    if ((err = place(imp, p, d, imp->archive_tmp, final, !imp->o.defer_digest, &up,
+    if ((err = place(imp, p, d, imp->archive_tmp, final, imp->mode.digest, &up,
                      bad_object)))
         goto done;
-    imp->used_archive = !imp->o.gradual;
+    imp->used_archive = !imp->mode.gradual;
     /* the file's row, and the scan's frame count up by one when the instance is new (not
      * a replacement): one round trip */
     err = arca_db_query_prepared(imp->db, p, NULL, "arca_import_file_row",
@@ -433,7 +453,7 @@ static arca_error_t *savepoint(arca_import_t *imp)
         return ARCA_OK;
     imp->savepoint = 1;
     /* objects in transactions of their own: the object's transaction starts here */
-    return arca_db_query(imp->db, imp->pool, NULL, imp->o.own_transactions
+    return arca_db_query(imp->db, imp->pool, NULL, imp->mode.own_transactions
                          ? "BEGIN" : "SAVEPOINT arca_object", 0, NULL);
 }
 
@@ -482,7 +502,7 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
         s->label = study_label(imp, project, label ? label : arca_label_from(p, study) ? arca_label_from(p, study)
                                                                                 : "Unknown");
         s->subject_label = apr_pstrdup(imp->pool, subject ? subject : "");
-        if (imp->o.gradual
+        if (imp->mode.gradual
             && ((err = arca_db_query_prepared(imp->db, p, NULL, "arca_import_pre_lock",
                                               "SELECT pg_advisory_xact_lock(hashtext($1 || "
                                               "'|' || $2))", 2,
@@ -504,10 +524,10 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
                                                  "THEN 'off' ELSE current_setting("
                                                  "'synchronous_commit') END, true)", 3,
                                                  (const char *const[]){project, study,
-                                                     imp->o.own_transactions ? "true"
-                                                                             : "false"}))))
+                                                     imp->mode.own_transactions ? "true"
+                                                                                : "false"}))))
             return err;
-        if (imp->o.gradual && PQntuples(res) == 1) {
+        if (imp->mode.gradual && PQntuples(res) == 1) {
             s->timestamp = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 0));
             s->label = apr_pstrdup(imp->pool, PQgetvalue(res, 0, 1));
         } else if ((err = arca_db_query(imp->db, p, NULL,
@@ -518,7 +538,7 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
             (const char *const[]){project, s->timestamp, s->label, s->subject_label, study,
                                   in->modality ? in->modality : "",
                                   arca_dicom_sql_date(p, in->study_date),
-                                  imp->o.gradual ? "RECEIVING" : "READY", deidentified_for})))
+                                  imp->mode.gradual ? "RECEIVING" : "READY", deidentified_for})))
             return err;
         imp->new_key = apr_pstrdup(imp->pool, key);
         apr_hash_set(imp->sessions, imp->new_key, APR_HASH_KEY_STRING, s);
@@ -562,7 +582,7 @@ static arca_error_t *place(arca_import_t *imp, apr_pool_t *p, arca_dicom_t *d,
     /* one object at a time (a gradual upload, a C-STORE): its own fsyncs cost less than a
      * sync of the whole filesystem, which also flushes everyone else's writes */
     if ((err = arca_placements_put(imp->placed, up, tmpdir, final,
-                                   imp->o.gradual && !imp->o.no_sync)))
+                                   imp->mode.gradual && imp->mode.sync)))
         return err;
     *out = up;
     return ARCA_OK;

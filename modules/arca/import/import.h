@@ -50,6 +50,35 @@ typedef struct arca_import_limits_t {
     int max_depth;            /* directory levels of a member's name */
 } arca_import_limits_t;
 
+/* How an import runs: the cases that exist. Each fixes how its objects are committed and
+ * made durable (the rules are spelled out once, in import.c: mode_rules). */
+typedef enum {
+    /* many objects of one request (an archive, a form's files), all in the caller's
+     * transaction; arca_import_finish makes their files durable with one sync of the
+     * store, before the commit */
+    ARCA_IMPORT_UPLOAD = 0,
+    /* one object per request (gradual-DICOM, application/dicom): prearchive sessions stay
+     * RECEIVING and gather the objects of their study until idle; each file is fsynced as
+     * it is placed. Still in the caller's transaction, with arca_import_finish */
+    ARCA_IMPORT_GRADUAL,
+    /* a DICOM receiver's association: as GRADUAL, but each arca_import_object is its own
+     * transaction, opened only when the object writes more than its file's row (a new
+     * session or series); an object added to a known series is one autocommitted
+     * statement. The caller runs no BEGIN/COMMIT and no arca_import_finish around the
+     * objects. Archived files' rows get an empty digest, filled in later by
+     * arca_digest_fill (the MD5 is a third of a C-STORE's CPU: the listener answers
+     * sooner without it) */
+    ARCA_IMPORT_RECEIVER,
+    /* the same with the receiver's sync=off, as storescp or Orthanc's SyncStorageArea
+     * false: nothing flushed to the disk, no fsync of files or directories (the caller
+     * also makes its commits asynchronous). An OS crash or power loss can then lose
+     * objects already answered for, and leave rows naming files that did not reach the
+     * disk (fsck reports them); a crash of the process alone loses nothing */
+    ARCA_IMPORT_RECEIVER_UNSYNCED,
+    /* archiving a prearchived session: its files, as UPLOAD, in the caller's transaction */
+    ARCA_IMPORT_FROM_PREARCHIVE
+} arca_import_mode_t;
+
 typedef struct arca_import_options_t {
     const char *site_id;       /* accession ID prefix */
     const char *archive;       /* ArcaArchive */
@@ -63,24 +92,10 @@ typedef struct arca_import_options_t {
      * archiving from the prearchive), and any project named is taken as it is */
     arca_import_project_fn project_fn;
     void *project_baton;
-    int to_prearchive;         /* dest=/prearchive: everything waits there */
-    int gradual;               /* one object per request: prearchive sessions stay
-                                * RECEIVING and gather the objects of their study */
-    /* with gradual: each arca_import_object is its own transaction, opened only when the
-     * object writes more than its file's row (a new session or series); an object added
-     * to a known series is one autocommitted statement. The caller runs no BEGIN/COMMIT
-     * and no arca_import_finish around the objects (a DICOM association). */
-    int own_transactions;
-    /* archived files' rows get an empty digest, filled in later by arca_digest_fill (the
-     * MD5 is a third of a C-STORE's CPU: the DICOM listener answers sooner without it) */
-    int defer_digest;
-    /* nothing flushed to the disk: no fsync of files or directories, no sync of the store
-     * before a commit (the caller also makes its commits asynchronous). An OS crash or power
-     * loss can then lose objects already answered for, and leave rows naming files that
-     * did not reach the disk (fsck reports them); a crash of the process alone loses
-     * nothing. A DICOM receiver's sync=off, as storescp or Orthanc's SyncStorageArea
-     * false. */
-    int no_sync;
+    arca_import_mode_t mode;
+    /* dest=/prearchive (an upload's or a receiver's): everything waits there, whatever the
+     * mode; a destination, not a way of running, hence apart from the mode */
+    int to_prearchive;
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
     /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and

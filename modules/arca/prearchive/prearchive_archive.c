@@ -54,6 +54,7 @@ arca_error_t *arca_prearchive_archive(arca_db_t *db, apr_pool_t *p, arca_prearc_
     arca_error_t *err;
 
     memset(&o, 0, sizeof o);
+    o.mode = ARCA_IMPORT_FROM_PREARCHIVE;
     o.site_id = t->site_id;
     o.archive = t->archive;
     o.user = t->user ? t->user : "";
