@@ -104,21 +104,6 @@ static const char *first_arg(request_rec *r, const char *a, const char *b)
     return v && *v ? v : (b ? arca_http_arg(r, b) : NULL);
 }
 
-/* A project the data is routed to: the uploader must be allowed to write to it; then its
- * de-identification applies. */
-static arca_error_t *project_setup(void *baton, apr_pool_t *p, const char *project,
-                                   arca_import_project_t *out)
-{
-    import_state *st = baton;
-    request_rec *r = st->r;
-    arca_error_t *err;
-
-    memset(out, 0, sizeof *out);
-    if ((err = data_check_project(r, st->db, project, ARCA_EDIT)))
-        return err;
-    return arca_import_project_deid(st->db, p, project, out);
-}
-
 static void common_options(request_rec *r, arca_import_options_t *o, import_state *st)
 {
     const arca_site_t *site = arca_core.site_get(r);
@@ -129,8 +114,6 @@ static void common_options(request_rec *r, arca_import_options_t *o, import_stat
     o->prearchive = site->prearchive;
     o->user = arca_http_user(r);
     o->limits = rest_import_limits(r);
-    o->project_fn = project_setup;
-    o->project_baton = st;
     if (type && strncasecmp(type, "multipart/form-data", 19) == 0
         && !arca_http_flag(r, "inbody"))
         st->form = type;
@@ -232,7 +215,9 @@ static int import_and_answer(request_rec *r, arca_import_options_t *o, import_st
     o->timestamp = apr_psprintf(r->pool, "%04d%02d%02d_%02d%02d%02d%03d", t.tm_year + 1900,
                                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
                                t.tm_usec / 1000);
+    /* the uploader's rights decide where objects may go (import.h: who) */
     if ((err = arca_core.request_db(r, &st->db))
+        || (err = arca_core.request_account(r, &o->who))
         || (o->project && (err = data_check_project(r, st->db, o->project, ARCA_EDIT)))
         || (st->dest_by_project && (err = default_dest(st, o)))
         || (err = arca_import_site_script(st->db, r->pool, &o->site_script))

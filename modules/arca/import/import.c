@@ -8,10 +8,12 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "access/authz.h"
 #include "dicom/dicom.h"
 #include "dicom/dicom_values.h"
 #include "store/filestore.h"
 #include "import/import.h"
+#include "import/import_deid.h"
 #include "model/model_write.h"
 #include "store/placements.h"
 #include "import/routing_rules.h"
@@ -24,15 +26,17 @@ typedef struct {
     int own_transactions;  /* each object its own transaction, not a savepoint */
     int digest;            /* archived files' MD5 taken as they are written */
     int sync;              /* files, directories and the store flushed to the disk */
+    int check_access;      /* the account's right to edit each project routed to */
+    int ask_login;         /* over HTTP: anonymous, refused a project it can see: 401 */
 } mode_rules_t;
 
 static const mode_rules_t mode_rules[] = {
-    /*                                 gradual  own_transactions  digest  sync */
-    [ARCA_IMPORT_UPLOAD] =            {0,       0,                1,      1},
-    [ARCA_IMPORT_GRADUAL] =           {1,       0,                1,      1},
-    [ARCA_IMPORT_RECEIVER] =          {1,       1,                0,      1},
-    [ARCA_IMPORT_RECEIVER_UNSYNCED] = {1,       1,                0,      0},
-    [ARCA_IMPORT_FROM_PREARCHIVE] =   {0,       0,                1,      1},
+    /*                                 gradual  own_trans.  digest  sync  access  ask_login */
+    [ARCA_IMPORT_UPLOAD] =            {0,       0,          1,      1,    1,      1},
+    [ARCA_IMPORT_GRADUAL] =           {1,       0,          1,      1,    1,      1},
+    [ARCA_IMPORT_RECEIVER] =          {1,       1,          0,      1,    1,      0},
+    [ARCA_IMPORT_RECEIVER_UNSYNCED] = {1,       1,          0,      0,    1,      0},
+    [ARCA_IMPORT_FROM_PREARCHIVE] =   {0,       0,          1,      1,    0,      0},
 };
 
 typedef struct {
@@ -373,6 +377,28 @@ done:
     return err;
 }
 
+/* A project objects are routed to: the account must be allowed to edit it (import.h: who),
+ * then its de-identification applies, unless the objects had it already. */
+static arca_error_t *project_setup(arca_import_t *imp, const char *project,
+                                   arca_import_project_t *out)
+{
+    int allowed = 1, visible = 1;
+    arca_error_t *err = imp->mode.check_access
+                        ? arca_can_project(imp->db, imp->pool, imp->o.who, project, ARCA_EDIT,
+                                           &allowed, &visible)
+                        : ARCA_OK;
+
+    if (err)
+        return err;
+    if (!allowed && visible && imp->o.who == NULL && imp->mode.ask_login)
+        return arca_error_create(imp->pool, 401, "%s", ARCA_LOGIN_REQUIRED);
+    if (!allowed)
+        return arca_error_create(imp->pool, visible ? 403 : 404, "no project to write to");
+    if (imp->o.deidentified_for && strcmp(imp->o.deidentified_for, project) == 0)
+        return ARCA_OK; /* taken as it is */
+    return arca_import_project_deid(imp->db, imp->pool, project, out);
+}
+
 /* The project an object goes to: PROJECT_ID, else XNAT's conventions ("Project: P" in
  * Patient or Study Comments, or a project's ID as the Study Description). NULL when none
  * names a project the uploader may write to: the object waits in the prearchive. Read
@@ -403,9 +429,7 @@ static arca_error_t *project_of(arca_import_t *imp, apr_pool_t *p, arca_dicom_t 
         pr = apr_pcalloc(imp->pool, sizeof *pr);
         pr->name = apr_pstrdup(imp->pool, name);
         pr->routable = 1;
-        err = imp->o.project_fn ? imp->o.project_fn(imp->o.project_baton, imp->pool, name,
-                                                   &pr->cfg)
-                                : ARCA_OK;
+        err = project_setup(imp, name, &pr->cfg);
         if (err && (err->status == 403 || err->status == 404) && imp->o.project == NULL)
             pr->routable = 0;
         else if (err)
