@@ -496,6 +496,14 @@ static const char *study_label(arca_import_t *imp, const char *project, const ch
                      : apr_psprintf(imp->pool, "%s_%d", label, *n);
 }
 
+/* A value made a label (dicom_values.h), or `dflt` when it makes none. */
+static const char *label_or(apr_pool_t *p, const char *value, const char *dflt)
+{
+    const char *label = arca_label_from(p, value);
+
+    return label ? label : dflt;
+}
+
 /* A study received into the prearchive: its folder and row. Gradual uploads (one object per
  * request) gather in the project's RECEIVING session of the same study, which becomes READY
  * once idle; the advisory lock keeps two requests of a study from opening two. */
@@ -523,8 +531,7 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
         s->project = apr_pstrdup(imp->pool, project);
         s->timestamp = imp->o.timestamp;
         /* a study without names waits under its UID's digits */
-        s->label = study_label(imp, project, label ? label : arca_label_from(p, study) ? arca_label_from(p, study)
-                                                                                : "Unknown");
+        s->label = study_label(imp, project, label ? label : label_or(p, study, "Unknown"));
         s->subject_label = apr_pstrdup(imp->pool, subject ? subject : "");
         if (imp->mode.gradual
             && ((err = arca_db_query_prepared(imp->db, p, NULL, "arca_import_pre_lock",
@@ -570,7 +577,7 @@ static arca_error_t *prearchive_session(arca_import_t *imp, apr_pool_t *p,
             "/data/prearchive/projects/%s/%s/%s", project, s->timestamp, s->label);
     }
     *dir = apr_psprintf(p, "%s/%s/%s/SCANS/%s/DICOM", project, s->timestamp, s->label,
-                        arca_label_from(p, in->series_number) ? arca_label_from(p, in->series_number) : "1");
+                        label_or(p, in->series_number, "1"));
     return ARCA_OK;
 }
 
@@ -721,7 +728,7 @@ static arca_error_t *find_resource(arca_import_t *imp, apr_pool_t *p, const sess
                                    const arca_dicom_info_t *in, const char **pk,
                                    const char **dir)
 {
-    const char *scan = arca_label_from(p, in->series_number) ? arca_label_from(p, in->series_number) : "1";
+    const char *scan = label_or(p, in->series_number, "1");
     const char *xsi = arca_scan_xsi(p, arca_session_xsi(in->modality)), *scan_pk;
     arca_location_t loc;
     PGresult *res;
