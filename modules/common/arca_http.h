@@ -9,10 +9,6 @@
 #include "mod_arca.h"
 #include "format/resultset.h"
 
-/* The body of every 401: exactly what pyxnat recognises as a failed login (it raises
- * "Authentication failed" on it and misreads anything else). */
-#define ARCA_LOGIN_REQUIRED "The request requires user authentication"
-
 /* The core's functions, filled in by arca_core_api_retrieve(). */
 typedef struct arca_core_api {
     APR_OPTIONAL_FN_TYPE(arca_site_get) *site_get;

@@ -376,6 +376,19 @@ class TestStore:
         storescu(dicom.port_ltd, "ARCA_LTD", paths, check=False)
         assert file_rows(env, dicom.project, sess) == 0
 
+    def test_routed_by_headers_only_where_the_user_may_write(self, env, dicom):
+        # dcmreader is a member of `other` only: data naming the project it may not write
+        # to waits in the prearchive under Unassigned; data naming `other` waits there
+        where = {}
+        for project in (dicom.project, dicom.other):
+            sess = "Rt" + uuid.uuid4().hex[:6]
+            _, paths = write_instances(os.path.join(dicom.tmp, sess), project, "S", sess,
+                                       per_series=1)
+            storescu(dicom.port_ltd, "ARCA_LTD", paths)
+            where[project] = env.sql(f"SELECT project FROM arca_prearchive "
+                                     f"WHERE folder = '{sess}'")
+        assert where == {dicom.project: [["Unassigned"]], dicom.other: [[dicom.other]]}
+
     def test_unsupported_sop_class_is_rejected(self, env, dicom):
         ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
         ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.3.4.5.6.7"

@@ -9,6 +9,7 @@ import uuid
 import zipfile
 
 import pytest
+import requests
 
 pydicom = pytest.importorskip("pydicom")
 from pydicom.data import get_testdata_file  # noqa: E402
@@ -398,6 +399,36 @@ class TestRouting:
         assert r.text.startswith("/data/prearchive/projects/Unassigned/")
         assert list(stored_files(env, project)) == []
 
+    def test_an_anonymous_uploader_is_asked_to_log_in_for_a_project_it_can_see(self, env,
+                                                                              project):
+        """Where a site lets anyone upload: data naming a project the anonymous client can
+        see (but not write to) is a 401, as REST answers; data naming none waits under
+        Unassigned."""
+        assert env.session().put(
+            env.url(f"/data/projects/{project}/accessibility/public")).ok
+        env.httpd.write_snippet("anonymous-import", """
+<LocationMatch "^/data/services/import$">
+    Require all granted
+</LocationMatch>
+""")
+        env.httpd.restart()
+        try:
+            q = {"import-handler": "DICOM-zip", "dest": "/archive", "inbody": "true"}
+            r = requests.post(env.url("/data/services/import"), params=q, headers={
+                "Content-Type": "application/zip"}, data=self.named(
+                    PatientComments=f"Project: {project} Subject: X Session: Y"))
+            assert r.status_code == 401, r.text
+            assert r.text.strip() == "The request requires user authentication"
+            r = requests.post(env.url("/data/services/import"), params=q, headers={
+                "Content-Type": "application/zip"}, data=self.named(
+                    PatientComments="Subject: X Session: Y"))
+            assert r.status_code == 200, r.text
+            assert r.text.startswith("/data/prearchive/projects/Unassigned/")
+            assert list(stored_files(env, project)) == []
+        finally:
+            env.httpd.remove_snippet("anonymous-import")
+            env.httpd.restart()
+
 
 class TestArchiveLimits:
     def test_a_decompression_bomb_is_refused(self, env, project):
@@ -562,6 +593,26 @@ class TestArchivingUnassignedData:
         for f in files:
             ds = pydicom.dcmread(f)
             assert "PatientAddress" not in ds and ds.PatientID == "scrubbed"
+
+    def test_data_received_for_the_project_is_not_deidentified_again(self, env, project):
+        """Data received for the project had its Basic Profile: archived there, the UIDs
+        are not remapped a second time."""
+        s = env.session()
+        assert s.put(env.url(f"/data/projects/{project}/config/anon/basicProfile"),
+                     data="on").ok
+        r = s.post(env.url("/data/services/import"), data=zipped(instances(1, 1)),
+                   params={"import-handler": "DICOM-zip", "PROJECT_ID": project,
+                           "SUBJECT_ID": "R1", "EXPT_LABEL": "RE1", "dest": "/prearchive"},
+                   headers={"Content-Type": "application/zip"})
+        assert r.status_code == 200 and f"/{project}/" in r.text, r.text
+        waiting = [os.path.join(d, n) for d, _, names in
+                   os.walk(os.path.join(env.httpd.root, "prearchive", project)) for n in names]
+        assert len(waiting) == 1
+        uid = pydicom.dcmread(waiting[0]).SOPInstanceUID
+        r = s.post(env.url("/data/services/archive"), data={"src": r.text.strip()[5:]})
+        assert r.status_code == 200, r.text
+        files = list(stored_files(env, project))
+        assert [pydicom.dcmread(f).SOPInstanceUID for f in files] == [uid]
 
 
 class TestDefaultDestination:

@@ -13,6 +13,10 @@ typedef struct arca_error_t {
 
 #define ARCA_OK ((arca_error_t *)NULL)
 
+/* The message of every 401: exactly what pyxnat recognises as a failed login (it raises
+ * "Authentication failed" on it and misreads anything else). */
+#define ARCA_LOGIN_REQUIRED "The request requires user authentication"
+
 arca_error_t *arca_error_create(apr_pool_t *p, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

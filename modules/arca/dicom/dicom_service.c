@@ -213,23 +213,6 @@ static arca_error_t *mem_read(void *baton, const void **data, apr_size_t *len)
     return ARCA_OK;
 }
 
-/* A project the data is routed to: the receiver's user must be allowed to write to it. */
-static arca_error_t *project_setup(void *baton, apr_pool_t *p, const char *project,
-                                   arca_import_project_t *out)
-{
-    assoc_t *as = baton;
-    int allowed, visible;
-    arca_error_t *err = arca_can_project(as->db, p, as->who, project, ARCA_EDIT, &allowed,
-                                         &visible);
-
-    memset(out, 0, sizeof *out);
-    if (err)
-        return err;
-    if (!allowed)
-        return arca_error_create(p, visible ? 403 : 404, "no project to write to");
-    return arca_import_project_deid(as->db, p, project, out);
-}
-
 static arca_error_t *begin_import(assoc_t *as)
 {
     arca_import_options_t o;
@@ -244,14 +227,12 @@ static arca_error_t *begin_import(assoc_t *as)
     o.prearchive = as->sv->site.prearchive;
     o.project = as->rcv->project;
     o.user = as->rcv->user ? as->rcv->user : "";
+    o.who = as->who; /* the receiver's user=: its rights decide where objects may go */
     o.site_script = as->site_script;
-    o.project_fn = project_setup;
-    o.project_baton = as;
+    /* objects in transactions of their own, digests taken by the listener's digest
+     * thread (digest_fill.h), prearchive sessions RECEIVING until idle */
+    o.mode = as->rcv->no_sync ? ARCA_IMPORT_RECEIVER_UNSYNCED : ARCA_IMPORT_RECEIVER;
     o.to_prearchive = as->rcv->to_prearchive;
-    o.gradual = 1;   /* prearchive sessions stay RECEIVING until idle */
-    o.own_transactions = 1; /* an object into a known series: one statement */
-    o.defer_digest = 1;     /* the listener's digest thread takes them (digest_fill.h) */
-    o.no_sync = as->rcv->no_sync;
     o.overwrite = ARCA_OVERWRITE_APPEND;
     o.routing_rules = as->rcv->routing;
     apr_time_exp_gmt(&t, apr_time_now());
@@ -275,7 +256,7 @@ static arca_error_t *store_one(assoc_t *as, const void *data, apr_size_t len, in
         return err;
     rejected = arca_import_rejected(as->imp)->nelts;
     count = arca_import_count(as->imp);
-    /* the import runs the object's transaction itself (own_transactions): one statement
+    /* the import runs the object's transaction itself (ARCA_IMPORT_RECEIVER): one statement
      * for an object of a known series, BEGIN .. COMMIT when it opens a session or series */
     if ((err = arca_import_object(as->imp, NULL, mem_read, &m))) {
         arca_import_abort(as->imp);

@@ -11,6 +11,7 @@
 
 #include <apr_tables.h>
 
+#include "access/account.h"
 #include "store/archive_stream.h"
 #include "db/db.h"
 #include "deid/deid_script.h"
@@ -27,28 +28,44 @@ typedef enum {
 /* 0, or the policy's enum value + 1 for "none", "append", "delete" (case-insensitive). */
 int arca_overwrite_parse(const char *s, arca_overwrite_t *out);
 
-/* A project's de-identification, as found for the objects routed to it. */
-typedef struct arca_import_project_t {
-    const arca_deid_program *script;        /* the project's script; NULL: none */
-    /* the PS3.15 Basic Profile, run after the site's script and before the project's
-     * (NULL: off), and the project's secret its UIDs are remapped with */
-    const arca_deid_program *basic_profile;
-    const char *uid_salt;
-} arca_import_project_t;
-
-/* Looks up a project an object is routed to, checking the uploader may write to it. 404 or
- * 403: the object is not routable there (it waits in the prearchive, Unassigned); any
- * other error fails the upload. */
-typedef arca_error_t *(*arca_import_project_fn)(void *baton, apr_pool_t *p,
-                                                const char *project,
-                                                arca_import_project_t *out);
-
 /* Limits on an uploaded archive, against zip bombs (0: no limit). */
 typedef struct arca_import_limits_t {
     apr_off_t max_expanded;   /* bytes of all members together, unpacked */
     int max_ratio;            /* unpacked bytes per byte received, once past 1 MiB */
     int max_depth;            /* directory levels of a member's name */
 } arca_import_limits_t;
+
+/* How an import runs: the cases that exist. Each fixes how its objects are committed and
+ * made durable, and whether the account's rights are checked (the rules are spelled out
+ * once, in import.c: mode_rules). */
+typedef enum {
+    /* many objects of one HTTP request (an archive, a form's files), all in the caller's
+     * transaction; arca_import_finish makes their files durable with one sync of the
+     * store, before the commit */
+    ARCA_IMPORT_UPLOAD = 0,
+    /* one object per request (gradual-DICOM, application/dicom): prearchive sessions stay
+     * RECEIVING and gather the objects of their study until idle; each file is fsynced as
+     * it is placed. Still in the caller's transaction, with arca_import_finish */
+    ARCA_IMPORT_GRADUAL,
+    /* a DICOM receiver's association: as GRADUAL, but each arca_import_object is its own
+     * transaction, opened only when the object writes more than its file's row (a new
+     * session or series); an object added to a known series is one autocommitted
+     * statement. The caller runs no BEGIN/COMMIT and no arca_import_finish around the
+     * objects. Archived files' rows get an empty digest, filled in later by
+     * arca_digest_fill (the MD5 is a third of a C-STORE's CPU: the listener answers
+     * sooner without it) */
+    ARCA_IMPORT_RECEIVER,
+    /* the same with the receiver's sync=off, as storescp or Orthanc's SyncStorageArea
+     * false: nothing flushed to the disk, no fsync of files or directories (the caller
+     * also makes its commits asynchronous). An OS crash or power loss can then lose
+     * objects already answered for, and leave rows naming files that did not reach the
+     * disk (fsck reports them); a crash of the process alone loses nothing */
+    ARCA_IMPORT_RECEIVER_UNSYNCED,
+    /* archiving a prearchived session: its files, as UPLOAD, in the caller's transaction;
+     * the caller decided who may archive it where (prearchive.h), so no project's rights
+     * are checked here */
+    ARCA_IMPORT_FROM_PREARCHIVE
+} arca_import_mode_t;
 
 typedef struct arca_import_options_t {
     const char *site_id;       /* accession ID prefix */
@@ -58,29 +75,22 @@ typedef struct arca_import_options_t {
     const char *subject;       /* SUBJECT_ID; NULL: from the object's routing comments */
     const char *session;       /* EXPT_LABEL; NULL: likewise */
     const char *user;          /* for insert_user */
+    /* Whose rights decide where objects may go: projects this account may edit (authz.h),
+     * asked once per project and import; NULL: anonymous. A project refused (404 when it
+     * may not be known to exist, else 403) is not routable: its objects wait in the
+     * prearchive, Unassigned; but when `project` names it, the upload fails. Over HTTP
+     * (UPLOAD, GRADUAL) an anonymous uploader refused a project it can see is asked to
+     * log in instead (401), which fails the upload, as REST answers such a request. */
+    const arca_account_t *who;
     const arca_deid_program *site_script;    /* NULL: none */
-    /* the project's de-identification; NULL: none (data already de-identified, as when
-     * archiving from the prearchive), and any project named is taken as it is */
-    arca_import_project_fn project_fn;
-    void *project_baton;
-    int to_prearchive;         /* dest=/prearchive: everything waits there */
-    int gradual;               /* one object per request: prearchive sessions stay
-                                * RECEIVING and gather the objects of their study */
-    /* with gradual: each arca_import_object is its own transaction, opened only when the
-     * object writes more than its file's row (a new session or series); an object added
-     * to a known series is one autocommitted statement. The caller runs no BEGIN/COMMIT
-     * and no arca_import_finish around the objects (a DICOM association). */
-    int own_transactions;
-    /* archived files' rows get an empty digest, filled in later by arca_digest_fill (the
-     * MD5 is a third of a C-STORE's CPU: the DICOM listener answers sooner without it) */
-    int defer_digest;
-    /* nothing flushed to the disk: no fsync of files or directories, no sync of the store
-     * before a commit (the caller also makes its commits asynchronous). An OS crash or power
-     * loss can then lose objects already answered for, and leave rows naming files that
-     * did not reach the disk (fsck reports them); a crash of the process alone loses
-     * nothing. A DICOM receiver's sync=off, as storescp or Orthanc's SyncStorageArea
-     * false. */
-    int no_sync;
+    /* The project whose Basic Profile and script the objects had already (a prearchived
+     * session received for it, archived there): routed to it, they are taken as they are.
+     * Routed to any other project, they get its de-identification (import_deid.h) */
+    const char *deidentified_for;
+    arca_import_mode_t mode;
+    /* dest=/prearchive (an upload's or a receiver's): everything waits there, whatever the
+     * mode; a destination, not a way of running, hence apart from the mode */
+    int to_prearchive;
     arca_overwrite_t overwrite;
     arca_import_limits_t limits;
     /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and

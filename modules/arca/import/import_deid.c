@@ -82,9 +82,3 @@ arca_error_t *arca_import_project_deid(arca_db_t *db, apr_pool_t *p, const char 
         return err;
     return basic_profile(db, p, project, out);
 }
-
-arca_error_t *arca_import_project_deid_fn(void *db, apr_pool_t *p, const char *project,
-                                          arca_import_project_t *out)
-{
-    return arca_import_project_deid(db, p, project, out);
-}

@@ -6,7 +6,7 @@
 #define ARCA_IMPORT_DEID_H
 
 #include "db/db.h"
-#include "import/import.h"
+#include "deid/deid_script.h"
 
 /* The built-in site script: the archive's labels go into the objects; nothing is removed. */
 const char *arca_default_site_script(void);
@@ -16,14 +16,18 @@ const char *arca_default_site_script(void);
 arca_error_t *arca_import_site_script(arca_db_t *db, apr_pool_t *p,
                                       const arca_deid_program **out);
 
+/* A project's de-identification, as found for the objects routed to it. */
+typedef struct arca_import_project_t {
+    const arca_deid_program *script;        /* the project's script; NULL: none */
+    /* the PS3.15 Basic Profile, run after the site's script and before the project's
+     * (NULL: off), and the project's secret its UIDs are remapped with */
+    const arca_deid_program *basic_profile;
+    const char *uid_salt;
+} arca_import_project_t;
+
 /* A project's Basic Profile (when its anon/basicProfile document is enabled, with the
  * project's UID secret) and script (anon/projects/{p}, when enabled). */
 arca_error_t *arca_import_project_deid(arca_db_t *db, apr_pool_t *p, const char *project,
                                        arca_import_project_t *out);
-
-/* An arca_import_project_fn that only loads the project's de-identification (baton: the
- * arca_db_t); for callers that checked the rights already. */
-arca_error_t *arca_import_project_deid_fn(void *db, apr_pool_t *p, const char *project,
-                                          arca_import_project_t *out);
 
 #endif

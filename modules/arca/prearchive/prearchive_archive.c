@@ -8,7 +8,6 @@
 
 #include "store/filestore.h"
 #include "import/import.h"
-#include "import/import_deid.h"
 #include "prearchive/prearchive_internal.h"
 
 static arca_error_t *import_all(arca_db_t *db, apr_pool_t *p, arca_prearc_t *s,
@@ -54,6 +53,7 @@ arca_error_t *arca_prearchive_archive(arca_db_t *db, apr_pool_t *p, arca_prearc_
     arca_error_t *err;
 
     memset(&o, 0, sizeof o);
+    o.mode = ARCA_IMPORT_FROM_PREARCHIVE;
     o.site_id = t->site_id;
     o.archive = t->archive;
     o.user = t->user ? t->user : "";
@@ -61,12 +61,10 @@ arca_error_t *arca_prearchive_archive(arca_db_t *db, apr_pool_t *p, arca_prearc_
     o.subject = t->subject ? t->subject : *s->subject ? s->subject : NULL;
     o.session = t->label ? t->label : s->folder;
     o.overwrite = t->overwrite;
-    /* data received for no project or another one has not had this project's Basic
-     * Profile and script yet: they run now, before anything reaches the archive */
-    if (s->deidentified_for == NULL || strcmp(s->deidentified_for, o.project) != 0) {
-        o.project_fn = arca_import_project_deid_fn;
-        o.project_baton = db;
-    }
+    /* the project's Basic Profile and script ran when the data was received for it; data
+     * received for no project or another one gets them now, before anything reaches the
+     * archive */
+    o.deidentified_for = s->deidentified_for;
     if ((err = check_names(p, &o)) || (err = arca_prearchive_project_exists(db, p, o.project))
         || (err = arca_prearchive_claim(db, p, s, "ARCHIVING", "{READY,CONFLICT,ERROR}")))
         return err;

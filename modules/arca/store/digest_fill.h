@@ -1,6 +1,7 @@
 /* Digests taken after the fact: the DICOM listener stores received files without their
- * MD5 (import.h: defer_digest) so that it can answer sooner, and fills the digests in here,
- * in a thread of its own that runs when the machine has nothing else to do. */
+ * MD5 (import.h: ARCA_IMPORT_RECEIVER) so that it can answer sooner, and fills the
+ * digests in here, in a thread of its own that runs when the machine has nothing else to
+ * do. */
 #ifndef ARCA_DIGEST_FILL_H
 #define ARCA_DIGEST_FILL_H
 
