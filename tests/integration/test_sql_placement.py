@@ -5,14 +5,10 @@ a statement in the wrong place. Reads the source tree; needs no server."""
 import os
 import re
 
-import pytest
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODULES = os.path.join(TOP, "modules")
 LIBARCA = os.path.join(MODULES, "arca")
-
-# Files that still hold SQL, each with the reason; the list only ever shrinks.
-EXEMPT = {}
 
 # The statements, as SQL is written here: keywords in capitals. Adjacent literals are
 # joined first, as the compiler joins them, since a statement is often split over lines.
@@ -83,8 +79,6 @@ def sql_outside_libarca():
                 continue
             path = os.path.join(root, name)
             rel = os.path.relpath(path, TOP)
-            if rel in EXEMPT:
-                continue
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
             for line, s in string_literals(text):
@@ -108,15 +102,3 @@ def test_literal_scanner_joins_and_skips():
 def test_no_sql_outside_libarca():
     found = sql_outside_libarca()
     assert not found, "SQL belongs in modules/arca/ (libarca):\n" + "\n".join(found)
-
-
-@pytest.mark.parametrize("rel", sorted(EXEMPT))
-def test_exemptions_are_still_needed(rel):
-    """An exemption goes once its file no longer holds SQL."""
-    path = os.path.join(TOP, rel)
-    if not os.path.exists(path):
-        pytest.fail("%s is exempt but gone: drop it from EXEMPT" % rel)
-    with open(path, encoding="utf-8", errors="replace") as f:
-        lits = string_literals(f.read())
-    assert any(p.search(s) for _, s in lits for p in SQL), \
-        "%s holds no SQL any more: drop it from EXEMPT" % rel
