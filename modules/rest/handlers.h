@@ -8,6 +8,10 @@
 int handle_version(request_rec *r, const route_match *m);
 int handle_build_info(request_rec *r, const route_match *m);
 
+/* handle_schemas.c */
+int handle_schemas_list(request_rec *r, const route_match *m);
+int handle_schema_get(request_rec *r, const route_match *m);
+
 /* handle_session.c */
 int handle_session_open(request_rec *r, const route_match *m);
 int handle_session_close(request_rec *r, const route_match *m);

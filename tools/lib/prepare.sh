@@ -11,7 +11,7 @@ BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
 # configuration (tests/integration/orthanc_env.py); the package may also start a system
 # Orthanc on 8042 and 4242, which the tests never use. cppcheck: the static checks
 # tools/test runs before the unit tests.
-TEST_PACKAGES="python3-pytest python3-requests python3-pyxnat python3-pydicom dcmtk
+TEST_PACKAGES="python3-pytest libxml2-utils python3-requests python3-pyxnat python3-pydicom dcmtk
  slapd ldap-utils libapache2-mod-auth-openidc nodejs npm orthanc cppcheck"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

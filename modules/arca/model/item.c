@@ -291,28 +291,70 @@ arca_error_t *arca_item_write_json(const arca_item_t *item, apr_pool_t *p,
 
 /* ---- XML ------------------------------------------------------------------------------- */
 
-/* Fields XNAT writes as attributes of the element rather than child elements. */
-static int is_attribute(const char *alias)
+/* The shape of each kind's XML, in the order of schemas/xnat.xsd (XNAT's element names,
+ * attributes and nesting): "@alias" an attribute, "alias" an element of that name,
+ * "element=alias" an element named otherwise, "group{" ... "}" an element holding the ones
+ * between (written only when one of them has a value), "#fields" the custom variables,
+ * "#protocols" a project's study protocols, "#files" a scan's resources (xnat:file), and
+ * "#child/sub" the children listed under that field. Fields not named here (listing
+ * bookkeeping such as insert_date or file counts of the listing) are not item XML. */
+static const char *const project_xml[] = {
+    "@ID", "@secondary_ID", "name", "description", "keywords", "#resources/resource",
+    "#protocols", "PI{", "firstname=pi_firstname", "lastname=pi_lastname", "}", "#fields",
+    NULL};
+static const char *const subject_xml[] = {
+    "@ID", "@project", "@label", "group", "src", "note", "demographics{", "gender",
+    "handedness", "dob", "yob", "education", "race", "ethnicity", "height", "weight", "}",
+    "#resources/resource", "#fields", "#experiments/experiment", "#sharing/share", NULL};
+#define EXPERIMENT_XML "@ID", "@project", "@label", "date", "time", "visit_id", "note", \
+    "#sharing/share", "#resources/resource", "#fields"
+static const char *const session_xml[] = {
+    EXPERIMENT_XML, "subject_ID", "@UID", "acquisition_site", "scanner", "operator",
+    "session_type", "modality", "#scans/scan", NULL};
+static const char *const assessor_xml[] = {
+    EXPERIMENT_XML, "imageSession_ID=session_ID", NULL};
+static const char *const subject_assessor_xml[] = {EXPERIMENT_XML, "subject_ID", NULL};
+static const char *const scan_xml[] = {
+    "@ID", "@type", "@UID", "image_session_ID", "note", "quality", "condition",
+    "series_description", "scanner", "modality", "frames", "#files", NULL};
+static const char *const resource_xml[] = {
+    "@label", "@file_count", "@file_size", "@xnat_abstractresource_id", "@tags", "@format",
+    "@description", "@content", NULL};
+static const char *const share_xml[] = {"@project", "@label", NULL};
+
+static const char *const *xml_layout(const arca_item_t *item)
 {
-    static const char *const attrs[] = {"ID", "project", "label", "type", "quality",
-                                        "xnat_abstractresource_id", "format", "content",
-                                        "tags", "UID", NULL};
-    for (int i = 0; attrs[i]; i++)
-        if (strcmp(attrs[i], alias) == 0)
-            return 1;
-    return 0;
+    const char *session_id;
+
+    switch (item->kind) {
+    case ARCA_KIND_PROJECT:
+        return strcmp(item->xsi_type, "xnat:projectShare") == 0 ? share_xml : project_xml;
+    case ARCA_KIND_SUBJECT: return subject_xml;
+    case ARCA_KIND_SCAN: return scan_xml;
+    case ARCA_KIND_RESOURCE: return resource_xml;
+    case ARCA_KIND_EXPERIMENT:
+        if (strstr(item->xsi_type, "SessionData"))
+            return session_xml;
+        session_id = arca_item_get(item, "session_ID");
+        return session_id && *session_id ? assessor_xml : subject_assessor_xml;
+    default: return share_xml;
+    }
 }
 
-static int is_demographic(arca_kind_t kind, const char *alias)
+/* "element=alias" -> the alias; "alias" -> itself. */
+static const char *slot_alias(const char *slot)
 {
-    static const char *const demo[] = {"gender", "handedness", "yob", "dob", "education",
-                                       "race", "ethnicity", "height", "weight", NULL};
-    if (kind != ARCA_KIND_SUBJECT)
-        return 0;
-    for (int i = 0; demo[i]; i++)
-        if (strcmp(demo[i], alias) == 0)
-            return 1;
-    return 0;
+    const char *eq = strchr(slot, '=');
+
+    return eq ? eq + 1 : slot;
+}
+
+static const char *slot_element(apr_pool_t *p, const char *slot)
+{
+    const char *eq = strchr(slot, '=');
+
+    return apr_pstrcat(p, "xnat:", eq ? apr_pstrmemdup(p, slot, (apr_size_t)(eq - slot))
+                                      : slot, NULL);
 }
 
 /* A project's custom variables as XNAT's study protocols, one per data type, which is
@@ -376,11 +418,56 @@ static int write_protocols(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t 
 }
 
 static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item,
+                          const char *element, int root);
+
+static int write_custom_fields(xmlTextWriterPtr w, const arca_item_t *item)
+{
+    int rc = xmlTextWriterStartElement(w, BAD_CAST "xnat:fields") < 0;
+
+    for (int i = 0; i < item->custom_names->nelts && !rc; i++) {
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:field") < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name",
+            BAD_CAST APR_ARRAY_IDX(item->custom_names, i, const char *)) < 0;
+        rc |= xmlTextWriterWriteString(w,
+            BAD_CAST APR_ARRAY_IDX(item->custom_values, i, const char *)) < 0;
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    return rc | (xmlTextWriterEndElement(w) < 0);
+}
+
+/* The children listed under `field` ("resources/resource"), each as an element named for
+ * the part after the slash, inside one named for the part before (none when `wrap` is 0). */
+static int write_children(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item,
+                          const char *field, const char *element, int wrap)
+{
+    const char *slash = strchr(field, '/');
+    int rc = 0;
+
+    for (int c = 0; c < item->children->nelts && !rc; c++) {
+        const arca_item_child_t *ch = &APR_ARRAY_IDX(item->children, c, arca_item_child_t);
+        if (strcmp(ch->field, field) != 0)
+            continue;
+        if (wrap)
+            rc |= xmlTextWriterStartElement(w, BAD_CAST apr_pstrcat(p, "xnat:",
+                apr_pstrmemdup(p, field, (apr_size_t)(slash - field)), NULL)) < 0;
+        for (int i = 0; i < ch->items->nelts && !rc; i++)
+            rc |= write_item_xml(w, p, APR_ARRAY_IDX(ch->items, i, arca_item_t *),
+                                 element ? element : apr_pstrcat(p, "xnat:", slash + 1, NULL),
+                                 0);
+        if (wrap)
+            rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    return rc;
+}
+
+static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item,
                           const char *element, int root)
 {
+    const char *const *layout = xml_layout(item);
     int rc = xmlTextWriterStartElement(w, BAD_CAST (element ? element
                                                     : arca_element_of_xsi(item->xsi_type))) < 0;
-    int demo_open = 0;
+    const char *group = NULL; /* a group{ waiting for its first value */
+    int group_open = 0;
 
     if (root) {
         rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:xnat",
@@ -389,54 +476,44 @@ static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *
                                           BAD_CAST "http://www.w3.org/2001/XMLSchema-instance") < 0;
     }
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xsi:type", BAD_CAST item->xsi_type) < 0;
-    for (int i = 0; i < item->names->nelts && !rc; i++) {
-        const char *n = APR_ARRAY_IDX(item->names, i, const char *);
-        const char *v = APR_ARRAY_IDX(item->values, i, const char *);
-        if (*v && is_attribute(n))
-            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST n, BAD_CAST v) < 0;
+    for (const char *const *s = layout; *s && !rc; s++) { /* attributes first */
+        const char *v = **s == '@' ? arca_item_get(item, *s + 1) : NULL;
+        if (v && *v)
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST (*s + 1), BAD_CAST v) < 0;
     }
-    for (int i = 0; i < item->names->nelts && !rc; i++) {
-        const char *n = APR_ARRAY_IDX(item->names, i, const char *);
-        const char *v = APR_ARRAY_IDX(item->values, i, const char *);
-        if (!*v || is_attribute(n) || strcmp(n, "xsiType") == 0)
+    for (const char *const *s = layout; *s && !rc; s++) {
+        const char *slot = *s, *v;
+        size_t n = strlen(slot);
+        if (*slot == '@')
             continue;
-        if (is_demographic(item->kind, n) && !demo_open) {
-            rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:demographics") < 0;
-            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xsi:type",
-                                              BAD_CAST "xnat:demographicData") < 0;
-            demo_open = 1;
-        } else if (!is_demographic(item->kind, n) && demo_open) {
-            rc |= xmlTextWriterEndElement(w) < 0;
-            demo_open = 0;
+        if (strcmp(slot, "#fields") == 0) {
+            if (item->custom_names->nelts > 0)
+                rc |= write_custom_fields(w, item);
+        } else if (strcmp(slot, "#protocols") == 0) {
+            if (root)
+                rc |= write_protocols(w, p, item);
+        } else if (strcmp(slot, "#files") == 0) {
+            rc |= write_children(w, p, item, "resources/resource", "xnat:file", 0);
+        } else if (*slot == '#') {
+            rc |= write_children(w, p, item, slot + 1, NULL, 1);
+        } else if (slot[n - 1] == '{') {
+            group = apr_pstrmemdup(p, slot, n - 1);
+        } else if (strcmp(slot, "}") == 0) {
+            if (group_open)
+                rc |= xmlTextWriterEndElement(w) < 0;
+            group = NULL;
+            group_open = 0;
+        } else if ((v = arca_item_get(item, slot_alias(slot))) && *v) {
+            if (group && !group_open) {
+                rc |= xmlTextWriterStartElement(w, BAD_CAST apr_pstrcat(p, "xnat:", group,
+                                                                        NULL)) < 0;
+                if (strcmp(group, "demographics") == 0)
+                    rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xsi:type",
+                                                      BAD_CAST "xnat:demographicData") < 0;
+                group_open = 1;
+            }
+            rc |= xmlTextWriterWriteElement(w, BAD_CAST slot_element(p, slot), BAD_CAST v) < 0;
         }
-        rc |= xmlTextWriterWriteElement(w, BAD_CAST apr_pstrcat(p, "xnat:", n, NULL),
-                                        BAD_CAST v) < 0;
-    }
-    if (demo_open)
-        rc |= xmlTextWriterEndElement(w) < 0;
-    if (item->custom_names->nelts > 0 && !rc) {
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:fields") < 0;
-        for (int i = 0; i < item->custom_names->nelts && !rc; i++) {
-            rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:field") < 0;
-            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name",
-                BAD_CAST APR_ARRAY_IDX(item->custom_names, i, const char *)) < 0;
-            rc |= xmlTextWriterWriteString(w,
-                BAD_CAST APR_ARRAY_IDX(item->custom_values, i, const char *)) < 0;
-            rc |= xmlTextWriterEndElement(w) < 0;
-        }
-        rc |= xmlTextWriterEndElement(w) < 0;
-    }
-    if (item->kind == ARCA_KIND_PROJECT && root && !rc)
-        rc |= write_protocols(w, p, item);
-    for (int c = 0; c < item->children->nelts && !rc; c++) {
-        const arca_item_child_t *ch = &APR_ARRAY_IDX(item->children, c, arca_item_child_t);
-        const char *slash = strchr(ch->field, '/');
-        rc |= xmlTextWriterStartElement(w, BAD_CAST apr_pstrcat(p, "xnat:",
-            apr_pstrmemdup(p, ch->field, (apr_size_t)(slash - ch->field)), NULL)) < 0;
-        for (int i = 0; i < ch->items->nelts && !rc; i++)
-            rc |= write_item_xml(w, p, APR_ARRAY_IDX(ch->items, i, arca_item_t *),
-                                 apr_pstrcat(p, "xnat:", slash + 1, NULL), 0);
-        rc |= xmlTextWriterEndElement(w) < 0;
     }
     rc |= xmlTextWriterEndElement(w) < 0;
     return rc;

@@ -207,6 +207,10 @@ static const struct { const char *xsi, *element; } element_names[] = {
     {"xnat:petSessionData", "xnat:PETSession"}, {"xnat:crSessionData", "xnat:CRSession"},
     {"xnat:mrScanData", "xnat:MRScan"}, {"xnat:ctScanData", "xnat:CTScan"},
     {"xnat:petScanData", "xnat:PETScan"}, {"xnat:crScanData", "xnat:CRScan"},
+    {"xnat:dxSessionData", "xnat:DXSession"}, {"xnat:usSessionData", "xnat:USSession"},
+    {"xnat:otherDicomSessionData", "xnat:OtherDicomSession"},
+    {"xnat:dxScanData", "xnat:DXScan"}, {"xnat:usScanData", "xnat:USScan"},
+    {"xnat:otherDicomScanData", "xnat:OtherDicomScan"},
     {"xnat:resourceCatalog", "xnat:resource"}, {"xnat:projectShare", "xnat:share"},
 };
 
