@@ -1,0 +1,143 @@
+"""xnatpy's session, as the client sends it: a form login (PUT /data/services/auth), then
+the JSESSIONID cookie alone on every request, with xnatpy's User-Agent and no browser
+headers. Its writes pass; a browser's cross-site writes with the same cookie do not. Also
+the site's user list (/data/users), the version clients read (/data/version is gone as in
+XNAT 1.7+, /xapi/siteConfig/buildInfo), and quickstart's DICOM receiver."""
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+from arca_env import IS_ROOT, RUN_USER, TOP, free_port
+from test_access import PASSWORD, as_user, make_user
+
+XNATPY_UA = "xnatpy/0.5.2 (Linux/6.1.0; python/3.11.2; requests/2.28.1)"
+BROWSER_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/124.0.0.0 Safari/537.36")
+EVIL = {"User-Agent": BROWSER_UA, "Origin": "https://evil.example",
+        "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
+
+
+def xnatpy_login(env, login):
+    """What xnatpy's connect does: the form login, then the cookie it set, nothing else."""
+    s = requests.Session()
+    s.headers["User-Agent"] = XNATPY_UA
+    r = s.put(env.url("/data/services/auth"), data={"username": login, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert s.cookies.get("JSESSIONID") == r.text
+    assert s.auth is None
+    return s
+
+
+def csrf_token(s, env):
+    return s.get(env.url("/data/JSESSION?CSRF=true")).text.split("; XNAT_CSRF=")[1]
+
+
+@pytest.fixture(scope="module")
+def owner(env):
+    tag = uuid.uuid4().hex[:6]
+    login = make_user(env, f"xpy_{tag}")
+    assert env.session().put(env.url(f"/xapi/users/{login}/roles/Administrator")).ok
+    return login
+
+
+@pytest.fixture
+def project(env, owner):
+    p = f"Xpy{uuid.uuid4().hex[:6]}"
+    assert env.session().put(env.url(f"/data/projects/{p}")).status_code == 201
+    assert env.session().put(env.url(f"/data/projects/{p}/users/Owners/{owner}")).ok
+    yield p
+    env.session().delete(env.url(f"/data/projects/{p}?removeFiles=true"))
+
+
+def exists(env, path):
+    return env.get(path + "?format=json").status_code == 200
+
+
+class TestScriptedSession:
+    def test_xnatpy_creates_project_subject_experiment_with_only_the_cookie(self, env, owner):
+        s = xnatpy_login(env, owner)
+        p = f"Xpy{uuid.uuid4().hex[:6]}"
+        try:
+            assert s.put(env.url(f"/data/archive/projects/{p}")).status_code in (200, 201)
+            r = s.put(env.url(f"/data/projects/{p}/subjects/Sub1"),
+                      params={"xsiType": "xnat:subjectData", "req_format": "qs",
+                              "label": "Sub1"})
+            assert r.status_code in (200, 201), r.text
+            r = s.put(env.url(f"/data/projects/{p}/subjects/Sub1/experiments/Ses1"),
+                      params={"xsiType": "xnat:mrSessionData", "req_format": "qs",
+                              "label": "Ses1"})
+            assert r.status_code in (200, 201), r.text
+            assert exists(env, f"/data/projects/{p}/subjects/Sub1/experiments/Ses1")
+            r = s.delete(env.url(f"/data/projects/{p}/subjects/Sub1/experiments/Ses1"))
+            assert r.ok, r.text
+            assert not exists(env, f"/data/projects/{p}/subjects/Sub1/experiments/Ses1")
+            # xnatpy's disconnect
+            assert s.delete(env.url("/data/JSESSION"), headers={"Connection": "close"}).ok
+        finally:
+            env.session().delete(env.url(f"/data/projects/{p}?removeFiles=true"))
+
+    def test_session_cookie_is_httponly_and_samesite_not_secure_over_http(self, env, owner):
+        r = requests.put(env.url("/data/services/auth"),
+                         data={"username": owner, "password": PASSWORD},
+                         headers={"User-Agent": XNATPY_UA})
+        cookie = r.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert "Secure" not in cookie
+
+
+class TestBrowserCsrf:
+    @pytest.mark.parametrize("method,path,status_after", [
+        ("PUT", "/subjects/Forged", 404),
+        ("POST", "/subjects/Forged", 404),
+        ("DELETE", "/subjects/Kept", 200),
+    ])
+    def test_cross_site_write_with_the_cookie_is_refused(self, env, owner, project, method,
+                                                         path, status_after):
+        assert env.session().put(env.url(f"/data/projects/{project}/subjects/Kept")).ok
+        s = xnatpy_login(env, owner)
+        url = env.url(f"/data/projects/{project}{path}")
+        r = s.request(method, url, headers=EVIL)
+        assert r.status_code == 403 and "another site" in r.text
+        # with the token too: a page elsewhere never speaks for this site's user
+        r = s.request(method, url, headers=EVIL, params={"XNAT_CSRF": csrf_token(s, env)})
+        assert r.status_code == 403
+        r = s.request(method, url, headers={"User-Agent": BROWSER_UA,
+                                            "Origin": "https://evil.example"})
+        assert r.status_code == 403
+        assert env.get(f"/data/projects/{project}{path}?format=json").status_code \
+            == status_after
+
+    def test_same_site_is_another_site(self, env, owner, project):
+        s = xnatpy_login(env, owner)
+        r = s.put(env.url(f"/data/projects/{project}/subjects/Sibling"),
+                  headers={"User-Agent": BROWSER_UA, "Sec-Fetch-Site": "same-site"})
+        assert r.status_code == 403
+
+    def test_same_origin_page_passes_with_token_or_fetch_metadata(self, env, owner, project):
+        s = xnatpy_login(env, owner)
+        origin = env.url("")
+        page = {"User-Agent": BROWSER_UA, "Origin": origin}
+        url = env.url(f"/data/projects/{project}/subjects/")
+        # a browser without fetch metadata: the token decides
+        assert s.put(url + "Old", headers=page).status_code == 403
+        assert not exists(env, f"/data/projects/{project}/subjects/Old")
+        r = s.put(url + "Old", headers=dict(page, **{"X-XNAT-CSRF": csrf_token(s, env)}))
+        assert r.status_code == 201, r.text
+        # a current browser saying the page is this site's own
+        r = s.put(url + "New", headers=dict(page, **{"Sec-Fetch-Site": "same-origin",
+                                                     "Sec-Fetch-Mode": "cors"}))
+        assert r.status_code == 201, r.text
+
+    def test_basic_auth_needs_no_token_but_not_from_another_site(self, env, owner, project):
+        """A browser that cached a Basic login sends it across sites as it does a cookie."""
+        url = env.url(f"/data/projects/{project}/subjects/Basic")
+        assert as_user(env, owner).put(url, headers=EVIL).status_code == 403
+        assert not exists(env, f"/data/projects/{project}/subjects/Basic")
+        assert as_user(env, owner).put(url, headers={"User-Agent": XNATPY_UA}).status_code \
+            == 201
