@@ -8,6 +8,10 @@
 int handle_version(request_rec *r, const route_match *m);
 int handle_build_info(request_rec *r, const route_match *m);
 
+/* handle_user_list.c */
+int handle_user_list(request_rec *r, const route_match *m);
+int handle_user_list_one(request_rec *r, const route_match *m);
+
 /* handle_session.c */
 int handle_session_open(request_rec *r, const route_match *m);
 int handle_session_close(request_rec *r, const route_match *m);

@@ -141,3 +141,34 @@ class TestBrowserCsrf:
         assert not exists(env, f"/data/projects/{project}/subjects/Basic")
         assert as_user(env, owner).put(url, headers={"User-Agent": XNATPY_UA}).status_code \
             == 201
+
+
+class TestUserList:
+    def test_pyxnat_and_xnatpy_read_the_user_list(self, env, owner):
+        tag = uuid.uuid4().hex[:6]
+        plain = make_user(env, f"plain_{tag}")
+        gone = make_user(env, f"gone_{tag}")
+        assert env.session().put(env.url(f"/xapi/users/{gone}/enabled/false")).ok
+        # xnatpy: session.users -> GET /data/users?format=json, keyed by login
+        r = xnatpy_login(env, plain).get(env.url("/data/users?format=json"))
+        assert r.status_code == 200, r.text
+        rows = {u["login"]: u for u in r.json()["ResultSet"]["Result"]}
+        assert rows[plain]["firstname"] == plain.title()
+        assert rows[plain]["lastname"] == "Tester"
+        assert rows[plain]["email"] == f"{plain}@example.org"
+        assert rows[plain]["xdat_user_id"].isdigit()
+        assert env.ADMIN in rows and gone not in rows
+        # pyxnat: manage.users() -> GET /data/users?format=csv
+        r = as_user(env, plain).get(env.url("/data/users?format=csv"))
+        header = r.text.splitlines()[0].split(",")
+        assert header == ["xdat_user_id", "login", "firstname", "lastname", "email"]
+        assert not any(k in r.text for k in ("password", "Administrator"))
+
+    def test_one_user(self, env, owner):
+        r = as_user(env, owner).get(env.url(f"/data/users/{env.ADMIN}?format=json"))
+        assert r.status_code == 200
+        assert [u["login"] for u in r.json()["ResultSet"]["Result"]] == [env.ADMIN]
+        assert as_user(env, owner).get(env.url("/data/users/nobody_here")).status_code == 404
+
+    def test_anonymous_may_not(self, env):
+        assert requests.get(env.url("/data/users?format=json")).status_code == 401
