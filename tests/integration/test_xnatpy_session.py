@@ -172,3 +172,24 @@ class TestUserList:
 
     def test_anonymous_may_not(self, env):
         assert requests.get(env.url("/data/users?format=json")).status_code == 401
+
+
+class TestVersion:
+    def test_data_version_is_gone_so_clients_ask_build_info(self, env):
+        r = env.get("/data/version")
+        # pyxnat's version() falls back to buildInfo on an error whose text does not say
+        # "Not Found" (those words raise OperationalError instead); xnatpy on any error
+        assert r.status_code == 404
+        assert "Not Found" not in r.text and not r.text.startswith(("<!DOCTYPE", "<html>"))
+        info = env.get("/xapi/siteConfig/buildInfo").json()
+        assert info["version"].startswith("1.8")
+        assert {"buildNumber", "commit"} <= info.keys()
+
+    def test_pyxnat_version_reads_build_info(self, xnat):
+        v = xnat.version()
+        assert isinstance(v, dict) and v["version"].startswith("1.8")
+
+    def test_build_info_property_as_text(self, env):
+        r = env.get("/xapi/siteConfig/buildInfo/version")
+        assert r.status_code == 200 and r.text.startswith("1.8")
+        assert env.get("/xapi/siteConfig/buildInfo/nothing").status_code == 404
