@@ -193,3 +193,57 @@ class TestVersion:
         r = env.get("/xapi/siteConfig/buildInfo/version")
         assert r.status_code == 200 and r.text.startswith("1.8")
         assert env.get("/xapi/siteConfig/buildInfo/nothing").status_code == 404
+
+
+def quickstart_conf(out, root, port, dicom_port, database, htdocs):
+    """tools/quickstart's configuration, written by the same shell functions."""
+    directives = f"User {RUN_USER}\nGroup {RUN_USER}" if IS_ROOT else ""
+    env = dict(os.environ, top=TOP)
+    if dicom_port is None:
+        env.pop("ARCA_DICOM_PORT", None)
+    else:
+        env["ARCA_DICOM_PORT"] = dicom_port
+    script = ('. "$top/tools/lib/prepare.sh"; . "$top/tools/lib/httpd_conf.sh"; '
+              'p=$(dicom_port_setting) || exit 1; '
+              'write_httpd_conf "$1" "$2" "$3" "$p" "$4" "$5" "$6"')
+    return subprocess.run(["bash", "-c", script, "quickstart", out, root, str(port),
+                           database, htdocs, directives], env=env, capture_output=True,
+                          text=True)
+
+
+def receivers(conf):
+    return [line for line in conf.splitlines() if line.startswith("ArcaDicomReceiver")]
+
+
+class TestQuickstartReceiver:
+    def test_default_is_xnat_port_and_empty_is_none(self, env, tmp_path):
+        out = str(tmp_path / "httpd.conf")
+        assert quickstart_conf(out, str(tmp_path), 8080, None, "db", "h").returncode == 0
+        lines = open(out).read().splitlines()
+        assert "ArcaDicomReceiver ARCA 127.0.0.1:8104 user=admin" in lines
+        assert quickstart_conf(out, str(tmp_path), 8080, "", "db", "h").returncode == 0
+        assert not receivers(open(out).read())
+        r = quickstart_conf(out, str(tmp_path), 8080, "x1", "db", "h")
+        assert r.returncode != 0 and "ARCA_DICOM_PORT" in r.stderr
+
+    def test_tests_servers_start_no_receiver(self, env):
+        assert not receivers(open(env.httpd.conf).read())
+
+    @pytest.mark.skipif(not shutil.which("echoscu"), reason="dcmtk's echoscu is missing")
+    def test_generated_config_answers_echo(self, env):
+        srv = env.new_server("quickstart")
+        dport = free_port()
+        r = quickstart_conf(srv.conf, srv.root, srv.port, str(dport), env.database,
+                            srv.htdocs)
+        assert r.returncode == 0, r.stderr
+        srv.start()
+        try:
+            for _ in range(50):  # the listener binds just after httpd starts
+                echo = subprocess.run(["echoscu", "-aec", "ARCA", "127.0.0.1", str(dport)],
+                                      capture_output=True, text=True, timeout=30)
+                if echo.returncode == 0:
+                    break
+                time.sleep(0.2)
+            assert echo.returncode == 0, echo.stderr
+        finally:
+            srv.stop()
