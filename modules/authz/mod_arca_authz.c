@@ -3,7 +3,7 @@
  *   lock-out and expiry policy, and alias tokens (alias:secret). An account without a
  *   local password answers "not found", so httpd goes on to the next provider (ldap).
  * - Server-side sessions: a JSESSIONID cookie authenticates a request before Basic auth
- *   is looked at; state-changing requests on a session need its CSRF token.
+ *   is looked at. Changes must not come from another site (csrf_rule.c).
  * - The account gate (account_gate.c) and the Require providers (require.c). */
 #include <httpd.h>
 #include <http_config.h>
@@ -11,10 +11,12 @@
 #include <http_request.h>
 #include <mod_auth.h>
 #include <http_core.h>
+#include <http_protocol.h>
 #include <apr_strings.h>
 
 #include "arca_http.h"
 #include "credential_cache.h"
+#include "csrf_rule.h"
 #include "directive_parse.h"
 #include "access/secret.h"
 #include "access/session.h"
@@ -174,25 +176,37 @@ static int session_authn(request_rec *r)
     return OK;
 }
 
-/* Changes made with a session cookie (what a browser sends by itself) must carry the
- * session's CSRF token (XNAT_CSRF parameter or X-XNAT-CSRF header); scripts that send
- * credentials or a token are not asked for it. */
+/* Changes made by a logged-in user must not come from another site: csrf_rule.c decides
+ * from the fetch metadata, the Origin and, for a session cookie (what a browser sends by
+ * itself), the session's CSRF token (XNAT_CSRF parameter or X-XNAT-CSRF header). */
 static int check_csrf(request_rec *r)
 {
-    const char *expected = apr_table_get(r->notes, "arca-session-csrf"), *given;
+    const char *expected = apr_table_get(r->notes, "arca-session-csrf"), *given, *why;
+    apr_table_t *h = r->headers_in;
+    csrf_request req;
     size_t n = strlen(r->uri);
 
     /* ending one's own session needs no token: the worst a forged one does is log out */
-    if (expected == NULL || r->method_number == M_GET || r->method_number == M_OPTIONS
+    if (r->user == NULL || r->method_number == M_GET || r->method_number == M_OPTIONS
         || (n >= 9 && strcmp(r->uri + n - 9, "/JSESSION") == 0))
         return DECLINED;
-    given = apr_table_get(r->headers_in, "X-XNAT-CSRF");
+    given = apr_table_get(h, "X-XNAT-CSRF");
     if (given == NULL)
         given = arca_http_arg(r, "XNAT_CSRF");
-    if (given && arca_secret_equal(given, expected))
+    req.origin = apr_table_get(h, "Origin");
+    req.sec_fetch_site = apr_table_get(h, "Sec-Fetch-Site");
+    req.other_fetch_metadata = apr_table_get(h, "Sec-Fetch-Mode") != NULL
+                               || apr_table_get(h, "Sec-Fetch-Dest") != NULL
+                               || apr_table_get(h, "Sec-Fetch-User") != NULL;
+    req.session = expected != NULL;
+    req.token_ok = expected != NULL && given != NULL && arca_secret_equal(given, expected);
+    req.scheme = ap_http_scheme(r);
+    req.host = apr_table_get(h, "Host");
+    if ((why = csrf_refusal(r->pool, &req)) == NULL)
         return DECLINED;
-    ap_custom_response(r, HTTP_FORBIDDEN, "this change was made with a session cookie but "
-                       "without the session's XNAT_CSRF token");
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10203)
+                  "refused a change by %s: %s", r->user, why);
+    ap_custom_response(r, HTTP_FORBIDDEN, why);
     return HTTP_FORBIDDEN;
 }
 

@@ -25,12 +25,19 @@
 #define TOKEN_LIFETIME (48 * 3600) /* XNAT's default: two days */
 #define MAX_FORM 4096                /* a login form */
 
+/* HttpOnly: scripts in pages never see it; SameSite=Lax: other sites' forms and fetches
+ * don't carry it (mod_arca_authz's CSRF rule covers older browsers); Secure over HTTPS,
+ * so it is never sent in clear. */
+static const char *cookie_attributes(request_rec *r)
+{
+    return strcmp(ap_http_scheme(r), "https") == 0 ? "Path=/; HttpOnly; SameSite=Lax; Secure"
+                                                   : "Path=/; HttpOnly; SameSite=Lax";
+}
+
 static int send_session(request_rec *r, const char *id, const char *csrf)
 {
-    /* HttpOnly: scripts in pages never see it; SameSite=Lax: other sites' forms don't
-     * carry it (the CSRF token covers the rest) */
     apr_table_addn(r->err_headers_out, "Set-Cookie", apr_psprintf(r->pool,
-                   "JSESSIONID=%s; Path=/; HttpOnly; SameSite=Lax", id));
+                   "JSESSIONID=%s; %s", id, cookie_attributes(r)));
     return arca_http_send_text(r, "text/plain; charset=utf-8",
                                arca_http_flag(r, "CSRF")
                                    ? apr_pstrcat(r->pool, id, "; XNAT_CSRF=", csrf, NULL) : id);
@@ -68,8 +75,8 @@ int handle_session_close(request_rec *r, const route_match *m)
     if (current && ((err = arca_core.request_db(r, &db))
                     || (err = arca_session_close(db, r->pool, current))))
         return arca_http_error(r, err);
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   "JSESSIONID=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    apr_table_addn(r->err_headers_out, "Set-Cookie", apr_psprintf(r->pool,
+                   "JSESSIONID=; %s; Max-Age=0", cookie_attributes(r)));
     return OK;
 }
 

@@ -7,6 +7,11 @@
 /* handle_version.c */
 int handle_version(request_rec *r, const route_match *m);
 int handle_build_info(request_rec *r, const route_match *m);
+int handle_build_info_property(request_rec *r, const route_match *m);
+
+/* handle_user_list.c */
+int handle_user_list(request_rec *r, const route_match *m);
+int handle_user_list_one(request_rec *r, const route_match *m);
 
 /* handle_schemas.c */
 int handle_schemas_list(request_rec *r, const route_match *m);

@@ -4,6 +4,9 @@
 const route rest_routes[] = {
     {"GET", "data:version", handle_version},
     {"GET", "xapi:siteConfig/buildInfo", handle_build_info},
+    {"GET", "xapi:siteConfig/buildInfo/{property}", handle_build_info_property},
+    {"GET", "data:users", handle_user_list},
+    {"GET", "data:users/{login}", handle_user_list_one},
     {"GET", "data:auth", handle_auth},
     {"GET", "data:config/{tool}/**", handle_site_config},
     {"PUT", "data:config/{tool}/**", handle_site_config},

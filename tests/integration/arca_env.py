@@ -134,6 +134,7 @@ class Httpd:
             "SITE_ID": self.site_id,
             "HTDOCS": self.htdocs,
             "USER_DIRECTIVES": f"User {RUN_USER}\nGroup {RUN_USER}" if IS_ROOT else "",
+            "DICOM_RECEIVER": "",  # never quickstart's fixed port: tests add their own
         }
         values.update(overrides)
         with open(os.path.join(TOP, "conf", "httpd.conf.in")) as f:

@@ -11,10 +11,8 @@ import requests
 
 
 class TestFirstEndpoints:
-    def test_version_is_text_xnat_clients_accept(self, env):
-        r = env.get("/data/version")
-        assert r.status_code == 200
-        assert r.text.startswith("1.8")
+    def test_data_version_is_gone_as_in_current_xnat(self, env):
+        assert env.get("/data/version").status_code == 404
 
     def test_build_info_is_a_map_of_strings(self, env):
         r = env.get("/xapi/siteConfig/buildInfo")

@@ -477,7 +477,7 @@ class TestBadInput:
             lat = []
             for _ in range(20):
                 t0 = time.time()
-                assert env.get("/data/version").status_code == 200
+                assert env.get("/xapi/siteConfig/buildInfo").status_code == 200
                 lat.append(time.time() - t0)
             assert sorted(lat)[len(lat) // 2] < 0.5
         finally:

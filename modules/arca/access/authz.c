@@ -31,6 +31,11 @@ int arca_is_unverified(const arca_account_t *who)
     return who && !who->verified;
 }
 
+int arca_may_list_users(const arca_account_t *who)
+{
+    return who && who->enabled;
+}
+
 const char *arca_readable_projects_sql(apr_pool_t *p, const char *ph)
 {
     return apr_pstrcat(p, "SELECT id FROM arca_project WHERE accessibility = 'public' "

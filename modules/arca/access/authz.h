@@ -58,6 +58,11 @@ int arca_is_disabled(const arca_account_t *who);
 /* An account not verified yet: the account gate refuses it, as a disabled one. */
 int arca_is_unverified(const arca_account_t *who);
 
+/* May `who` read the site's user list (/data/users: login, names, email of the enabled
+ * accounts)? Any enabled account, as XNAT lets every logged-in user while its
+ * restrictUserListAccessToAdmins setting is off (its default); anonymous may not. */
+int arca_may_list_users(const arca_account_t *who);
+
 /* SQL (a sub-select of project IDs) of the projects whose data `who` may read; `ph` is
  * the placeholder ("$3") bound to who->id. For a principal that sees all, "SELECT id FROM
  * arca_project"; for anonymous, the public projects (bind ph to NULL). The SQL cannot tell
