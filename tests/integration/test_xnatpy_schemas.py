@@ -99,9 +99,11 @@ def xmllint_validate(xsd_path, doc_path):
 
 def test_connect_reaches_and_parses_the_schemas(env):
     s = xnatpy_login(env)
-    # xnat_version: 1.8 selects the /xapi/schemas builder
-    r = s.get(env.url("/data/version"), timeout=30)
-    assert r.status_code == 200 and r.text.startswith("1.8")
+    # xnat_version: /data/version is gone (404), as in XNAT 1.7+, so xnatpy reads
+    # buildInfo's version; 1.8 selects the /xapi/schemas builder
+    assert s.get(env.url("/data/version"), timeout=30).status_code == 404
+    r = s.get(env.url("/xapi/siteConfig/buildInfo"), timeout=30)
+    assert r.status_code == 200 and r.json()["version"].startswith("1.8")
     texts = fetch_schemas(env, s)
     assert "xnat" in texts
     for name, text in texts.items():
