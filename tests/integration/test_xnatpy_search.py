@@ -188,3 +188,33 @@ class TestExperimentQueries:
         assert {x["project"] for x in rs["Result"]} == {P}
         assert all(set(x) == {"session_id", "project", "subject_id"} for x in rs["Result"])
 
+
+class TestStoredSearches:
+    def test_a_bad_field_is_refused_when_stored(self, env, mr):
+        s = env.session()
+        body = search_xml("xnat:mrSessionData", ["ID", "NO_SUCH_FIELD"],
+                          by_project("xnat:mrSessionData"))
+        r = s.put(env.url("/data/search/saved/xpy_bad?inbody=true"), data=body)
+        assert r.status_code == 400, r.text
+        assert "NO_SUCH_FIELD" in r.text
+        assert s.get(env.url("/data/search/saved/xpy_bad?inbody=true")).status_code == 404
+        bad_value = search_xml("xnat:mrSessionData", ["ID"], criteria(
+            "xnat:mrSessionData/date", ">=", "not a date"))
+        r = s.put(env.url("/data/search/saved/xpy_bad?inbody=true"), data=bad_value)
+        assert r.status_code == 400 and "not a date" in r.text, r.text
+        assert s.get(env.url("/data/search/saved/xpy_bad?inbody=true")).status_code == 404
+
+    def test_qualified_fields_stored_and_run(self, env, mr):
+        s = env.session()
+        body = search_xml("xnat:mrSessionData", EXPERIMENT_FIELDS,
+                          by_project("xnat:mrSessionData"))
+        r = s.put(env.url("/data/search/saved/xpy_mr?inbody=true"), data=body)
+        assert r.status_code == 201, r.text
+        try:
+            r = s.get(env.url("/data/search/saved/xpy_mr/results"), params={"format": "json"})
+            assert r.status_code == 200, r.text
+            rows = r.json()["ResultSet"]["Result"]
+            assert len(rows) == len(SESSIONS)
+            assert set(rows[0]) == {"session_id", "project", "subject_id"}
+        finally:
+            s.delete(env.url("/data/search/saved/xpy_mr?inbody=true"))
