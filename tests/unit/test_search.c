@@ -134,9 +134,53 @@ static void typed_fields_and_operators(void **state)
     assert_contains(q->sql, "(l.label)::text ILIKE $3) OR (o.gender = ANY($4::text[])) "
                            "OR (coalesce((o.handedness)::text, '') = '') OR (o.race <> $5)) ORDER BY");
     assert_string_equal(PARAM(q, 3), "{\"male\",\"female\"}");
-    /* no columns asked: the listing's defaults */
+    /* no columns asked: XNAT's default display fields of subjects */
+    assert_string_equal(HEADER(q, 0), "subjectid");
+    assert_string_equal(HEADER(q, 1), "project");
+    assert_string_equal(HEADER(q, 2), "subject_label");
+}
+
+/* What xnatpy sends: search fields named by schema paths under their type, element names
+ * in any case, ' LIKE ' with '*', dates as MM/DD/YYYY. */
+static void xnatpy_searches(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *fields = apr_pstrcat(p, field(p, "xnat:mrSessionData", "xnat:mrSessionData/ID"),
+                                     field(p, "xnat:mrSessionData", "xnat:MRSESSIONDATA/project"),
+                                     field(p, "xnat:mrSessionData",
+                                           "xnat:mrSessionData/subject_ID"),
+                                     field(p, "xnat:mrSessionData", "LABEL"), NULL);
+    const char *where = apr_pstrcat(p, crit(p, "xnat:mrSessionData/label", " LIKE ", "MR\\**_%"),
+                                    crit(p, "XNAT:mrsessiondata/date", "&gt;=", "01/31/2024"),
+                                    crit(p, "xnat:mrSessionData/DATE", "IN",
+                                         "02/29/2024,2024-03-01"), NULL);
+    arca_search_t *s = parse(p, doc(p, "xnat:MRSessionData", fields, "AND", where));
+    arca_search_sql_t *q = compile(p, s, 1, NULL);
+    const char *xml;
+
+    assert_string_equal(s->root, "xnat:mrSessionData");
+    assert_string_equal(HEADER(q, 0), "session_id");
+    assert_string_equal(HEADER(q, 1), "project");
+    assert_string_equal(HEADER(q, 2), "subject_id");
+    assert_string_equal(HEADER(q, 3), "label");
+    assert_contains(q->sql, "ILIKE $1");
+    assert_string_equal(PARAM(q, 0), "MR\\*%_%");
+    assert_string_equal(PARAM(q, 1), "2024-01-31");
+    assert_string_equal(PARAM(q, 2), "{\"2024-02-29\",\"2024-03-01\"}");
+    /* stored as sent: qualified fields stay qualified, so they head their columns alike */
+    assert_null(arca_search_to_xml(p, s, &xml));
+    assert_contains(xml, "<xdat:field_ID>xnat:mrSessionData/ID</xdat:field_ID>");
+    assert_contains(xml, "<xdat:field_ID>LABEL</xdat:field_ID>");
+    q = compile(p, parse(p, xml), 1, NULL);
+    assert_string_equal(HEADER(q, 0), "session_id");
+    /* no search field: XNAT's display fields of sessions */
+    q = compile(p, parse(p, doc(p, "xnat:mrSessionData", "", "AND", "")), 1, NULL);
+    assert_string_equal(HEADER(q, 0), "session_id");
+    assert_string_equal(HEADER(q, 2), "subject_id");
+    assert_string_equal(HEADER(q, 4), "project");
+    q = compile(p, parse(p, doc(p, "xnat:projectData", "", "AND", "")), 1, NULL);
     assert_string_equal(HEADER(q, 0), "id");
-    assert_string_equal(HEADER(q, 5), "uri");
+    assert_string_equal(HEADER(q, 4), "pi");
 }
 
 static void custom_variables_are_typed(void **state)
@@ -471,6 +515,7 @@ int main(void)
         cmocka_unit_test(subjects_of_a_project),
         cmocka_unit_test(access_goes_into_the_sql),
         cmocka_unit_test(typed_fields_and_operators),
+        cmocka_unit_test(xnatpy_searches),
         cmocka_unit_test(custom_variables_are_typed),
         cmocka_unit_test(other_types_are_semi_joins),
         cmocka_unit_test(sessions_by_subject_variables),

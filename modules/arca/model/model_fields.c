@@ -353,6 +353,7 @@ static const arca_display_field_t project_display[] = {
 };
 static const arca_display_field_t subject_display[] = {
     {"SUBJECT_ID", "ID"}, {"SUBJECT_LABEL", "label"}, {"PROJECT", "project"},
+    {"SUBJECTID", "ID"}, /* the subject column of XNAT's default subject search */
     {"GENDER_TEXT", "gender"}, {"HANDEDNESS_TEXT", "handedness"}, {"YOB", "yob"},
     {"DOB", "dob"}, {"EDUC", "education"}, {"RACE", "race"}, {"ETHNICITY", "ethnicity"},
     {"HEIGHT", "height"}, {"WEIGHT", "weight"}, {"SRC", "src"}, {"SUB_GROUP", "group"},

@@ -38,6 +38,10 @@ typedef enum {
 typedef struct arca_search_column_t {
     const char *element;  /* "xnat:subjectData" */
     const char *field;    /* "SUBJECT_LABEL", "demographics[...]/gender", "fields/field[...]" */
+    /* a search field whose field_ID was a schema path qualified with its type
+     * ("xnat:mrSessionData/ID", as xnatpy sends): its header is the XNAT display ID of
+     * that field ("session_id"), and it is stored qualified again */
+    int schema_path;
 } arca_search_column_t;
 
 typedef struct arca_search_node_t arca_search_node_t;
@@ -150,8 +154,12 @@ arca_error_t *arca_saved_delete(arca_db_t *db, apr_pool_t *p, const arca_account
 /* ---- internals shared by the parsers ---------------------------------------------------- */
 arca_error_t *arca_search_op_parse(apr_pool_t *p, const char *text, arca_search_op_t *op);
 const char *arca_search_op_name(arca_search_op_t op);
-/* "xnat:subjectData/fields/field[name=kvp]/field" -> element and field; 0 if no '/'. */
+/* "xnat:subjectData/fields/field[name=kvp]/field" -> element and field; 0 if no '/'. The
+ * element is spelt as XNAT does, whatever its case (arca_search_element_name). */
 int arca_search_split_path(apr_pool_t *p, const char *path, arca_search_column_t *col);
+/* A searchable type's name as XNAT spells it ("XNAT:MRSESSIONDATA" -> "xnat:mrSessionData");
+ * a name it does not know is returned as it is. */
+const char *arca_search_element_name(const char *element);
 /* Text safe to quote in an error message: at most 64 bytes, control characters dropped. */
 const char *arca_search_quote(apr_pool_t *p, const char *text);
 /* Checks the counts against the limits (criteria, depth, IN values). */

@@ -206,7 +206,7 @@ arca_error_t *arca_search_parse_json(apr_pool_t *p, const char *doc, apr_size_t 
     s->limit = -1;
     if (!json_is_string(v = json_object_get(top, "root")) || json_string_length(v) == 0)
         return bad(p, "root", "the type of row returned is needed (\"xnat:subjectData\"...)");
-    s->root = json_string_value(v);
+    s->root = arca_search_element_name(json_string_value(v));
     if ((v = json_object_get(top, "brief_description")) && json_is_string(v))
         s->brief_description = json_string_value(v);
     if ((v = json_object_get(top, "description")) && json_is_string(v))

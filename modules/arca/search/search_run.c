@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -124,6 +125,22 @@ static const struct {
     {"xnat:otherDicomScanData", "Other DICOM Scan", "Other DICOM Scans"},
     {"xnat:imageScanData", "Scan", "Scans"},
 };
+
+const char *arca_search_element_name(const char *element)
+{
+    /* the types searches name that are not listed as searchable on their own */
+    static const char *const others[] = {"xnat:subjectAssessorData", "xnat:imageAssessorData"};
+
+    if (element == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof elements / sizeof elements[0]; i++)
+        if (strcasecmp(elements[i].element, element) == 0)
+            return elements[i].element;
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        if (strcasecmp(others[i], element) == 0)
+            return others[i];
+    return element;
+}
 
 arca_error_t *arca_search_elements(arca_db_t *db, apr_pool_t *p, const arca_search_ctx_t *ctx,
                                    arca_resultset_t **out)

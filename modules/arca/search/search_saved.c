@@ -83,6 +83,20 @@ static const char *users_array(apr_pool_t *p, const apr_array_header_t *users)
     return apr_pstrcat(p, out, "}", NULL);
 }
 
+static arca_error_t *check_compiles(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
+                                   const arca_search_t *s)
+{
+    arca_search_types_t *types;
+    arca_search_ctx_t ctx;
+    arca_search_sql_t *q;
+    arca_error_t *err;
+
+    if ((err = arca_search_load_types(db, p, s, &types)))
+        return err;
+    arca_search_ctx_for(who, types, &ctx);
+    return arca_search_compile(p, s, &ctx, &q);
+}
+
 arca_error_t *arca_saved_put(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
                              const char *id, const arca_search_t *s, int *created)
 {
@@ -111,6 +125,10 @@ arca_error_t *arca_saved_put(arca_db_t *db, apr_pool_t *p, const arca_account_t 
                                      visible ? "you may not read it, so you cannot share "
                                      "searches with it" : "no such project");
     }
+    /* compiled as it will run, so that a field or value it would refuse then is refused
+     * now, before anything is stored */
+    if ((err = check_compiles(db, p, who, s)))
+        return err;
     if ((err = arca_db_query(db, p, &res, "SELECT owner_id FROM arca_saved_search WHERE id = "
                              "$1", 1, &id)))
         return err;

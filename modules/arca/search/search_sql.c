@@ -34,7 +34,6 @@
 #include <apr_strings.h>
 
 #include "access/authz.h"
-#include "model/listing.h"
 #include "search/search.h"
 
 typedef struct {
@@ -293,6 +292,35 @@ static arca_error_t *check_value(cc_t *cc, const fexpr_t *f, const char *where,
     return ARCA_OK;
 }
 
+/* A date as XNAT also takes it, MM/DD/YYYY (xnatpy writes date values so), as YYYY-MM-DD;
+ * any other value as it is (check_value judges it). */
+static const char *typed_value(apr_pool_t *p, const fexpr_t *f, const char *value)
+{
+    const char *v = value;
+
+    if (f->type != ARCA_TYPE_DATE || strlen(v) != 10 || v[2] != '/' || v[5] != '/')
+        return value;
+    for (int i = 0; i < 10; i++)
+        if (i != 2 && i != 5 && !isdigit((unsigned char)v[i]))
+            return value;
+    return apr_psprintf(p, "%.4s-%.2s-%.2s", v + 6, v, v + 3);
+}
+
+/* A LIKE value as XNAT reads it: '*' is a wildcard like '%' ("MR*" is "MR%"); '%' and '_'
+ * stay wildcards, and a backslash still makes the next character literal ("\*" is '*'). */
+static const char *like_pattern(apr_pool_t *p, const char *value)
+{
+    char *out = apr_pstrdup(p, value);
+
+    for (char *c = out; *c; c++) {
+        if (*c == '\\' && c[1])
+            c++;
+        else if (*c == '*')
+            *c = '%';
+    }
+    return out;
+}
+
 /* Custom variables of subjects, experiments and scans have an indexed side table. */
 static const char *side_table(arca_kind_t kind, const char **fk, const char **key)
 {
@@ -383,7 +411,7 @@ static arca_error_t *condition_sql(cc_t *cc, arca_kind_t kind, const arca_search
         return ARCA_OK;
     case ARCA_OP_LIKE:
     case ARCA_OP_NOT_LIKE:
-        v = param(cc, n->value);
+        v = param(cc, like_pattern(p, n->value));
         if (table && n->op == ARCA_OP_LIKE)
             side = apr_pstrcat(p, "v.txt ILIKE ", v, NULL);
         else
@@ -393,12 +421,16 @@ static arca_error_t *condition_sql(cc_t *cc, arca_kind_t kind, const arca_search
     case ARCA_OP_IN:
     case ARCA_OP_NOT_IN: {
         const char *cast = cast_of(&f);
-        for (int i = 0; i < n->values->nelts; i++)
-            if ((err = check_value(cc, &f, n->where, APR_ARRAY_IDX(n->values, i, const char *))))
+        apr_array_header_t *values = apr_array_make(p, n->values->nelts, sizeof(const char *));
+        for (int i = 0; i < n->values->nelts; i++) {
+            const char *one = typed_value(p, &f, APR_ARRAY_IDX(n->values, i, const char *));
+            if ((err = check_value(cc, &f, n->where, one)))
                 return err;
+            APR_ARRAY_PUSH(values, const char *) = one;
+        }
         if (n->values->nelts == 0)
             return arca_error_create(p, 400, "%s: IN needs at least one value", n->where);
-        v = param(cc, array_literal(p, n->values));
+        v = param(cc, array_literal(p, values));
         if (table && n->op == ARCA_OP_IN && f.type == ARCA_TYPE_TEXT)
             side = apr_pstrcat(p, "v.txt = ANY(", v, "::text[])", NULL);
         else
@@ -408,10 +440,10 @@ static arca_error_t *condition_sql(cc_t *cc, arca_kind_t kind, const arca_search
         break;
     }
     default: {
-        const char *cast = cast_of(&f);
-        if ((err = check_value(cc, &f, n->where, n->value)))
+        const char *cast = cast_of(&f), *value = typed_value(p, &f, n->value);
+        if ((err = check_value(cc, &f, n->where, value)))
             return err;
-        v = param(cc, n->value);
+        v = param(cc, value);
         if (table && n->op != ARCA_OP_NE) {
             if (f.type == ARCA_TYPE_INTEGER || f.type == ARCA_TYPE_FLOAT)
                 side = apr_pstrcat(p, "v.num", op_sql[n->op], v, "::float8", NULL);
@@ -739,15 +771,30 @@ static const char *lower_underscored(apr_pool_t *p, const char *s)
     return out;
 }
 
+/* A field named by its schema path ("xnat:mrSessionData/ID") as XNAT heads its column: by
+ * the ID of the display field showing it ("SESSION_ID"); the path's field when none does. */
+static const char *display_id(apr_pool_t *p, arca_kind_t kind, const arca_search_column_t *col)
+{
+    arca_field_ref_t ref;
+
+    if (!arca_field_resolve_search(p, kind, col->element, col->field, &ref) || !ref.field)
+        return col->field;
+    for (const arca_display_field_t *d = arca_kind_display_fields(kind); d->id; d++)
+        if (strcmp(d->alias, ref.field->alias) == 0)
+            return d->id;
+    return col->field;
+}
+
 /* XNAT's CSV headers: the field ID in lower case for the root type ("subject_label"),
  * "{type}_{field}" for others ("xnat_ctsessiondata_scanner"); pyxnat matches its columns
  * to these. Repeated headers get _2, _3. */
 static const char *header_of(cc_t *cc, arca_kind_t kind, const arca_search_column_t *col,
                              apr_hash_t *seen)
 {
-    const char *h = kind == cc->root ? lower_underscored(cc->p, col->field)
+    const char *id = col->schema_path ? display_id(cc->p, kind, col) : col->field;
+    const char *h = kind == cc->root ? lower_underscored(cc->p, id)
                     : apr_pstrcat(cc->p, lower_underscored(cc->p, col->element), "_",
-                                  lower_underscored(cc->p, col->field), NULL);
+                                  lower_underscored(cc->p, id), NULL);
     const char *base = h;
 
     for (int n = 2; apr_hash_get(seen, h, APR_HASH_KEY_STRING); n++)
@@ -793,6 +840,18 @@ static arca_error_t *column_sql(cc_t *cc, const arca_search_column_t *col, int i
     return ARCA_OK;
 }
 
+/* A search without search fields answers these display fields of its root type, as XNAT
+ * answers its listing display: lower-cased, they are the columns xnatpy builds each row's
+ * URI from ("{project}/subjects/{subjectid}", ".../experiments/{session_id}", "{id}"). */
+static const char *const default_fields[ARCA_KIND_SCAN + 1] = {
+    [ARCA_KIND_PROJECT] = "ID,SECONDARY_ID,NAME,DESCRIPTION,PI",
+    [ARCA_KIND_SUBJECT] = "SUBJECTID,PROJECT,SUBJECT_LABEL,GENDER_TEXT,HANDEDNESS_TEXT,YOB,"
+                          "INSERT_DATE",
+    [ARCA_KIND_EXPERIMENT] = "SESSION_ID,LABEL,SUBJECT_ID,SUBJECT_LABEL,PROJECT,DATE,XSI_TYPE,"
+                             "INSERT_DATE",
+    [ARCA_KIND_SCAN] = "ID,IMAGE_SESSION_ID,TYPE,SERIES_DESCRIPTION,QUALITY,XSI_TYPE",
+};
+
 static const char *natural_order(arca_kind_t kind)
 {
     switch (kind) {
@@ -822,8 +881,8 @@ arca_error_t *arca_search_compile(apr_pool_t *p, const arca_search_t *s,
         return err;
     q->kind = cc.root;
     q->headers = apr_array_make(p, 8, sizeof(const char *));
-    if (columns->nelts == 0) { /* the listing's default columns */
-        char *list = apr_pstrdup(p, arca_listing_default_columns(cc.root)), *st = NULL, *t;
+    if (columns->nelts == 0) { /* XNAT's default display fields of the root type */
+        char *list = apr_pstrdup(p, default_fields[cc.root]), *st = NULL, *t;
         columns = apr_array_make(p, 8, sizeof(arca_search_column_t));
         for (t = apr_strtok(list, ",", &st); t; t = apr_strtok(NULL, ",", &st))
             APR_ARRAY_PUSH(columns, arca_search_column_t) = (arca_search_column_t){s->root, t};

@@ -104,9 +104,30 @@ int arca_search_split_path(apr_pool_t *p, const char *path, arca_search_column_t
         slash = strchr(colon, '.');
     if (slash == NULL || slash == path || slash[1] == '\0')
         return 0;
-    col->element = apr_pstrmemdup(p, path, (apr_size_t)(slash - path));
+    col->element = arca_search_element_name(apr_pstrmemdup(p, path,
+                                                           (apr_size_t)(slash - path)));
     col->field = apr_pstrdup(p, slash + 1);
+    col->schema_path = 0;
     return 1;
+}
+
+/* An xdat:search_field's field_ID: a display field ID of its element_name
+ * ("SUBJECT_LABEL"), or a schema path qualified with its type ("xnat:mrSessionData/ID",
+ * "xnat:subjectData/label": what xnatpy sends), which names the type itself. */
+static void search_field_of(apr_pool_t *p, const char *element, const char *field,
+                            arca_search_column_t *col)
+{
+    arca_search_column_t q;
+
+    if (arca_search_split_path(p, field, &q) && arca_valid_xsi_type(q.element)
+        && field[strlen(q.element)] == '/') {
+        *col = q;
+        col->schema_path = 1;
+        return;
+    }
+    col->element = arca_search_element_name(element);
+    col->field = field;
+    col->schema_path = 0;
 }
 
 static arca_error_t *count_node(apr_pool_t *p, const arca_search_node_t *n, int depth,
@@ -351,7 +372,7 @@ arca_error_t *arca_search_parse_xml(apr_pool_t *p, const char *doc, apr_size_t l
         s->project = NULL;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (arca_xml_is(c, "root_element_name")) {
-            s->root = text_of(p, c);
+            s->root = arca_search_element_name(text_of(p, c));
         } else if (arca_xml_is(c, "search_field")) {
             arca_search_column_t *col;
             const char *element = text_of(p, child(c, "element_name"));
@@ -363,8 +384,7 @@ arca_error_t *arca_search_parse_xml(apr_pool_t *p, const char *doc, apr_size_t l
                 return arca_error_create(p, 400, "search_field (line %ld): element_name "
                                          "and field_ID are both needed", xmlGetLineNo(c));
             col = &APR_ARRAY_PUSH(s->columns, arca_search_column_t);
-            col->element = element;
-            col->field = field;
+            search_field_of(p, element, field, col);
         } else if (arca_xml_is(c, "search_where")) {
             if (s->where)
                 return arca_error_create(p, 400, "search_where (line %ld): only one per "
@@ -458,7 +478,9 @@ arca_error_t *arca_search_to_xml(apr_pool_t *p, const arca_search_t *s, const ch
             rc |= xmlTextWriterStartElementNS(w, BAD_CAST "xdat", BAD_CAST "search_field",
                                               NULL) < 0;
             rc |= write_el(w, "element_name", c->element);
-            rc |= write_el(w, "field_ID", c->field);
+            rc |= write_el(w, "field_ID", c->schema_path
+                                              ? apr_pstrcat(p, c->element, "/", c->field, NULL)
+                                              : c->field);
             rc |= write_el(w, "sequence", apr_itoa(p, i));
             rc |= write_el(w, "type", "string");
             rc |= write_el(w, "header", apr_pstrcat(p, c->element, "/", c->field, NULL));
