@@ -228,6 +228,21 @@ static int has_field(apr_pool_t *p, const arca_listing_query_t *q, apr_array_hea
     return 0;
 }
 
+/* Resources and files answer XNAT's own columns whatever `columns` asks (asked ones that
+ * exist come first): xnatpy asks for ID,URI,label,xsiType but reads element_name, and a
+ * file's path from its URI; a row with an empty ID or xsiType it would drop. */
+static int fixed_columns(arca_kind_t kind)
+{
+    return kind == ARCA_KIND_RESOURCE || kind == ARCA_KIND_FILE;
+}
+
+static int known_column(apr_pool_t *p, const arca_listing_query_t *q, const char *name)
+{
+    arca_field_ref_t ref;
+
+    return arca_field_resolve(p, q->loc->kind, name, &ref);
+}
+
 /* The columns to show: the client's ("DEFAULT" stands for the defaults; a name that means
  * nothing here comes back as an empty column, which clients matching headers cope with
  * better than a missing one), with the key and URI added. */
@@ -242,7 +257,8 @@ static void add_columns(apr_pool_t *p, const arca_listing_query_t *q,
         apr_collapse_spaces(tok, tok);
         if (strcmp(tok, "DEFAULT") == 0)
             add_columns(p, q, names, default_columns[q->loc->kind]);
-        else if (*tok && !listed(names, tok))
+        else if (*tok && !listed(names, tok) && (!fixed_columns(q->loc->kind)
+                                                 || known_column(p, q, tok)))
             APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(p, header_of(p, q, tok));
     }
 }
@@ -253,6 +269,8 @@ static void choose_columns(apr_pool_t *p, const arca_listing_query_t *q,
     const char *asked = q->args ? apr_table_get(q->args, "columns") : NULL;
 
     add_columns(p, q, names, asked && *asked ? asked : "DEFAULT");
+    if (fixed_columns(q->loc->kind))
+        add_columns(p, q, names, "DEFAULT");
     /* Clients build objects from the key and URI of each row whatever they asked for
      * (pyxnat reads ID beside `columns=alias`), so both are always there. */
     if (key_column[q->loc->kind] && !has_field(p, q, names, key_column[q->loc->kind]))

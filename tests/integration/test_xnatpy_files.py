@@ -1,0 +1,122 @@
+"""xnatpy's file side, request by request as its source sends them: resource and file
+listings (`columns=ID,URI,label` and `columns=ID,URI,path`, rows keyed on ID and typed by
+xsiType or element_name), downloads of scan sets (`scans/ALL/files?format=zip`,
+`scans/1,2/...`), a prearchive session as JSON and its scans zipped, and
+`/data/services/dicomdump`."""
+
+import io
+import re
+import uuid
+import zipfile
+
+import pytest
+
+pydicom = pytest.importorskip("pydicom")
+from test_import import instances, zipped  # noqa: E402
+
+SUBJECT, SESSION = "XSub1", "XSess1"
+
+
+def new_project(env):
+    p = f"Xpy{uuid.uuid4().hex[:8]}"
+    assert env.session().put(env.url(f"/data/projects/{p}")).status_code == 201
+    return p
+
+
+@pytest.fixture(scope="module")
+def tree(env):
+    """A project with one archived CT session (scans 1, 2, 3; two files each) and a
+    session resource NOTES holding one text file."""
+    p = new_project(env)
+    r = env.session().post(env.url("/data/services/import"), params={
+        "import-handler": "DICOM-zip", "PROJECT_ID": p, "SUBJECT_ID": SUBJECT,
+        "EXPT_LABEL": SESSION, "dest": "/archive", "inbody": "true"},
+        data=zipped(instances(3, 2)), headers={"Content-Type": "application/zip"})
+    assert r.status_code == 200, r.text
+    eid = env.sql(f"SELECT experiment_id FROM arca_experiment_label WHERE project = '{p}'")[0][0]
+    r = env.session().put(env.url(f"/data/experiments/{eid}/resources/NOTES/files/sub/a.txt"),
+                          params={"inbody": "true"}, data=b"hello")
+    assert r.status_code in (200, 201), r.text
+    yield type("Tree", (), {"project": p, "eid": eid,
+                            "session": f"/data/projects/{p}/subjects/{SUBJECT}/experiments/"
+                                       f"{SESSION}"})
+    env.session().delete(env.url(f"/data/projects/{p}?removeFiles=true"))
+
+
+def get_json(env, path, **query):
+    r = env.session().get(env.url(path), params=query)
+    assert r.status_code == 200, (path, r.status_code, r.text)
+    return r.json()
+
+
+def xnatpy_listing(env, uri, secondary, xsi_type):
+    """What xnatpy's XNATListing makes of a listing: it asks ID,URI and the secondary
+    key (and xsiType when the listing has no fixed type), then fills in a resource's ID
+    and URI from xnat_abstractresource_id, a file's ID from its URI, and drops rows whose
+    ID or type are empty. Returns {ID: (URI, secondary value, type)}."""
+    columns = f"ID,URI,{secondary}" + ("" if xsi_type else ",xsiType")
+    rows = get_json(env, uri, format="json", columns=columns)["ResultSet"]["Result"]
+    out = {}
+    for x in rows:
+        if "URI" not in x and "ID" not in x:
+            x["ID"] = x["xnat_abstractresource_id"]
+            x["URI"] = f"{uri}/{x['ID']}"
+        elif "ID" not in x:
+            x["path"] = re.sub(r"^.*/resources/[^/]+/files/", "", x["URI"], count=1)
+            x["ID"] = x["path"]
+        else:
+            x["URI"] = f"{uri}/{x['ID']}"
+        kind = x.get("xsiType", x.get("element_name", xsi_type)).strip()
+        if x["ID"].strip() and kind:
+            out[x["ID"]] = (x["URI"], x.get(secondary), kind)
+    return out
+
+
+class TestListings:
+    def test_scan_resources_as_xnatpy_keys_them(self, env, tree):
+        scan_uri = f"{tree.session}/scans/1"
+        res = xnatpy_listing(env, scan_uri + "/resources", "label", "xnat:resourceCatalog")
+        assert [(v[1], v[2]) for v in res.values()] == [("DICOM", "xnat:resourceCatalog")]
+        (rid, (uri, _, _)), = res.items()
+        assert rid.isdigit() and uri == f"{scan_uri}/resources/{rid}"
+
+    def test_resource_files_as_xnatpy_keys_them(self, env, tree):
+        res = xnatpy_listing(env, f"{tree.session}/scans/2/resources", "label",
+                             "xnat:resourceCatalog")
+        (rid, (res_uri, _, _)), = res.items()
+        files = xnatpy_listing(env, res_uri + "/files", "path", "xnat:fileData")
+        assert len(files) == 2
+        for path, (uri, _, kind) in files.items():
+            assert path.endswith(".dcm") and "/" not in path and kind == "xnat:fileData"
+            # file.download(): a GET of the row's URI
+            r = env.session().get(env.url(uri))
+            assert r.status_code == 200 and r.content[128:132] == b"DICM"
+
+    def test_session_resources_and_nested_file_paths(self, env, tree):
+        res = xnatpy_listing(env, f"{tree.session}/resources", "label", None)
+        assert [(v[1], v[2]) for v in res.values()] == [("NOTES", "xnat:resourceCatalog")]
+        (rid, (res_uri, _, _)), = res.items()
+        files = xnatpy_listing(env, res_uri + "/files", "path", "xnat:fileData")
+        assert list(files) == ["sub/a.txt"]
+        assert env.session().get(env.url(files["sub/a.txt"][0])).content == b"hello"
+
+    def test_columns_asked_do_not_hide_xnats_own(self, env, tree):
+        """Whatever `columns` asks, the rows carry XNAT's columns; ones that mean nothing
+        here are left out rather than answered empty."""
+        row, = get_json(env, f"{tree.session}/scans/1/resources", format="json",
+                        columns="ID,URI,label,xsiType")["ResultSet"]["Result"]
+        for key in ("xnat_abstractresource_id", "label", "element_name", "category", "cat_id",
+                    "cat_desc", "format", "content", "tags", "file_count", "file_size"):
+            assert key in row, key
+        assert row["ID"] == row["xnat_abstractresource_id"]
+        assert row["xsiType"] == row["element_name"] == "xnat:resourceCatalog"
+        assert (row["label"], row["file_count"], row["cat_id"]) == ("DICOM", "2", "1")
+        files = get_json(env, f"{tree.session}/scans/1/resources/DICOM/files", format="json",
+                         columns="ID,URI,path")["ResultSet"]["Result"]
+        for f in files:
+            assert "ID" not in f
+            for key in ("Name", "Size", "URI", "collection", "file_tags", "file_format",
+                        "file_content", "cat_ID", "digest"):
+                assert key in f, key
+            assert f["path"] == f["Name"] and f["URI"].endswith("/files/" + f["path"])
+            assert f["collection"] == "DICOM"
