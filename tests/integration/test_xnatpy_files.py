@@ -120,3 +120,16 @@ class TestListings:
                 assert key in f, key
             assert f["path"] == f["Name"] and f["URI"].endswith("/files/" + f["path"])
             assert f["collection"] == "DICOM"
+
+    def test_resource_data_as_xnatpy_finds_its_row(self, env, tree):
+        """resource.file_count: xnatpy GETs the resources listing without columns and
+        picks the row whose xnat_abstractresource_id is the last segment of the resource's
+        URI, which it does only for rows with neither URI nor ID (XNAT's shape)."""
+        uri = f"{tree.session}/scans/3/resources"
+        (rid, _), = xnatpy_listing(env, uri, "label", "xnat:resourceCatalog").items()
+        rows = get_json(env, uri, format="json")["ResultSet"]["Result"]
+        own = [x for x in rows if "URI" not in x and "ID" not in x
+               and x["xnat_abstractresource_id"] == rid]
+        assert len(own) == 1
+        assert (int(own[0]["file_count"]), own[0]["label"]) == (2, "DICOM")
+        assert int(own[0]["file_size"]) > 0

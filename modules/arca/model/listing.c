@@ -272,10 +272,12 @@ static void choose_columns(apr_pool_t *p, const arca_listing_query_t *q,
     if (fixed_columns(q->loc->kind))
         add_columns(p, q, names, "DEFAULT");
     /* Clients build objects from the key and URI of each row whatever they asked for
-     * (pyxnat reads ID beside `columns=alias`), so both are always there. */
+     * (pyxnat reads ID beside `columns=alias`), so both are always there; but XNAT's
+     * resource rows carry a URI only when asked, and xnatpy finds a resource's own row
+     * by its numeric ID only in rows without one. */
     if (key_column[q->loc->kind] && !has_field(p, q, names, key_column[q->loc->kind]))
         APR_ARRAY_PUSH(names, const char *) = key_column[q->loc->kind];
-    if (!listed(names, "URI"))
+    if (q->loc->kind != ARCA_KIND_RESOURCE && !listed(names, "URI"))
         APR_ARRAY_PUSH(names, const char *) = "URI";
 }
 
