@@ -133,3 +133,66 @@ class TestListings:
         assert len(own) == 1
         assert (int(own[0]["file_count"]), own[0]["label"]) == (2, "DICOM")
         assert int(own[0]["file_size"]) > 0
+
+
+def zip_names(r):
+    assert r.status_code == 200, r.text
+    return sorted(zipfile.ZipFile(io.BytesIO(r.content)).namelist())
+
+
+class TestScanSets:
+    def test_session_download_as_xnatpy_sends_it(self, env, tree):
+        """session.download() / download_dir(): the JSON list first, then the zip, unpacked
+        under the session's label."""
+        for base in (tree.session, f"/data/experiments/{tree.eid}"):
+            rows = get_json(env, base + "/scans/ALL/files", format="json")["ResultSet"]["Result"]
+            assert len(rows) == 6 and {x["collection"] for x in rows} == {"DICOM"}
+            names = zip_names(env.session().get(env.url(base + "/scans/ALL/files"),
+                                                params={"format": "zip"}))
+            assert len(names) == 6
+            for n in names:
+                assert re.fullmatch(rf"{SESSION}/scans/[123]-[^/]+/resources/DICOM/files/"
+                                    r"[^/]+\.dcm", n), n
+            # the session's own resources are not scans
+            assert not any("NOTES" in n for n in names)
+
+    def test_scan_dirs_carry_the_type(self, env, tree):
+        types = {x["ID"]: x["type"] for x in get_json(
+            env, f"{tree.session}/scans", format="json", columns="ID,type")["ResultSet"]["Result"]}
+        names = zip_names(env.session().get(env.url(f"{tree.session}/scans/ALL/files"),
+                                            params={"format": "zip"}))
+        dirs = {n.split("/")[2] for n in names}
+        assert dirs == {f"{i}-{re.sub(r'[^A-Za-z0-9._-]', '_', t)}" for i, t in types.items()}
+
+    def test_a_list_of_scans_and_a_resource_label(self, env, tree):
+        names = zip_names(env.session().get(
+            env.url(f"/data/experiments/{tree.eid}/scans/1,3/resources/DICOM/files"),
+            params={"format": "zip"}))
+        assert len(names) == 4 and {n.split("/")[2].split("-")[0] for n in names} == {"1", "3"}
+        rows = get_json(env, f"{tree.session}/scans/1,3/files", format="json")
+        assert len(rows["ResultSet"]["Result"]) == 4
+        rows = get_json(env, f"{tree.session}/scans/ALL/resources/NIFTI/files", format="json")
+        assert rows["ResultSet"]["Result"] == []
+
+    def test_resources_by_list(self, env, tree):
+        rows = get_json(env, f"{tree.session}/resources/NOTES,OTHER/files",
+                        format="json")["ResultSet"]["Result"]
+        assert [x["Name"] for x in rows] == ["sub/a.txt"]
+
+    def test_refusals(self, env, tree):
+        s = env.session()
+        r = s.get(env.url(f"{tree.session}/scans/1,9/files"), params={"format": "zip"})
+        assert r.status_code == 404 and "9" in r.text
+        r = s.put(env.url(f"{tree.session}/scans/ALL/resources/DICOM/files/x.txt"),
+                  params={"inbody": "true"}, data=b"x")
+        assert r.status_code == 400
+        r = s.delete(env.url(f"{tree.session}/scans/ALL/files"))
+        assert r.status_code == 405
+
+    def test_access_is_the_sessions(self, env, tree):
+        login = f"xp_{uuid.uuid4().hex[:6]}"
+        assert env.session().post(env.url("/xapi/users"), json={
+            "username": login, "password": "Xpy-pw-1"}).status_code == 201
+        r = env.session(auth=(login, "Xpy-pw-1")).get(
+            env.url(f"/data/experiments/{tree.eid}/scans/ALL/files"), params={"format": "zip"})
+        assert r.status_code in (403, 404)

@@ -8,6 +8,7 @@
 
 #include "access/authz.h"
 #include "format/row_stream.h"
+#include "model/file_set.h"
 #include "model/listing.h"
 
 #define MAX_PARAMS 64
@@ -53,14 +54,12 @@ static const char *title_of(arca_kind_t kind)
     return titles[kind];
 }
 
-static const char *owner_key(const arca_location_t *loc)
+/* param() for arca_file_set_sql; past the last parameter the statement fails whole. */
+static const char *set_param(void *baton, const char *value)
 {
-    switch (loc->owner) {
-    case ARCA_KIND_PROJECT: return loc->project;
-    case ARCA_KIND_SUBJECT: return loc->subject_id;
-    case ARCA_KIND_EXPERIMENT: return loc->experiment_id;
-    default: return loc->scan_pk;
-    }
+    const char *ph = param(baton, value);
+
+    return ph ? ph : "NULL::text";
 }
 
 /* The access filter of a listing: site-wide lists show only rows of projects the user may
@@ -166,9 +165,8 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
             *where = apr_pstrcat(p, "r.pk = ", param(ps, loc->resource_pk), "::bigint", NULL);
             return ARCA_OK;
         }
-        *where = apr_pstrcat(p, "r.pk IN (",
-                             arca_resources_under_sql(p, loc->owner, param(ps, owner_key(loc))),
-                             ")", NULL);
+        *where = apr_pstrcat(p, "r.pk IN (", arca_file_set_sql(p, loc, set_param, ps), ")",
+                             NULL);
         return ARCA_OK;
     default:
         return arca_error_create(p, 500, "no listing for this kind");
