@@ -196,3 +196,65 @@ class TestScanSets:
         r = env.session(auth=(login, "Xpy-pw-1")).get(
             env.url(f"/data/experiments/{tree.eid}/scans/ALL/files"), params={"format": "zip"})
         assert r.status_code in (403, 404)
+
+
+@pytest.fixture(scope="module")
+def waiting(env):
+    """A session waiting in a project's prearchive (two scans of two files); its URI as
+    xnatpy holds it (/data/prearchive/projects/P/ts/s)."""
+    p = new_project(env)
+    r = env.session().post(env.url("/data/services/import"), params={
+        "import-handler": "DICOM-zip", "inbody": "true", "dest": f"/prearchive/projects/{p}",
+        "SUBJECT_ID": "PSub", "EXPT_LABEL": "PSess"},
+        data=zipped(instances(2, 2)), headers={"Content-Type": "application/zip"})
+    assert r.status_code == 200, r.text
+    yield r.text.strip().splitlines()[0]
+    env.session().delete(env.url(f"/data/projects/{p}?removeFiles=true"))
+
+
+class TestPrearchive:
+    def test_session_fields_as_xnatpy_reads_them(self, env, waiting):
+        """PrearchiveSession.fulldata on XNAT >= 1.7.3: Result[0] of the session's JSON."""
+        row, = get_json(env, waiting, format="json")["ResultSet"]["Result"]
+        listed, = [x for x in get_json(env, waiting.rsplit("/", 2)[0], format="json")
+                   ["ResultSet"]["Result"] if "/data" + x["url"] == waiting]
+        assert row == listed
+        assert "/data" + row["url"] == waiting
+        assert f"{row['project']}/{row['timestamp']}/{row['name']}" == waiting.split(
+            "/projects/", 1)[1]
+        for key in ("folderName", "lastmod", "uploaded", "scan_date", "status", "subject",
+                    "tag", "autoarchive", "prevent_anon", "prevent_auto_commit"):
+            assert key in row, key
+
+    def test_scan_download_as_xnatpy_sends_it(self, env, waiting):
+        scans = get_json(env, waiting + "/scans", format="json")["ResultSet"]["Result"]
+        assert [x["ID"] for x in scans] == ["1", "2"]
+        names = zip_names(env.session().get(env.url(f"{waiting}/scans/2"),
+                                            params={"format": "zip"}))
+        folder = waiting.rsplit("/", 1)[1]
+        assert len(names) == 2
+        assert all(n.startswith(f"{folder}/SCANS/2/DICOM/") for n in names), names
+        # the same members as in the session's zip
+        whole = zip_names(env.session().get(env.url(waiting), params={"format": "zip"}))
+        assert set(names) <= set(whole)
+
+    def test_file_download_as_xnatpy_sends_it(self, env, waiting):
+        files = get_json(env, waiting + "/scans/1/resources/DICOM/files",
+                         format="json")["ResultSet"]["Result"]
+        r = env.session().get(env.url(files[0]["URI"]), params={"format": "zip"})
+        assert r.status_code == 200 and r.content[128:132] == b"DICM"
+        assert len(r.content) == int(files[0]["Size"])
+
+    def test_refusals(self, env, waiting):
+        s = env.session()
+        assert s.get(env.url(waiting + "/scans/7"), params={"format": "zip"}).status_code == 404
+        assert s.get(env.url(waiting + "/scans/1"), params={"format": "xml"}).status_code == 400
+        assert s.get(env.url(waiting), params={"format": "pdf"}).status_code == 400
+        login = f"xp_{uuid.uuid4().hex[:6]}"
+        assert s.post(env.url("/xapi/users"), json={
+            "username": login, "password": "Xpy-pw-1"}).status_code == 201
+        other = env.session(auth=(login, "Xpy-pw-1"))
+        for q in ({"format": "json"},):
+            assert other.get(env.url(waiting), params=q).status_code in (403, 404)
+        assert other.get(env.url(waiting + "/scans/1"),
+                         params={"format": "zip"}).status_code in (403, 404)
