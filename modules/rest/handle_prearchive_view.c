@@ -1,7 +1,9 @@
 /* Looking into a prearchived session before archiving it:
  *   GET /data/prearchive/projects/{p}/{ts}/{s}            XNAT's session XML; ?format=zip:
  *                                                         its files, zipped as they stream
+ *                                                         ?format=json: its row of the table
  *   GET .../{s}/scans                                     ID, type, series_description, ...
+ *   GET .../{s}/scans/{scan}?format=zip                   the scan's files zipped
  *   GET .../{s}/scans/{scan}/resources                    label, file_count, ...
  *   GET .../{s}/scans/{scan}/resources/{r}/files          Name, Size, URI
  *   GET .../{s}/scans/{scan}/resources/{r}/files/{name}   one file
@@ -33,17 +35,41 @@ static const char *session_uri(request_rec *r, const arca_prearc_t *s)
                        "/", s->folder, NULL);
 }
 
-static int send_zip(request_rec *r, const arca_prearc_t *s)
+/* The files of one scan (each of its resources), named as in the session's zip:
+ * SCANS/{scan}/{resource}/{name}. */
+static arca_error_t *scan_files(apr_pool_t *p, const arca_prearc_t *s,
+                                const arca_prearc_scan_t *scan, apr_array_header_t **out)
+{
+    *out = apr_array_make(p, 16, sizeof(arca_prearc_file_t));
+    for (int i = 0; i < scan->resources->nelts; i++) {
+        const char *label = APR_ARRAY_IDX(scan->resources, i, arca_prearc_resource_t).label;
+        apr_array_header_t *files;
+        arca_error_t *err = arca_prearchive_files(p, s, scan->id, label, &files);
+        if (err)
+            return err;
+        for (int j = 0; j < files->nelts; j++) {
+            arca_prearc_file_t f = APR_ARRAY_IDX(files, j, arca_prearc_file_t);
+            f.name = apr_pstrcat(p, "SCANS/", scan->id, "/", label, "/", f.name, NULL);
+            APR_ARRAY_PUSH(*out, arca_prearc_file_t) = f;
+        }
+    }
+    return ARCA_OK;
+}
+
+/* The session's files, or with `scan` only that scan's, zipped under {session}/. */
+static int send_zip(request_rec *r, const arca_prearc_t *s, const arca_prearc_scan_t *scan)
 {
     apr_array_header_t *files;
     arca_zip_writer_t *zw;
-    arca_error_t *err = arca_prearchive_files(r->pool, s, NULL, NULL, &files);
+    arca_error_t *err = scan ? scan_files(r->pool, s, scan, &files)
+                             : arca_prearchive_files(r->pool, s, NULL, NULL, &files);
 
     if (err)
         return arca_http_error(r, err);
     ap_set_content_type(r, "application/zip");
     apr_table_setn(r->headers_out, "Content-Disposition", apr_psprintf(r->pool,
-                   "attachment; filename=\"%s.zip\"", s->folder));
+                   "attachment; filename=\"%s%s%s.zip\"", s->folder, scan ? "-" : "",
+                   scan ? scan->id : ""));
     if (r->header_only)
         return OK;
     if ((err = arca_zip_writer_open(r->pool, arca_http_write, r, arca_http_flag(r, "compress"),
@@ -67,6 +93,23 @@ static int send_zip(request_rec *r, const arca_prearc_t *s)
     return OK;
 }
 
+/* The session's row of the prearchive table, as a ResultSet of one (xnatpy reads a
+ * session's fields so from XNAT 1.7.3 on). */
+static int send_row(request_rec *r, const arca_prearc_t *s)
+{
+    apr_array_header_t *ids = apr_array_make(r->pool, 1, sizeof(const char *));
+    arca_db_t *db;
+    PGresult *res;
+    arca_error_t *err;
+
+    APR_ARRAY_PUSH(ids, const char *) = s->id;
+    if ((err = arca_core.request_db(r, &db))
+        || (err = arca_prearchive_rows(db, r->pool, ids, &res)))
+        return arca_http_error(r, err);
+    return arca_http_send_resultset(r, arca_resultset_from_pg(r->pool, "Prearchive", res),
+                                    ARCA_FORMAT_HTML);
+}
+
 int handle_prearchive_get(request_rec *r, const route_match *m)
 {
     const char *format = arca_http_arg(r, "format");
@@ -77,9 +120,13 @@ int handle_prearchive_get(request_rec *r, const route_match *m)
     if ((err = open_session(r, m, &s)))
         return arca_http_error(r, err);
     if (format && strcasecmp(format, "zip") == 0)
-        return send_zip(r, s);
+        return send_zip(r, s, NULL);
+    if (format && (!strcasecmp(format, "json") || !strcasecmp(format, "csv")
+                   || !strcasecmp(format, "html")))
+        return send_row(r, s);
     if (format && *format && strcasecmp(format, "xml"))
-        return arca_http_errorf(r, HTTP_BAD_REQUEST, "format '%s': use xml or zip", format);
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "format '%s': use xml, json, csv or zip",
+                                format);
     if ((err = arca_prearchive_scans(r->pool, s, &scans)))
         return arca_http_error(r, err);
     ap_set_content_type(r, "text/xml; charset=utf-8");
@@ -147,6 +194,27 @@ int handle_prearchive_scans(request_rec *r, const route_match *m)
         arca_resultset_add(rs, row);
     }
     return arca_http_send_resultset(r, rs, ARCA_FORMAT_HTML);
+}
+
+/* GET .../{s}/scans/{scan}: the scan's files zipped (xnatpy's PrearchiveScan.download
+ * asks format=zip; there is no other form of one scan). */
+int handle_prearchive_scan(request_rec *r, const route_match *m)
+{
+    const char *format = arca_http_arg(r, "format");
+    const arca_prearc_scan_t *scan;
+    apr_array_header_t *scans;
+    arca_prearc_t *s;
+    arca_error_t *err;
+
+    if ((err = open_session(r, m, &s)) || (err = arca_prearchive_scans(r->pool, s, &scans)))
+        return arca_http_error(r, err);
+    if ((scan = find_scan(scans, route_param(m, "scan"))) == NULL)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "Not Found: no scan '%s'",
+                                route_param(m, "scan"));
+    if (format && *format && strcasecmp(format, "zip"))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "format '%s': a scan here is read as a "
+                                "zip (format=zip)", format);
+    return send_zip(r, s, scan);
 }
 
 static int send_file(request_rec *r, const arca_prearc_file_t *f)

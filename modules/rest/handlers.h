@@ -82,6 +82,7 @@ int handle_services_prearchive(request_rec *r, const route_match *m);
 /* handle_prearchive_view.c */
 int handle_prearchive_get(request_rec *r, const route_match *m);
 int handle_prearchive_scans(request_rec *r, const route_match *m);
+int handle_prearchive_scan(request_rec *r, const route_match *m);
 int handle_prearchive_files(request_rec *r, const route_match *m);
 
 /* handle_prearchive_code.c */

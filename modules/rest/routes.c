@@ -28,6 +28,8 @@ const route rest_routes[] = {
      handle_prearchive_scans},
     {"GET", "data:prearchive/projects/{project}/{timestamp}/{session}/scans/{scan}/resources",
      handle_prearchive_scans},
+    {"GET", "data:prearchive/projects/{project}/{timestamp}/{session}/scans/{scan}",
+     handle_prearchive_scan},
     {"GET", "data:prearchive/projects/{project}/{timestamp}/{session}/scans/{scan}/resources/"
      "{resource}/files", handle_prearchive_files},
     {"GET", "data:prearchive/projects/{project}/{timestamp}/{session}/scans/{scan}/resources/"

@@ -355,7 +355,7 @@ class TestListingFormats:
                       "series_description", "URI"],
             "resources": ["xnat_abstractresource_id", "label", "element_name", "category",
                           "cat_id", "cat_desc", "file_count", "file_size", "tags", "content",
-                          "format", "URI"],  # URI: pyxnat reads it (docs/pyxnat-requests.md)
+                          "format"],  # as XNAT: no URI (xnatpy keys such rows by ID)
             "files": ["Name", "Size", "URI", "collection", "file_tags", "file_format",
                       "file_content", "cat_ID", "digest"],
         }

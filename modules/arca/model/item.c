@@ -17,13 +17,21 @@ static const char *const key_alias[ARCA_KIND_COUNT] = {
     [ARCA_KIND_EXPERIMENT] = "ID", [ARCA_KIND_SCAN] = "ID",
 };
 
+/* A resource's ID and xsiType columns are there for listings (xnatpy); in an item, the
+ * key is xnat_abstractresource_id and the type is the element's. */
+static int listing_only(arca_kind_t kind, const char *alias)
+{
+    return strcmp(alias, "URI") == 0
+           || (kind == ARCA_KIND_RESOURCE && (!strcmp(alias, "ID") || !strcmp(alias, "xsiType")));
+}
+
 /* All readable fields of a kind but URI, as a `columns=` value. */
 static const char *all_columns(apr_pool_t *p, arca_kind_t kind)
 {
     const char *cols = NULL;
 
     for (const arca_field_t *f = arca_kind_fields(kind); f->alias; f++)
-        if (strcmp(f->alias, "URI") != 0)
+        if (!listing_only(kind, f->alias))
             cols = cols ? apr_pstrcat(p, cols, ",", f->alias, NULL) : f->alias;
     return cols;
 }

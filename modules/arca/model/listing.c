@@ -8,6 +8,7 @@
 
 #include "access/authz.h"
 #include "format/row_stream.h"
+#include "model/file_set.h"
 #include "model/listing.h"
 
 #define MAX_PARAMS 64
@@ -53,14 +54,12 @@ static const char *title_of(arca_kind_t kind)
     return titles[kind];
 }
 
-static const char *owner_key(const arca_location_t *loc)
+/* param() for arca_file_set_sql; past the last parameter the statement fails whole. */
+static const char *set_param(void *baton, const char *value)
 {
-    switch (loc->owner) {
-    case ARCA_KIND_PROJECT: return loc->project;
-    case ARCA_KIND_SUBJECT: return loc->subject_id;
-    case ARCA_KIND_EXPERIMENT: return loc->experiment_id;
-    default: return loc->scan_pk;
-    }
+    const char *ph = param(baton, value);
+
+    return ph ? ph : "NULL::text";
 }
 
 /* The access filter of a listing: site-wide lists show only rows of projects the user may
@@ -166,9 +165,8 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
             *where = apr_pstrcat(p, "r.pk = ", param(ps, loc->resource_pk), "::bigint", NULL);
             return ARCA_OK;
         }
-        *where = apr_pstrcat(p, "r.pk IN (",
-                             arca_resources_under_sql(p, loc->owner, param(ps, owner_key(loc))),
-                             ")", NULL);
+        *where = apr_pstrcat(p, "r.pk IN (", arca_file_set_sql(p, loc, set_param, ps), ")",
+                             NULL);
         return ARCA_OK;
     default:
         return arca_error_create(p, 500, "no listing for this kind");
@@ -228,6 +226,21 @@ static int has_field(apr_pool_t *p, const arca_listing_query_t *q, apr_array_hea
     return 0;
 }
 
+/* Resources and files answer XNAT's own columns whatever `columns` asks (asked ones that
+ * exist come first): xnatpy asks for ID,URI,label,xsiType but reads element_name, and a
+ * file's path from its URI; a row with an empty ID or xsiType it would drop. */
+static int fixed_columns(arca_kind_t kind)
+{
+    return kind == ARCA_KIND_RESOURCE || kind == ARCA_KIND_FILE;
+}
+
+static int known_column(apr_pool_t *p, const arca_listing_query_t *q, const char *name)
+{
+    arca_field_ref_t ref;
+
+    return arca_field_resolve(p, q->loc->kind, name, &ref);
+}
+
 /* The columns to show: the client's ("DEFAULT" stands for the defaults; a name that means
  * nothing here comes back as an empty column, which clients matching headers cope with
  * better than a missing one), with the key and URI added. */
@@ -242,7 +255,8 @@ static void add_columns(apr_pool_t *p, const arca_listing_query_t *q,
         apr_collapse_spaces(tok, tok);
         if (strcmp(tok, "DEFAULT") == 0)
             add_columns(p, q, names, default_columns[q->loc->kind]);
-        else if (*tok && !listed(names, tok))
+        else if (*tok && !listed(names, tok) && (!fixed_columns(q->loc->kind)
+                                                 || known_column(p, q, tok)))
             APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(p, header_of(p, q, tok));
     }
 }
@@ -253,11 +267,15 @@ static void choose_columns(apr_pool_t *p, const arca_listing_query_t *q,
     const char *asked = q->args ? apr_table_get(q->args, "columns") : NULL;
 
     add_columns(p, q, names, asked && *asked ? asked : "DEFAULT");
+    if (fixed_columns(q->loc->kind))
+        add_columns(p, q, names, "DEFAULT");
     /* Clients build objects from the key and URI of each row whatever they asked for
-     * (pyxnat reads ID beside `columns=alias`), so both are always there. */
+     * (pyxnat reads ID beside `columns=alias`), so both are always there; but XNAT's
+     * resource rows carry a URI only when asked, and xnatpy finds a resource's own row
+     * by its numeric ID only in rows without one. */
     if (key_column[q->loc->kind] && !has_field(p, q, names, key_column[q->loc->kind]))
         APR_ARRAY_PUSH(names, const char *) = key_column[q->loc->kind];
-    if (!listed(names, "URI"))
+    if (q->loc->kind != ARCA_KIND_RESOURCE && !listed(names, "URI"))
         APR_ARRAY_PUSH(names, const char *) = "URI";
 }
 

@@ -221,6 +221,18 @@ static arca_error_t *walk_owner_files(walk_t *w, arca_kind_t owner)
     return ARCA_OK;
 }
 
+/* A set of scans or resources names only the list of their files. */
+static arca_error_t *set_files(walk_t *w)
+{
+    if (w->i + 1 != w->n || strcmp(w->seg[w->i], "files") != 0)
+        return arca_error_create(w->p, 400, "a set of scans or resources ('ALL', '1,2') is "
+                                 "read only as its files: .../files[?format=zip]");
+    w->i++;
+    w->loc->kind = ARCA_KIND_FILE;
+    w->loc->is_list = w->loc->exists = 1;
+    return ARCA_OK;
+}
+
 static arca_error_t *walk_resources(walk_t *w, arca_kind_t owner)
 {
     const char *name;
@@ -230,10 +242,16 @@ static arca_error_t *walk_resources(walk_t *w, arca_kind_t owner)
     w->loc->owner = owner;
     w->loc->kind = ARCA_KIND_RESOURCE;
     if ((name = next(w)) == NULL) {
+        if (w->loc->scan_set)
+            return set_files(w);
         w->loc->is_list = w->loc->exists = 1;
         return ARCA_OK;
     }
     w->loc->name = name;
+    if (w->loc->scan_set || strchr(name, ',')) {
+        w->loc->resource_set = name;
+        return set_files(w);
+    }
     if ((err = find_resource(w, name, &found)))
         return err;
     w->loc->exists = found;
@@ -249,12 +267,41 @@ static arca_error_t *walk_resources(walk_t *w, arca_kind_t owner)
     return walk_files(w);
 }
 
+/* ".../scans/ALL/..." or ".../scans/1,2,5/...": every scan named must exist. */
+static arca_error_t *walk_scan_set(walk_t *w)
+{
+    const char *set = next(w), *s;
+    PGresult *res;
+    arca_error_t *err;
+
+    w->loc->kind = ARCA_KIND_SCAN;
+    w->loc->owner = ARCA_KIND_SCAN;
+    w->loc->scan_set = w->loc->name = set;
+    if (strcmp(set, "ALL") != 0) {
+        if ((err = query1(w, &res, "SELECT x FROM unnest(string_to_array($2, ',')) x "
+                          "WHERE NOT EXISTS (SELECT 1 FROM arca_scan WHERE experiment_id = $1 "
+                          "AND id = x) LIMIT 1", 2,
+                          (const char *const[]){w->loc->experiment_id, set})))
+            return err;
+        if (PQntuples(res) == 1)
+            return not_found(w, "scan", PQgetvalue(res, 0, 0));
+    }
+    s = next(w);
+    if (strcmp(s, "resources") == 0)
+        return walk_resources(w, ARCA_KIND_SCAN);
+    w->i--;
+    return set_files(w);
+}
+
 static arca_error_t *walk_scans(walk_t *w)
 {
     int go_on;
     arca_error_t *err;
     const char *s;
 
+    /* a set: ALL, or IDs with commas (no scan ID holds one), with something below it */
+    if (w->i + 1 < w->n && (strcmp(w->seg[w->i], "ALL") == 0 || strchr(w->seg[w->i], ',')))
+        return walk_scan_set(w);
     if ((err = step(w, ARCA_KIND_SCAN, "scan", find_scan, &go_on)) || !go_on)
         return err;
     s = next(w);

@@ -2,6 +2,7 @@
  *   projects[/P[/subjects[/S[/experiments[/E...]]]]]   projects/P/experiments/E
  *   subjects/ID   experiments/ID   .../scans/N   .../resources/R   .../files/path/in/it
  *   .../subjects/S/projects/OTHER  (the share of a subject or experiment in OTHER)
+ *   .../scans/ALL/files   .../scans/1,2/resources/DICOM,NIFTI/files  (sets: files lists)
  * Every object on the way must exist (404 naming the first that does not), except the
  * last, which a PUT may be about to create. */
 #ifndef ARCA_LOCATE_H
@@ -31,6 +32,10 @@ typedef struct arca_location_t {
     const char *resource_dir;
     arca_kind_t owner;        /* resources and files: the kind they hang on */
     const char *file_path;    /* files: the path inside the resource */
+    const char *scan_set;     /* ".../scans/ALL/..." or ".../scans/1,2,5/...": "ALL" or the
+                               * scan IDs, comma-separated (files lists only) */
+    const char *resource_set; /* ".../resources/DICOM,NIFTI/files", or any label below a
+                               * scan set: the labels, comma-separated */
 
     const char *share_project; /* ".../projects/OTHER" under a subject or experiment */
 } arca_location_t;

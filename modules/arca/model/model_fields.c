@@ -99,6 +99,9 @@ static const arca_field_t scan_fields[] = {
 
 static const arca_field_t resource_fields[] = {
     {"xnat_abstractresource_id", NULL, "o.pk::text", NULL, T},
+    /* xnatpy asks for ID and xsiType (rows without them it drops) */
+    {"ID", NULL, "o.pk::text", NULL, T},
+    {"xsiType", NULL, "'xnat:resourceCatalog'", NULL, T},
     {"label", NULL, "o.label", "label", T},
     {"element_name", NULL, "'xnat:resourceCatalog'", NULL, T},
     {"category", NULL, "CASE WHEN o.scan_pk IS NOT NULL THEN 'scans' ELSE 'resources' END",
@@ -123,6 +126,7 @@ static const arca_field_t resource_fields[] = {
 
 static const arca_field_t file_fields[] = {
     {"Name", NULL, "o.path", NULL, T},
+    {"path", NULL, "o.path", NULL, T}, /* what pyxnat and xnatpy key files on */
     {"Size", NULL, "o.size::text", NULL, T},
     /* canonical, DELETE-able: /data/experiments/E/scans/1/resources/7/files/a/b.dcm */
     {"URI", NULL, "CASE WHEN r.project IS NOT NULL THEN '/data/projects/' || r.project "

@@ -1,8 +1,10 @@
 /* The rows of arca_file (see file_rows.h). */
 #include <stdlib.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "model/file_set.h"
 #include "store/file_rows.h"
 
 static const char *or_empty(const char *s)
@@ -87,7 +89,7 @@ arca_error_t *arca_resource_files(arca_db_t *db, apr_pool_t *p, const char *reso
 static const char files_below_sql[] =
     "SELECT CASE WHEN r.project IS NOT NULL THEN 'p' WHEN r.subject_id IS NOT NULL THEN 's' "
     "  ELSE 'e' END, coalesce(r.project, sj.project), sjl.label, el.label, sesl.label, rs.id, "
-    "  r.label, o.path, r.dir || '/' || o.path "
+    "  r.label, o.path, r.dir || '/' || o.path, rs.type "
     "FROM arca_file o JOIN arca_resource r ON r.pk = o.resource_pk "
     "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk "
     "LEFT JOIN arca_experiment e ON e.id = coalesce(r.experiment_id, rs.experiment_id) "
@@ -98,13 +100,31 @@ static const char files_below_sql[] =
     "LEFT JOIN arca_subject_label sjl ON sjl.subject_id = sj.id AND sjl.is_primary "
     "WHERE r.pk IN (";
 
+/* A scan's folder: its ID, or in a scan set's zip XNAT's "{ID}-{type}", the type's
+ * characters other than letters, digits, '-', '_' and '.' made '_'. */
+static const char *scan_dir(apr_pool_t *p, const PGresult *res, int i, int typed)
+{
+    const char *id = PQgetvalue(res, i, 5);
+    char *type;
+
+    if (!typed || PQgetisnull(res, i, 9) || !*PQgetvalue(res, i, 9))
+        return id;
+    type = apr_pstrdup(p, PQgetvalue(res, i, 9));
+    for (char *c = type; *c; c++)
+        if (!apr_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
+            *c = '_';
+    return apr_pstrcat(p, id, "-", type, NULL);
+}
+
 /* A member's name, relative to the zipped level, always ending in
  * resources/{R}/files/{path} (what pyxnat's Resource.get looks for), laid out like the
  * archive so that no two files of one zip can share a name:
  *   session level:  {session}[/assessors/{A}][/scans/{N}]/resources/{R}/files/{path}
+ *                   (a scan set's: {session}/scans/{N}-{type}/resources/...)
  *   subject level:  {subject}/resources/... or {subject}/experiments/{session...}
  *   project level:  {project}/resources/..., {project}/subjects/{subject...} */
-static const char *member_name(apr_pool_t *p, const PGresult *res, int i, arca_kind_t level)
+static const char *member_name(apr_pool_t *p, const PGresult *res, int i, arca_kind_t level,
+                               int typed)
 {
     const char *owner = PQgetvalue(res, i, 0), *project = PQgetvalue(res, i, 1);
     const char *subject = PQgetvalue(res, i, 2), *tail;
@@ -120,7 +140,8 @@ static const char *member_name(apr_pool_t *p, const PGresult *res, int i, arca_k
             : apr_pstrcat(p, PQgetvalue(res, i, 4), "/assessors/", PQgetvalue(res, i, 3),
                           NULL);
         tail = apr_pstrcat(p, session, PQgetisnull(res, i, 5) ? "" : "/scans/",
-                           PQgetvalue(res, i, 5), "/", files, NULL);
+                           PQgetisnull(res, i, 5) ? "" : scan_dir(p, res, i, typed), "/",
+                           files, NULL);
         if (level == ARCA_KIND_SUBJECT || level == ARCA_KIND_PROJECT)
             tail = apr_pstrcat(p, subject, "/experiments/", tail, NULL);
     }
@@ -128,32 +149,42 @@ static const char *member_name(apr_pool_t *p, const PGresult *res, int i, arca_k
                                       : tail;
 }
 
+typedef struct {
+    const char *values[4];
+    int n;
+    apr_pool_t *p;
+} set_params_t;
+
+static const char *set_param(void *baton, const char *value)
+{
+    set_params_t *sp = baton;
+
+    if (sp->n == 4)
+        return "NULL::text"; /* four is more than any location takes */
+    sp->values[sp->n++] = value;
+    return apr_psprintf(sp->p, "$%d", sp->n);
+}
+
 arca_error_t *arca_files_below(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,
                                apr_array_header_t **files)
 {
-    const char *key, *sql;
+    set_params_t sp = {{NULL}, 0, p};
+    const char *sql;
     arca_kind_t level;
     PGresult *res;
     arca_error_t *err;
 
-    if (loc->resource_pk) {
-        key = loc->resource_pk;
-        level = ARCA_KIND_RESOURCE;
-        sql = apr_pstrcat(p, files_below_sql, "SELECT $1::bigint) ORDER BY 9", NULL);
-    } else {
-        level = loc->owner;
-        key = loc->owner == ARCA_KIND_PROJECT ? loc->project
-              : loc->owner == ARCA_KIND_SUBJECT ? loc->subject_id
-              : loc->owner == ARCA_KIND_EXPERIMENT ? loc->experiment_id : loc->scan_pk;
-        sql = apr_pstrcat(p, files_below_sql, arca_resources_under_sql(p, loc->owner, "$1"),
-                          ") ORDER BY 9", NULL);
-    }
-    if ((err = arca_db_query(db, p, &res, sql, 1, &key)))
+    /* the level the member names start from: a scan set's is its session */
+    level = loc->resource_pk ? ARCA_KIND_RESOURCE
+            : loc->scan_set ? ARCA_KIND_EXPERIMENT : loc->owner;
+    sql = apr_pstrcat(p, files_below_sql, arca_file_set_sql(p, loc, set_param, &sp),
+                      ") ORDER BY 9", NULL);
+    if ((err = arca_db_query(db, p, &res, sql, sp.n, sp.values)))
         return err;
     *files = apr_array_make(p, PQntuples(res), sizeof(arca_file_below_t));
     for (int i = 0; i < PQntuples(res); i++) {
         arca_file_below_t *f = apr_array_push(*files);
-        f->member = member_name(p, res, i, level);
+        f->member = member_name(p, res, i, level, loc->scan_set != NULL);
         f->disk_path = PQgetvalue(res, i, 8);
     }
     return ARCA_OK;
