@@ -10,6 +10,7 @@
 #include "access/authz.h"
 #include "model/item.h"
 #include "model/listing.h"
+#include "model/project_alias.h"
 #include "format/xml_out.h"
 
 static const char *const key_alias[ARCA_KIND_COUNT] = {
@@ -22,8 +23,9 @@ static const char *all_columns(apr_pool_t *p, arca_kind_t kind)
 {
     const char *cols = NULL;
 
+    /* last_modified is a listing column; XNAT's items keep it in their meta data */
     for (const arca_field_t *f = arca_kind_fields(kind); f->alias; f++)
-        if (strcmp(f->alias, "URI") != 0)
+        if (strcmp(f->alias, "URI") != 0 && strcmp(f->alias, "last_modified") != 0)
             cols = cols ? apr_pstrcat(p, cols, ",", f->alias, NULL) : f->alias;
     return cols;
 }
@@ -199,6 +201,8 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
                                 1, &loc->name);
         if (!err)
             item->field_defs = defs;
+        if (!err)
+            err = arca_project_aliases(db, p, loc->name, &item->aliases);
         break;
     }
     case ARCA_KIND_SUBJECT:
@@ -229,6 +233,69 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
+static int is_demographic(arca_kind_t kind, const char *alias)
+{
+    static const char *const demo[] = {"gender", "handedness", "yob", "dob", "education",
+                                       "race", "ethnicity", "height", "weight", NULL};
+    if (kind != ARCA_KIND_SUBJECT)
+        return 0;
+    for (int i = 0; demo[i]; i++)
+        if (strcmp(demo[i], alias) == 0)
+            return 1;
+    return 0;
+}
+
+/* One nested item of XNAT's JSON: {"meta":{"xsi:type":..},"data_fields":{..},"children":[]} */
+static json_t *nested_json(const char *xsi_type, json_t *data)
+{
+    json_t *obj = json_object();
+
+    json_object_set_new(obj, "children", json_array());
+    json_object_set_new(obj, "meta", json_pack("{s:s,s:b}", "xsi:type", xsi_type,
+                                               "isHistory", 0));
+    json_object_set_new(obj, "data_fields", data);
+    return obj;
+}
+
+/* A project's aliases: XNAT's child "aliases/alias", one item per alias. */
+static void add_aliases_json(const arca_item_t *item, json_t *data, json_t *children)
+{
+    json_t *items;
+
+    json_object_del(data, "alias");
+    if (item->aliases == NULL || PQntuples(item->aliases) == 0)
+        return;
+    items = json_array();
+    for (int r = 0; r < PQntuples(item->aliases); r++)
+        json_array_append_new(items, nested_json("xnat:projectData_alias", json_pack(
+            "{s:s,s:s}", "alias", PQgetvalue(item->aliases, r, 0), "source",
+            PQgetvalue(item->aliases, r, 1))));
+    json_array_append_new(children, json_pack("{s:s,s:o}", "field", "aliases/alias",
+                                              "items", items));
+}
+
+/* XNAT nests a subject's demographics in a child item of type xnat:demographicData
+ * (xnatpy's subject.demographics reads it), as the XML nests them in xnat:demographics. */
+static void add_demographics_json(const arca_item_t *item, json_t *data, json_t *children)
+{
+    json_t *demo = json_object();
+
+    for (int i = 0; i < item->names->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(item->names, i, const char *);
+        if (is_demographic(item->kind, n) && json_object_get(data, n)) {
+            json_object_set(demo, n, json_object_get(data, n));
+            json_object_del(data, n);
+        }
+    }
+    if (json_object_size(demo) == 0) {
+        json_decref(demo);
+        return;
+    }
+    json_array_append_new(children, json_pack("{s:s,s:[o]}", "field", "demographics",
+                                              "items", nested_json("xnat:demographicData",
+                                                                   demo)));
+}
+
 static json_t *item_json(const arca_item_t *item)
 {
     json_t *obj = json_object(), *meta = json_object(), *data = json_object();
@@ -244,6 +311,8 @@ static json_t *item_json(const arca_item_t *item)
             json_object_set_new(data, APR_ARRAY_IDX(item->names, i, const char *),
                                 json_string(v));
     }
+    add_demographics_json(item, data, children);
+    add_aliases_json(item, data, children);
     if (item->custom_names->nelts > 0) {
         json_t *child = json_object(), *items = json_array();
         for (int i = 0; i < item->custom_names->nelts; i++) {
@@ -299,18 +368,6 @@ static int is_attribute(const char *alias)
                                         "tags", "UID", NULL};
     for (int i = 0; attrs[i]; i++)
         if (strcmp(attrs[i], alias) == 0)
-            return 1;
-    return 0;
-}
-
-static int is_demographic(arca_kind_t kind, const char *alias)
-{
-    static const char *const demo[] = {"gender", "handedness", "yob", "dob", "education",
-                                       "race", "ethnicity", "height", "weight", NULL};
-    if (kind != ARCA_KIND_SUBJECT)
-        return 0;
-    for (int i = 0; demo[i]; i++)
-        if (strcmp(demo[i], alias) == 0)
             return 1;
     return 0;
 }
@@ -398,7 +455,8 @@ static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *
     for (int i = 0; i < item->names->nelts && !rc; i++) {
         const char *n = APR_ARRAY_IDX(item->names, i, const char *);
         const char *v = APR_ARRAY_IDX(item->values, i, const char *);
-        if (!*v || is_attribute(n) || strcmp(n, "xsiType") == 0)
+        if (!*v || is_attribute(n) || strcmp(n, "xsiType") == 0
+            || (item->kind == ARCA_KIND_PROJECT && strcmp(n, "alias") == 0))
             continue;
         if (is_demographic(item->kind, n) && !demo_open) {
             rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:demographics") < 0;
@@ -422,6 +480,18 @@ static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *
                 BAD_CAST APR_ARRAY_IDX(item->custom_names, i, const char *)) < 0;
             rc |= xmlTextWriterWriteString(w,
                 BAD_CAST APR_ARRAY_IDX(item->custom_values, i, const char *)) < 0;
+            rc |= xmlTextWriterEndElement(w) < 0;
+        }
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    if (item->aliases && PQntuples(item->aliases) > 0 && !rc) {
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:aliases") < 0;
+        for (int i = 0; i < PQntuples(item->aliases) && !rc; i++) {
+            const char *source = PQgetvalue(item->aliases, i, 1);
+            rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:alias") < 0;
+            if (*source)
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "source", BAD_CAST source) < 0;
+            rc |= xmlTextWriterWriteString(w, BAD_CAST PQgetvalue(item->aliases, i, 0)) < 0;
             rc |= xmlTextWriterEndElement(w) < 0;
         }
         rc |= xmlTextWriterEndElement(w) < 0;
