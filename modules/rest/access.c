@@ -83,6 +83,16 @@ arca_error_t *data_check_access(request_rec *r, arca_db_t *db, const arca_locati
     if (arca_is_site_admin(who))
         return ARCA_OK;
 
+    /* the projects a subject or experiment is in: whoever reads it (the list is then
+     * filtered to the projects the user may know of) */
+    if (loc->projects_of) {
+        const char *id = loc->projects_kind == ARCA_KIND_SUBJECT ? loc->subject_id
+                                                                  : loc->experiment_id;
+        if ((err = arca_can_read_object(db, r->pool, who, loc->projects_kind, id, &allowed)))
+            return err;
+        return allowed ? ARCA_OK : arca_error_create(r->pool, HTTP_NOT_FOUND, "Not Found");
+    }
+
     /* projects: the list is filtered; creating one is open to every user */
     if (loc->kind == ARCA_KIND_PROJECT) {
         if (loc->is_list)

@@ -29,6 +29,15 @@ int handle_data(request_rec *r, const route_match *m)
         || (err = arca_locate(db, r->pool, m->segments, m->nsegments, &loc))
         || (err = data_check_access(r, db, &loc, who)))
         return arca_http_error(r, err);
+    if (loc.subject_missing && r->method_number != M_PUT && r->method_number != M_POST)
+        return arca_http_errorf(r, HTTP_NOT_FOUND, "no subject '%s' in project '%s'",
+                                loc.subject_label, loc.project);
+    if (loc.projects_of && r->method_number != M_GET) {
+        apr_table_setn(r->headers_out, "Allow", "GET");
+        return arca_http_errorf(r, HTTP_METHOD_NOT_ALLOWED, "the projects of a %s are "
+                                "listed here; share with PUT .../projects/{project}",
+                                arca_kind_name(loc.projects_kind));
+    }
     if (loc.share_project)
         return data_share(r, db, &loc);
     if (loc.kind == ARCA_KIND_FILE)

@@ -204,7 +204,8 @@ static arca_error_t *import_body(request_rec *r, arca_db_t *db, void *baton)
 static int import_and_answer(request_rec *r, arca_import_options_t *o, import_state *st)
 {
     const apr_array_header_t *uris, *rejected;
-    const char *skipped = "", *answer = "";
+    const char *skipped = "", *answer = "", *report = arca_http_arg(r, "report");
+    int full = report && strcmp(report, "full") == 0;
     apr_time_exp_t t;
     arca_error_t *err;
 
@@ -236,13 +237,16 @@ static int import_and_answer(request_rec *r, arca_import_options_t *o, import_st
     if (arca_import_count(st->imp) == 0)
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "the upload holds no DICOM object%s%s",
                                 *skipped ? ":\r\n" : "", skipped);
-    /* the sessions first (XNAT clients read them), then what was left out */
+    /* XNAT clients take the whole answer as one URI (xnatpy strips it and builds the
+     * object): by default it is the first session alone. report=full lists every session,
+     * one per line, then what was left out; the headers count both either way. */
     uris = arca_import_sessions(st->imp);
-    for (int i = 0; i < uris->nelts; i++)
+    for (int i = 0; i < uris->nelts && (i == 0 || full); i++)
         answer = apr_pstrcat(r->pool, answer, APR_ARRAY_IDX(uris, i, const char *), "\r\n",
                              NULL);
+    apr_table_setn(r->headers_out, "X-Arca-Sessions", apr_itoa(r->pool, uris->nelts));
     if (rejected->nelts)
         apr_table_setn(r->headers_out, "X-Arca-Rejected", apr_itoa(r->pool, rejected->nelts));
     return arca_http_send_text(r, "text/plain; charset=utf-8",
-                               apr_pstrcat(r->pool, answer, skipped, NULL));
+                               apr_pstrcat(r->pool, answer, full ? skipped : "", NULL));
 }

@@ -15,6 +15,7 @@
 #include "model/item_xml_read.h"
 #include "model/lookup.h"
 #include "model/model_write.h"
+#include "model/project_alias.h"
 
 static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
@@ -117,8 +118,17 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
         if (st->xsi_type == NULL)
             return arca_error_create(r->pool, 400, "xsiType is required to create an "
                                      "experiment (xnat:ctSessionData, xnat:mrSessionData...)");
-        if ((err = check_label(r->pool, "experiment", label))
-            || (err = subject_for_new_experiment(r, db, loc, &subject_id)))
+        if ((err = check_label(r->pool, "experiment", label)))
+            return err;
+        /* a subject the path names that does not exist yet is created with it, as XNAT
+         * does (the same transaction, the same edit right on the project) */
+        if (loc->subject_missing
+            && ((err = check_label(r->pool, "subject", loc->subject_label))
+                || (err = arca_subject_create(db, r->pool, site, project, loc->subject_label,
+                                              user, &subject_id))))
+            return err;
+        if (!loc->subject_missing
+            && (err = subject_for_new_experiment(r, db, loc, &subject_id)))
             return err;
         err = arca_experiment_create(db, r->pool, site, project, subject_id, label,
                                      st->xsi_type, loc->session_id, user, &st->id);
@@ -231,12 +241,31 @@ typedef struct {
     int replace;
 } put_doc_state;
 
-/* The object's fields, then a project document's custom variable definitions. */
+/* A project's new aliases: from alias= parameters and the document's xnat:aliases. */
+static arca_error_t *add_aliases(request_rec *r, arca_db_t *db, const put_doc_state *pd)
+{
+    const apr_array_header_t *given = pd->st->changes->aliases;
+    arca_error_t *err = ARCA_OK;
+
+    for (int i = 0; i < given->nelts && !err; i++)
+        err = arca_project_alias_add(db, r->pool, pd->st->id,
+                                     APR_ARRAY_IDX(given, i, const char *), NULL);
+    for (int i = 0; pd->doc && i < pd->doc->aliases->nelts && !err; i++) {
+        const arca_xml_alias_t *a = &APR_ARRAY_IDX(pd->doc->aliases, i, arca_xml_alias_t);
+        err = arca_project_alias_add(db, r->pool, pd->st->id, a->alias, a->source);
+    }
+    return err;
+}
+
+/* The object's fields, then a project's aliases and its document's custom variable
+ * definitions. */
 static arca_error_t *put_with_document(request_rec *r, arca_db_t *db, void *baton)
 {
     put_doc_state *pd = baton;
     arca_error_t *err = put_body(r, db, pd->st);
 
+    if (!err && pd->st->loc->kind == ARCA_KIND_PROJECT)
+        err = add_aliases(r, db, pd);
     if (err || pd->doc == NULL || pd->st->loc->kind != ARCA_KIND_PROJECT)
         return err;
     return arca_field_defs_apply_xml(db, r->pool, pd->st->id, pd->doc->defs, pd->replace);

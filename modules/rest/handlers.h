@@ -89,6 +89,10 @@ int handle_prearchive_files(request_rec *r, const route_match *m);
 int handle_prearchive_code_get(request_rec *r, const route_match *m);
 int handle_prearchive_code_put(request_rec *r, const route_match *m);
 
+/* handle_project_arc.c */
+int handle_quarantine_code_get(request_rec *r, const route_match *m);
+int handle_current_arc_get(request_rec *r, const route_match *m);
+
 /* handle_config.c */
 int handle_site_config(request_rec *r, const route_match *m);
 int handle_project_config(request_rec *r, const route_match *m);

@@ -133,7 +133,7 @@ class TestImport:
         truncated = instances(1, 1)[0][1][:-1000]  # cut inside the pixel data
         files = good + [("notdicom.dcm", b"this is not DICOM at all" * 10),
                         ("cut.dcm", truncated)]
-        r = import_(env, zipped(files), project)
+        r = import_(env, zipped(files), project, report="full")
         assert r.status_code == 200, r.text
         lines = r.text.strip().splitlines()
         assert lines[0].endswith("/experiments/Sess1")

@@ -305,7 +305,7 @@ def test_rejected_member_beside_a_good_file(env, project, rel):
     session = subject + "_bz"
     body = zipped([(rel, (TEST_FILES / rel).read_bytes()),
                    ("good/" + GOOD, (TEST_FILES / GOOD).read_bytes())])
-    r = import_(env, project, subject, session, body)
+    r = import_(env, project, subject, session, body, report="full")
     assert r.status_code == 200, r.text
     lines = r.text.splitlines()
     assert lines[0] == session_uri(project, subject, session)
@@ -432,7 +432,7 @@ def test_synthetic_ct_and_mr_series_in_one_zip(env, project):
     extra = synthetic_series("MR", n=4, series_number=6, description="t2_tse_tra")
     # the second MR series joins the first one's study
     extra = [(n.replace("MR/", "MR6/"), retag_study(data, mr[0][1])) for n, data in extra]
-    r = import_(env, project, "SynSubj", "Syn", zipped(ct + mr + extra))
+    r = import_(env, project, "SynSubj", "Syn", zipped(ct + mr + extra), report="full")
     assert r.status_code == 200, r.text
     assert r.text.splitlines() == [session_uri(project, "SynSubj", "Syn"),
                                    session_uri(project, "SynSubj", "Syn_2")]
@@ -481,7 +481,8 @@ def test_routing_comments_name_each_study(env, project):
     (XNAT's "Project: .. Subject: .. Session: .." convention), under that very label."""
     ct = synthetic_series("CT", n=3, routing="Project: x Subject: RouteSubj Session: RouteCT")
     mr = synthetic_series("MR", n=3, routing="Project: x Subject: RouteSubj Session: RouteMR")
-    q = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "dest": "/archive"}
+    q = {"import-handler": "DICOM-zip", "PROJECT_ID": project, "dest": "/archive",
+         "report": "full"}
     r = env.session().post(env.url("/data/services/import"), params=q, data=zipped(ct + mr),
                            headers={"Content-Type": "application/zip"}, timeout=60)
     assert r.status_code == 200, r.text
@@ -504,7 +505,8 @@ def test_a_study_date_that_is_no_date_leaves_the_date_empty(env, project, date, 
     buf = io.BytesIO()
     ds.save_as(buf, write_like_original=False)
     label = "BadDate" + re.sub(r"[^0-9A-Za-z]", "", date)
-    r = import_(env, project, "BadDateSubj", label, zipped(good + [("odd.dcm", buf.getvalue())]))
+    r = import_(env, project, "BadDateSubj", label, zipped(good + [("odd.dcm", buf.getvalue())]),
+                report="full")
     assert r.status_code == 200, r.text
     assert r.text.splitlines() == [session_uri(project, "BadDateSubj", label),
                                    session_uri(project, "BadDateSubj", label + "_2")]

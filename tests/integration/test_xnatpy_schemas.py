@@ -227,6 +227,7 @@ def archive(env):
 
     put(f"/data/projects/{p}", name="Schema check", description="d & <e>", keywords="a b",
         pi_firstname="Ada", pi_lastname="Lovelace", secondary_ID="SEC")
+    put(f"/data/projects/{p}", alias=f"{p}_A1")  # <xnat:aliases> in the project's XML
     put(f"/data/projects/{p2}")
     put(f"/xapi/projects/{p}/customVariables/subject/kvp", type="integer")
     subj = f"/data/projects/{p}/subjects/S1"

@@ -10,6 +10,7 @@
 #include "access/authz.h"
 #include "model/item.h"
 #include "model/listing.h"
+#include "model/project_alias.h"
 #include "format/xml_out.h"
 
 static const char *const key_alias[ARCA_KIND_COUNT] = {
@@ -18,14 +19,15 @@ static const char *const key_alias[ARCA_KIND_COUNT] = {
 };
 
 /* A resource's ID and xsiType columns are there for listings (xnatpy); in an item, the
- * key is xnat_abstractresource_id and the type is the element's. */
+ * key is xnat_abstractresource_id and the type is the element's. last_modified is a
+ * listing column; XNAT's items keep it in their meta data. */
 static int listing_only(arca_kind_t kind, const char *alias)
 {
-    return strcmp(alias, "URI") == 0
+    return strcmp(alias, "URI") == 0 || strcmp(alias, "last_modified") == 0
            || (kind == ARCA_KIND_RESOURCE && (!strcmp(alias, "ID") || !strcmp(alias, "xsiType")));
 }
 
-/* All readable fields of a kind but URI, as a `columns=` value. */
+/* All readable fields of a kind but the listings' own, as a `columns=` value. */
 static const char *all_columns(apr_pool_t *p, arca_kind_t kind)
 {
     const char *cols = NULL;
@@ -207,6 +209,8 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
                                 1, &loc->name);
         if (!err)
             item->field_defs = defs;
+        if (!err)
+            err = arca_project_aliases(db, p, loc->name, &item->aliases);
         break;
     }
     case ARCA_KIND_SUBJECT:
@@ -237,6 +241,69 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
+static int is_demographic(arca_kind_t kind, const char *alias)
+{
+    static const char *const demo[] = {"gender", "handedness", "yob", "dob", "education",
+                                       "race", "ethnicity", "height", "weight", NULL};
+    if (kind != ARCA_KIND_SUBJECT)
+        return 0;
+    for (int i = 0; demo[i]; i++)
+        if (strcmp(demo[i], alias) == 0)
+            return 1;
+    return 0;
+}
+
+/* One nested item of XNAT's JSON: {"meta":{"xsi:type":..},"data_fields":{..},"children":[]} */
+static json_t *nested_json(const char *xsi_type, json_t *data)
+{
+    json_t *obj = json_object();
+
+    json_object_set_new(obj, "children", json_array());
+    json_object_set_new(obj, "meta", json_pack("{s:s,s:b}", "xsi:type", xsi_type,
+                                               "isHistory", 0));
+    json_object_set_new(obj, "data_fields", data);
+    return obj;
+}
+
+/* A project's aliases: XNAT's child "aliases/alias", one item per alias. */
+static void add_aliases_json(const arca_item_t *item, json_t *data, json_t *children)
+{
+    json_t *items;
+
+    json_object_del(data, "alias");
+    if (item->aliases == NULL || PQntuples(item->aliases) == 0)
+        return;
+    items = json_array();
+    for (int r = 0; r < PQntuples(item->aliases); r++)
+        json_array_append_new(items, nested_json("xnat:projectData_alias", json_pack(
+            "{s:s,s:s}", "alias", PQgetvalue(item->aliases, r, 0), "source",
+            PQgetvalue(item->aliases, r, 1))));
+    json_array_append_new(children, json_pack("{s:s,s:o}", "field", "aliases/alias",
+                                              "items", items));
+}
+
+/* XNAT nests a subject's demographics in a child item of type xnat:demographicData
+ * (xnatpy's subject.demographics reads it), as the XML nests them in xnat:demographics. */
+static void add_demographics_json(const arca_item_t *item, json_t *data, json_t *children)
+{
+    json_t *demo = json_object();
+
+    for (int i = 0; i < item->names->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(item->names, i, const char *);
+        if (is_demographic(item->kind, n) && json_object_get(data, n)) {
+            json_object_set(demo, n, json_object_get(data, n));
+            json_object_del(data, n);
+        }
+    }
+    if (json_object_size(demo) == 0) {
+        json_decref(demo);
+        return;
+    }
+    json_array_append_new(children, json_pack("{s:s,s:[o]}", "field", "demographics",
+                                              "items", nested_json("xnat:demographicData",
+                                                                   demo)));
+}
+
 static json_t *item_json(const arca_item_t *item)
 {
     json_t *obj = json_object(), *meta = json_object(), *data = json_object();
@@ -252,6 +319,8 @@ static json_t *item_json(const arca_item_t *item)
             json_object_set_new(data, APR_ARRAY_IDX(item->names, i, const char *),
                                 json_string(v));
     }
+    add_demographics_json(item, data, children);
+    add_aliases_json(item, data, children);
     if (item->custom_names->nelts > 0) {
         json_t *child = json_object(), *items = json_array();
         for (int i = 0; i < item->custom_names->nelts; i++) {
@@ -307,9 +376,9 @@ arca_error_t *arca_item_write_json(const arca_item_t *item, apr_pool_t *p,
  * "#child/sub" the children listed under that field. Fields not named here (listing
  * bookkeeping such as insert_date or file counts of the listing) are not item XML. */
 static const char *const project_xml[] = {
-    "@ID", "@secondary_ID", "name", "description", "keywords", "#resources/resource",
-    "#protocols", "PI{", "firstname=pi_firstname", "lastname=pi_lastname", "}", "#fields",
-    NULL};
+    "@ID", "@secondary_ID", "name", "description", "keywords", "#aliases",
+    "#resources/resource", "#protocols", "PI{", "firstname=pi_firstname",
+    "lastname=pi_lastname", "}", "#fields", NULL};
 static const char *const subject_xml[] = {
     "@ID", "@project", "@label", "group", "src", "note", "demographics{", "gender",
     "handedness", "dob", "yob", "education", "race", "ethnicity", "height", "weight", "}",
@@ -363,6 +432,25 @@ static const char *slot_element(apr_pool_t *p, const char *slot)
 
     return apr_pstrcat(p, "xnat:", eq ? apr_pstrmemdup(p, slot, (apr_size_t)(eq - slot))
                                       : slot, NULL);
+}
+
+/* A project's aliases: <xnat:aliases><xnat:alias source="...">A</xnat:alias>... */
+static int write_aliases(xmlTextWriterPtr w, const arca_item_t *item)
+{
+    int rc = 0;
+
+    if (item->aliases == NULL || PQntuples(item->aliases) == 0)
+        return 0;
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:aliases") < 0;
+    for (int i = 0; i < PQntuples(item->aliases) && !rc; i++) {
+        const char *source = PQgetvalue(item->aliases, i, 1);
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:alias") < 0;
+        if (*source)
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "source", BAD_CAST source) < 0;
+        rc |= xmlTextWriterWriteString(w, BAD_CAST PQgetvalue(item->aliases, i, 0)) < 0;
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    return rc | (xmlTextWriterEndElement(w) < 0);
 }
 
 /* A project's custom variables as XNAT's study protocols, one per data type, which is
@@ -497,6 +585,8 @@ static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *
         if (strcmp(slot, "#fields") == 0) {
             if (item->custom_names->nelts > 0)
                 rc |= write_custom_fields(w, item);
+        } else if (strcmp(slot, "#aliases") == 0) {
+            rc |= write_aliases(w, item);
         } else if (strcmp(slot, "#protocols") == 0) {
             if (root)
                 rc |= write_protocols(w, p, item);

@@ -21,6 +21,7 @@ struct arca_item_t {
     apr_array_header_t *custom_values;
     apr_array_header_t *children;    /* arca_item_child_t */
     const PGresult *field_defs;      /* projects: level, name, type, definition */
+    const PGresult *aliases;         /* projects: alias, source */
 };
 
 typedef struct arca_item_child_t {

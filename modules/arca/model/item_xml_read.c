@@ -81,6 +81,22 @@ static void read_children(apr_pool_t *p, xmlNodePtr parent, const char *path,
             read_protocol(p, c, item);
             continue;
         }
+        if (depth == 0 && arca_xml_is(c, "aliases")) {
+            for (xmlNodePtr a = c->children; a; a = a->next) {
+                arca_xml_alias_t *al;
+                char *text;
+                if (!arca_xml_is(a, "alias"))
+                    continue;
+                text = apr_pstrdup(p, text_of(p, a));
+                apr_collapse_spaces(text, text);
+                al = apr_array_push(item->aliases);
+                al->alias = text;
+                al->source = arca_xml_attr(p, a, "source");
+                if (al->source == NULL)
+                    al->source = "";
+            }
+            continue;
+        }
         if (depth == 0 && arca_xml_is(c, "fields")) {
             for (xmlNodePtr f = c->children; f; f = f->next) {
                 const char *fname = arca_xml_is(f, "field") ? arca_xml_attr(p, f, "name")
@@ -123,6 +139,7 @@ arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len
     item = apr_pcalloc(p, sizeof *item);
     item->fields = apr_table_make(p, 16);
     item->defs = apr_array_make(p, 4, sizeof(arca_xml_field_def_t));
+    item->aliases = apr_array_make(p, 2, sizeof(arca_xml_alias_t));
     /* xsi:type (libxml2 matches the local name) */
     item->xsi_type = arca_xml_attr(p, root, "type");
     if (item->xsi_type == NULL && root->ns && root->ns->prefix)

@@ -17,10 +17,16 @@ typedef struct arca_xml_field_def_t {
     const char *datatype;   /* string, integer (or int), float, boolean, date */
 } arca_xml_field_def_t;
 
+typedef struct arca_xml_alias_t {
+    const char *alias;
+    const char *source;     /* "" when the document gives none */
+} arca_xml_alias_t;
+
 typedef struct arca_xml_item_t {
     const char *xsi_type;   /* from xsi:type, else from the element name */
     apr_table_t *fields;    /* "{xsi_type}/{path}" -> value, e.g. ".../demographics/gender" */
     apr_array_header_t *defs; /* arca_xml_field_def_t, from studyProtocols */
+    apr_array_header_t *aliases; /* arca_xml_alias_t, from a project's xnat:aliases */
 } arca_xml_item_t;
 
 /* 400 with the parser's reason for a document that is not well-formed XML or not an item. */

@@ -97,6 +97,14 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
     case ARCA_KIND_PROJECT:
         *from = "arca_project o";
         *where = "true";
+        /* the projects a subject or experiment is in: its own and its shares */
+        if (loc->projects_of && loc->projects_kind == ARCA_KIND_SUBJECT)
+            *where = apr_pstrcat(p, "o.id IN (SELECT project FROM arca_subject_label "
+                                 "WHERE subject_id = ", param(ps, loc->subject_id), ")", NULL);
+        else if (loc->projects_of)
+            *where = apr_pstrcat(p, "o.id IN (SELECT project FROM arca_experiment_label "
+                                 "WHERE experiment_id = ", param(ps, loc->experiment_id), ")",
+                                 NULL);
         return ARCA_OK;
     case ARCA_KIND_SUBJECT:
         if (loc->project) {

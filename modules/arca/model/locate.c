@@ -6,6 +6,7 @@
 
 #include "model/locate.h"
 #include "model/lookup.h"
+#include "model/project_alias.h"
 
 typedef struct {
     arca_db_t *db;
@@ -34,12 +35,15 @@ static arca_error_t *query1(walk_t *w, PGresult **res, const char *sql, int n,
     return arca_db_query(w->db, w->p, res, sql, n, params);
 }
 
-static arca_error_t *find_project(walk_t *w, const char *id, int *found)
+/* A project by ID or alias; *id becomes its ID when found. */
+static arca_error_t *find_project(walk_t *w, const char **id, int *found)
 {
-    PGresult *res;
-    arca_error_t *err = query1(w, &res, "SELECT id FROM arca_project WHERE id = $1", 1, &id);
+    const char *real;
+    arca_error_t *err = arca_project_resolve(w->db, w->p, *id, &real);
 
-    *found = !err && PQntuples(res) == 1;
+    *found = real != NULL;
+    if (real)
+        *id = real;
     return err;
 }
 
@@ -66,6 +70,20 @@ static arca_error_t *find_subject(walk_t *w, const char *name, int *found)
         loc->subject_project = PQgetvalue(res, 0, 2);
     }
     return err;
+}
+
+/* find_subject, except that a subject missing from the path's project lets the walk go
+ * on when all that follows is experiments/E (a PUT there creates both, as in XNAT). */
+static arca_error_t *missing_subject_ok(walk_t *w, const char *name, int *found)
+{
+    arca_error_t *err = find_subject(w, name, found);
+
+    if (err || *found || w->loc->project == NULL || w->n - w->i != 2
+        || strcmp(w->seg[w->i], "experiments") != 0)
+        return err;
+    w->loc->subject_missing = *found = 1;
+    w->loc->subject_label = name;
+    return ARCA_OK;
 }
 
 static arca_error_t *find_experiment(walk_t *w, const char *name, int *found)
@@ -312,16 +330,24 @@ static arca_error_t *walk_scans(walk_t *w)
     return bad_path(w);
 }
 
-/* ".../projects/OTHER": a share of the subject or experiment just found. */
+/* ".../projects/OTHER": a share of the subject or experiment just found; ".../projects":
+ * the projects it is in. */
 static arca_error_t *walk_share(walk_t *w)
 {
     const char *other = next(w);
     int found;
     arca_error_t *err;
 
-    if (other == NULL || w->i < w->n)
+    if (other == NULL) {
+        w->loc->projects_kind = w->loc->kind;
+        w->loc->projects_of = 1;
+        w->loc->kind = ARCA_KIND_PROJECT;
+        w->loc->is_list = w->loc->exists = 1;
+        return ARCA_OK;
+    }
+    if (w->i < w->n)
         return bad_path(w);
-    if ((err = find_project(w, other, &found)))
+    if ((err = find_project(w, &other, &found)))
         return err;
     if (!found)
         return arca_error_create(w->p, 404, "no project '%s'", other);
@@ -366,9 +392,17 @@ static arca_error_t *walk_subject(walk_t *w)
     arca_error_t *err;
     const char *s;
 
-    if ((err = step(w, ARCA_KIND_SUBJECT, "subject", find_subject, &go_on)) || !go_on)
+    if ((err = step(w, ARCA_KIND_SUBJECT, "subject", missing_subject_ok, &go_on))
+        || !go_on)
         return err;
     s = next(w);
+    if (w->loc->subject_missing) {
+        /* only the experiment itself, which a PUT creates with its subject */
+        w->loc->kind = ARCA_KIND_EXPERIMENT;
+        w->loc->is_list = w->loc->exists = 0;
+        w->loc->name = w->seg[w->i++];
+        return ARCA_OK;
+    }
     if (strcmp(s, "experiments") == 0)
         return walk_experiment(w);
     if (strcmp(s, "resources") == 0)
@@ -391,9 +425,9 @@ static arca_error_t *walk_project(walk_t *w)
         w->loc->is_list = w->loc->exists = 1;
         return ARCA_OK;
     }
-    w->loc->name = id;
-    if ((err = find_project(w, id, &found)))
+    if ((err = find_project(w, &id, &found)))
         return err;
+    w->loc->name = id;
     w->loc->exists = found;
     if (w->i == w->n)
         return ARCA_OK;

@@ -3,8 +3,11 @@
  *   subjects/ID   experiments/ID   .../scans/N   .../resources/R   .../files/path/in/it
  *   .../subjects/S/projects/OTHER  (the share of a subject or experiment in OTHER)
  *   .../scans/ALL/files   .../scans/1,2/resources/DICOM,NIFTI/files  (sets: files lists)
+ *   .../subjects/S/projects        (the projects a subject or experiment is in)
+ * A project is named by its ID or an alias (project_alias.h); the location holds the ID.
  * Every object on the way must exist (404 naming the first that does not), except the
- * last, which a PUT may be about to create. */
+ * last, which a PUT may be about to create, and the subject of projects/P/subjects/S/
+ * experiments/E, which a PUT of the experiment creates with it (subject_missing). */
 #ifndef ARCA_LOCATE_H
 #define ARCA_LOCATE_H
 
@@ -38,6 +41,11 @@ typedef struct arca_location_t {
                                * scan set: the labels, comma-separated */
 
     const char *share_project; /* ".../projects/OTHER" under a subject or experiment */
+    int projects_of;          /* ".../projects" under a subject or experiment: the projects
+                                 it is in (kind PROJECT, a list; projects_kind says whose) */
+    arca_kind_t projects_kind;
+    int subject_missing;      /* ".../subjects/S/experiments/E" with no subject S in the
+                                 project: a PUT creates both (subject_label is S) */
 } arca_location_t;
 
 arca_error_t *arca_locate(arca_db_t *db, apr_pool_t *p, const char *const *seg, int n,

@@ -24,7 +24,10 @@ static const arca_field_t project_fields[] = {
     {"pi_firstname", "pi_firstname", "o.pi_firstname", "PI/firstname", T},
     {"pi_lastname", "pi_lastname", "o.pi_lastname", "PI/lastname", T},
     {"accessibility", NULL, "o.accessibility", "accessibility", T},
-    {"alias", NULL, "''", "aliases/alias/alias", T}, /* project aliases: none yet */
+    /* aliases, comma-separated; written by PUT (model_write.c: arca_project_aliases_add) */
+    {"alias", NULL, "coalesce((SELECT string_agg(a.alias, ',' ORDER BY a.alias) FROM "
+     "arca_project_alias a WHERE a.project = o.id), '')", "aliases/alias/alias|aliases/alias",
+     T},
     {"insert_date", NULL, "to_char(o.created_at, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
     {"insert_user", NULL, "o.insert_user", "insert_user", T},
     {"URI", NULL, "'/data/projects/' || o.id", NULL, T},
@@ -50,6 +53,8 @@ static const arca_field_t subject_fields[] = {
     {"note", "note", "o.note", "note", T},
     {"insert_date", NULL, "to_char(o.insert_date, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
     {"insert_user", NULL, "o.insert_user", "insert_user", T},
+    {"last_modified", NULL, "to_char(o.last_modified, 'YYYY-MM-DD HH24:MI:SS.MS')",
+     "last_modified", T},
     {"URI", NULL, "'/data/subjects/' || o.id", NULL, T},
     {NULL}
 };

@@ -71,6 +71,13 @@ static int collect(void *data, const char *name, const char *value)
         b->c->label = value;
         return 1;
     }
+    if (b->kind == ARCA_KIND_PROJECT && strcmp(ref.field->alias, "alias") == 0) {
+        /* alias=A (or A,B): aliases to add, as XNAT's project form sends them */
+        char *list = apr_pstrdup(b->p, value), *state = NULL, *a;
+        for (a = apr_strtok(list, ", ", &state); a; a = apr_strtok(NULL, ", ", &state))
+            APR_ARRAY_PUSH(b->c->aliases, const char *) = a;
+        return 1;
+    }
     if (ref.field->column == NULL)
         return 1; /* ID, URI, insert_date...: read-only, as in XNAT */
     if ((b->err = arca_field_check(b->p, ref.field, value)))
@@ -91,6 +98,7 @@ arca_error_t *arca_changes_from_args(apr_pool_t *p, arca_kind_t kind, const apr_
     c->values = apr_array_make(p, 8, sizeof(const char *));
     c->custom_names = apr_array_make(p, 4, sizeof(const char *));
     c->custom_values = apr_array_make(p, 4, sizeof(const char *));
+    c->aliases = apr_array_make(p, 2, sizeof(const char *));
     if (args)
         apr_table_do(collect, &b, args, NULL);
     *out = c;
@@ -183,9 +191,13 @@ arca_error_t *arca_changes_apply(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
 arca_error_t *arca_project_create(arca_db_t *db, apr_pool_t *p, const char *id,
                                   const char *user)
 {
-    arca_error_t *err = arca_db_query(db, p, NULL,
+    PGresult *res;
+    /* an ID may not be another project's alias (project_alias.h) */
+    arca_error_t *err = arca_db_query(db, p, &res,
                                       "INSERT INTO arca_project (id, name, secondary_id, "
-                                      "insert_user) VALUES ($1, $1, $1, $2)", 2,
+                                      "insert_user) SELECT $1, $1, $1, $2 WHERE NOT EXISTS "
+                                      "(SELECT 1 FROM arca_project_alias WHERE alias = $1) "
+                                      "RETURNING 1", 2,
                                       (const char *const[]){id, user ? user : ""});
 
     if (err && err->status == 400)
@@ -194,6 +206,8 @@ arca_error_t *arca_project_create(arca_db_t *db, apr_pool_t *p, const char *id,
                                  "digit", id);
     if (err && err->status == 409)
         return arca_error_create(p, 409, "project '%s' already exists", id);
+    if (!err && PQntuples(res) == 0)
+        return arca_error_create(p, 409, "'%s' is another project's alias", id);
     return err;
 }
 
