@@ -15,6 +15,7 @@
 #include "model/item_xml_read.h"
 #include "model/lookup.h"
 #include "model/model_write.h"
+#include "model/provenance.h"
 
 static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
@@ -231,12 +232,17 @@ typedef struct {
     int replace;
 } put_doc_state;
 
-/* The object's fields, then a project document's custom variable definitions. */
+/* The object's fields, then an experiment document's provenance (what it holds replaces
+ * the steps; none with allowDataDeletion clears them, as pyxnat's dettach asks), or a
+ * project document's custom variable definitions. */
 static arca_error_t *put_with_document(request_rec *r, arca_db_t *db, void *baton)
 {
     put_doc_state *pd = baton;
     arca_error_t *err = put_body(r, db, pd->st);
 
+    if (!err && pd->doc && pd->st->loc->kind == ARCA_KIND_EXPERIMENT
+        && (pd->doc->has_provenance || pd->replace))
+        return arca_provenance_replace(db, r->pool, pd->st->id, pd->doc->steps);
     if (err || pd->doc == NULL || pd->st->loc->kind != ARCA_KIND_PROJECT)
         return err;
     return arca_field_defs_apply_xml(db, r->pool, pd->st->id, pd->doc->defs, pd->replace);
