@@ -16,6 +16,7 @@
 #include "model/lookup.h"
 #include "model/model_write.h"
 #include "model/project_alias.h"
+#include "model/provenance.h"
 
 static int send_item(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
@@ -258,7 +259,8 @@ static arca_error_t *add_aliases(request_rec *r, arca_db_t *db, const put_doc_st
 }
 
 /* The object's fields, then a project's aliases and its document's custom variable
- * definitions. */
+ * definitions, or an experiment document's provenance (what it holds replaces the steps;
+ * none with allowDataDeletion clears them, as pyxnat's dettach asks). */
 static arca_error_t *put_with_document(request_rec *r, arca_db_t *db, void *baton)
 {
     put_doc_state *pd = baton;
@@ -266,6 +268,9 @@ static arca_error_t *put_with_document(request_rec *r, arca_db_t *db, void *bato
 
     if (!err && pd->st->loc->kind == ARCA_KIND_PROJECT)
         err = add_aliases(r, db, pd);
+    if (!err && pd->doc && pd->st->loc->kind == ARCA_KIND_EXPERIMENT
+        && (pd->doc->has_provenance || pd->replace))
+        return arca_provenance_replace(db, r->pool, pd->st->id, pd->doc->steps);
     if (err || pd->doc == NULL || pd->st->loc->kind != ARCA_KIND_PROJECT)
         return err;
     return arca_field_defs_apply_xml(db, r->pool, pd->st->id, pd->doc->defs, pd->replace);

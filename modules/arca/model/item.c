@@ -11,6 +11,7 @@
 #include "model/item.h"
 #include "model/listing.h"
 #include "model/project_alias.h"
+#include "model/provenance.h"
 #include "format/xml_out.h"
 
 static const char *const key_alias[ARCA_KIND_COUNT] = {
@@ -52,6 +53,8 @@ static arca_item_t *item_from_row(apr_pool_t *p, arca_kind_t kind, const arca_re
     item->custom_names = apr_array_make(p, 4, sizeof(const char *));
     item->custom_values = apr_array_make(p, 4, sizeof(const char *));
     item->children = apr_array_make(p, 4, sizeof(arca_item_child_t));
+    item->add_param_names = apr_array_make(p, 2, sizeof(const char *));
+    item->add_param_values = apr_array_make(p, 2, sizeof(const char *));
     return item;
 }
 
@@ -109,6 +112,22 @@ static arca_error_t *load_extras(arca_db_t *db, apr_pool_t *p, arca_item_t *item
             apr_pstrdup(p, json_is_string(value) ? json_string_value(value) : "");
     }
     json_decref(fields);
+    if (item->kind == ARCA_KIND_SCAN) { /* parameters/addParam, by name */
+        err = arca_db_query(db, p, &res, "SELECT a.key, a.value FROM arca_scan o, "
+                            "jsonb_each_text(o.add_params) a WHERE o.pk = $1::bigint "
+                            "ORDER BY a.key", 1, &key);
+        for (int r = 0; !err && r < PQntuples(res); r++) {
+            APR_ARRAY_PUSH(item->add_param_names, const char *) = PQgetvalue(res, r, 0);
+            APR_ARRAY_PUSH(item->add_param_values, const char *) = PQgetvalue(res, r, 1);
+        }
+        return err;
+    }
+    if (item->kind == ARCA_KIND_EXPERIMENT) {
+        PGresult *steps;
+        if ((err = arca_provenance_load(db, p, key, &steps)))
+            return err;
+        item->steps = steps;
+    }
     return ARCA_OK;
 }
 
@@ -239,12 +258,87 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
     return err;
 }
 
+/* Fields XNAT keeps in an element of its own, a child item in JSON and a child element
+ * with its xsi:type in XML: subjectData/investigator. */
+static const struct {
+    arca_kind_t kind;
+    const char *prefix, *field, *xsi;
+} own_elements[] = {
+    {ARCA_KIND_SUBJECT, "investigator/", "investigator", "xnat:investigatorData"},
+};
+
+/* The own_elements entry a field belongs to, or -1. */
+static int own_element_of(arca_kind_t kind, const char *alias)
+{
+    for (int i = 0; i < (int)(sizeof own_elements / sizeof own_elements[0]); i++)
+        if (own_elements[i].kind == kind && strncmp(alias, own_elements[i].prefix,
+                                                    strlen(own_elements[i].prefix)) == 0)
+            return i;
+    return -1;
+}
+
+/* {"meta":{"xsi:type":..,"isHistory":false},"data_fields":data,"children":[]} */
+static json_t *json_leaf_item(const char *xsi, json_t *data)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "meta", json_pack("{s:s,s:b}", "xsi:type", xsi, "isHistory", 0));
+    json_object_set_new(o, "data_fields", data);
+    json_object_set_new(o, "children", json_array());
+    return o;
+}
+
+static void json_add_child(json_t *children, const char *field, json_t *items)
+{
+    json_array_append_new(children, json_pack("{s:s,s:o}", "field", field, "items", items));
+}
+
+/* The own elements, parameters/addParam and provenance/processStep, as children. */
+static void json_nested_children(const arca_item_t *item, json_t *children)
+{
+    for (int g = 0; g < (int)(sizeof own_elements / sizeof own_elements[0]); g++) {
+        json_t *data = json_object();
+        for (int i = 0; i < item->names->nelts; i++) {
+            const char *n = APR_ARRAY_IDX(item->names, i, const char *);
+            const char *v = APR_ARRAY_IDX(item->values, i, const char *);
+            if (*v && own_element_of(item->kind, n) == g)
+                json_object_set_new(data, n + strlen(own_elements[g].prefix), json_string(v));
+        }
+        if (json_object_size(data) > 0)
+            json_add_child(children, own_elements[g].field,
+                           json_pack("[o]", json_leaf_item(own_elements[g].xsi, data)));
+        else
+            json_decref(data);
+    }
+    if (item->add_param_names->nelts > 0) {
+        json_t *items = json_array();
+        for (int i = 0; i < item->add_param_names->nelts; i++)
+            json_array_append_new(items, json_leaf_item("xnat:addField", json_pack(
+                "{s:s,s:s}", "name", APR_ARRAY_IDX(item->add_param_names, i, const char *),
+                "addField", APR_ARRAY_IDX(item->add_param_values, i, const char *))));
+        json_add_child(children, "parameters/addParam", items);
+    }
+    if (item->steps && PQntuples(item->steps) > 0) {
+        json_t *items = json_array();
+        for (int r = 0; r < PQntuples(item->steps); r++) {
+            json_t *data = json_object();
+            for (int k = 0; k < ARCA_PROCESS_STEP_PARTS; k++)
+                if (*PQgetvalue(item->steps, r, k))
+                    json_object_set_new(data, arca_process_step_parts[k],
+                                        json_string(PQgetvalue(item->steps, r, k)));
+            json_array_append_new(items, json_leaf_item("prov:processStep", data));
+        }
+        json_add_child(children, "provenance/processStep", items);
+    }
+}
+
 /* ---- JSON ------------------------------------------------------------------------------ */
 
 static int is_demographic(arca_kind_t kind, const char *alias)
 {
-    static const char *const demo[] = {"gender", "handedness", "yob", "dob", "education",
-                                       "race", "ethnicity", "height", "weight", NULL};
+    static const char *const demo[] = {"gender", "handedness", "yob", "dob", "age",
+                                       "education", "race", "ethnicity", "height", "weight",
+                                       NULL};
     if (kind != ARCA_KIND_SUBJECT)
         return 0;
     for (int i = 0; demo[i]; i++)
@@ -254,16 +348,6 @@ static int is_demographic(arca_kind_t kind, const char *alias)
 }
 
 /* One nested item of XNAT's JSON: {"meta":{"xsi:type":..},"data_fields":{..},"children":[]} */
-static json_t *nested_json(const char *xsi_type, json_t *data)
-{
-    json_t *obj = json_object();
-
-    json_object_set_new(obj, "children", json_array());
-    json_object_set_new(obj, "meta", json_pack("{s:s,s:b}", "xsi:type", xsi_type,
-                                               "isHistory", 0));
-    json_object_set_new(obj, "data_fields", data);
-    return obj;
-}
 
 /* A project's aliases: XNAT's child "aliases/alias", one item per alias. */
 static void add_aliases_json(const arca_item_t *item, json_t *data, json_t *children)
@@ -275,7 +359,7 @@ static void add_aliases_json(const arca_item_t *item, json_t *data, json_t *chil
         return;
     items = json_array();
     for (int r = 0; r < PQntuples(item->aliases); r++)
-        json_array_append_new(items, nested_json("xnat:projectData_alias", json_pack(
+        json_array_append_new(items, json_leaf_item("xnat:projectData_alias", json_pack(
             "{s:s,s:s}", "alias", PQgetvalue(item->aliases, r, 0), "source",
             PQgetvalue(item->aliases, r, 1))));
     json_array_append_new(children, json_pack("{s:s,s:o}", "field", "aliases/alias",
@@ -300,7 +384,7 @@ static void add_demographics_json(const arca_item_t *item, json_t *data, json_t 
         return;
     }
     json_array_append_new(children, json_pack("{s:s,s:[o]}", "field", "demographics",
-                                              "items", nested_json("xnat:demographicData",
+                                              "items", json_leaf_item("xnat:demographicData",
                                                                    demo)));
 }
 
@@ -315,12 +399,14 @@ static json_t *item_json(const arca_item_t *item)
         json_object_set_new(meta, "start_date", json_string(item->start_date));
     for (int i = 0; i < item->names->nelts; i++) {
         const char *v = APR_ARRAY_IDX(item->values, i, const char *);
-        if (*v) /* XNAT leaves unset fields out */
+        /* XNAT leaves unset fields out */
+        if (*v && own_element_of(item->kind, APR_ARRAY_IDX(item->names, i, const char *)) < 0)
             json_object_set_new(data, APR_ARRAY_IDX(item->names, i, const char *),
                                 json_string(v));
     }
     add_demographics_json(item, data, children);
     add_aliases_json(item, data, children);
+    json_nested_children(item, children);
     if (item->custom_names->nelts > 0) {
         json_t *child = json_object(), *items = json_array();
         for (int i = 0; i < item->custom_names->nelts; i++) {
@@ -381,19 +467,21 @@ static const char *const project_xml[] = {
     "lastname=pi_lastname", "}", "#fields", NULL};
 static const char *const subject_xml[] = {
     "@ID", "@project", "@label", "group", "src", "note", "demographics{", "gender",
-    "handedness", "dob", "yob", "education", "race", "ethnicity", "height", "weight", "}",
-    "#resources/resource", "#fields", "#experiments/experiment", "#sharing/share", NULL};
+    "handedness", "dob", "yob", "age", "education", "race", "ethnicity", "height", "weight",
+    "}", "#nested", "#resources/resource", "#fields", "#experiments/experiment",
+    "#sharing/share", NULL};
 #define EXPERIMENT_XML "@ID", "@project", "@label", "date", "time", "visit_id", "note", \
-    "#sharing/share", "#resources/resource", "#fields"
+    "#sharing/share", "#resources/resource", "#fields", "#provenance"
 static const char *const session_xml[] = {
-    EXPERIMENT_XML, "subject_ID", "@UID", "acquisition_site", "scanner", "operator",
+    EXPERIMENT_XML, "subject_ID", "age", "@UID", "acquisition_site", "scanner", "operator",
     "session_type", "modality", "#scans/scan", NULL};
 static const char *const assessor_xml[] = {
     EXPERIMENT_XML, "imageSession_ID=session_ID", NULL};
-static const char *const subject_assessor_xml[] = {EXPERIMENT_XML, "subject_ID", NULL};
+static const char *const subject_assessor_xml[] = {EXPERIMENT_XML, "subject_ID", "age",
+                                                    NULL};
 static const char *const scan_xml[] = {
     "@ID", "@type", "@UID", "image_session_ID", "note", "quality", "condition",
-    "series_description", "scanner", "modality", "frames", "#files", NULL};
+    "series_description", "scanner", "modality", "frames", "#nested", "#files", NULL};
 static const char *const resource_xml[] = {
     "@label", "@file_count", "@file_size", "@xnat_abstractresource_id", "@tags", "@format",
     "@description", "@content", NULL};
@@ -513,6 +601,128 @@ static int write_protocols(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t 
     return rc;
 }
 
+static int write_add_params(xmlTextWriterPtr w, const arca_item_t *item)
+{
+    int rc = 0;
+
+    for (int i = 0; i < item->add_param_names->nelts && !rc; i++) {
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:addParam") < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name",
+            BAD_CAST APR_ARRAY_IDX(item->add_param_names, i, const char *)) < 0;
+        rc |= xmlTextWriterWriteString(w,
+            BAD_CAST APR_ARRAY_IDX(item->add_param_values, i, const char *)) < 0;
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    return rc;
+}
+
+/* Fields named by paths ("parameters/tr", "parameters/voxelRes/x", "investigator/firstname")
+ * nested as XNAT writes them: an element for the first step, in it an element for the
+ * second, and a third step as an attribute of the second (<xnat:voxelRes x=".." y=".."/>);
+ * a scan's addParams go last in its parameters. */
+static int write_nested(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item)
+{
+    const char *outer = NULL, *inner = NULL;
+    int rc = 0, params_done = item->add_param_names->nelts == 0;
+
+    for (int i = 0; i < item->names->nelts && !rc; i++) {
+        const char *n = APR_ARRAY_IDX(item->names, i, const char *);
+        const char *v = APR_ARRAY_IDX(item->values, i, const char *);
+        const char *slash = strchr(n, '/'), *first, *rest, *attr;
+        int g;
+        if (!*v || slash == NULL)
+            continue;
+        first = apr_pstrmemdup(p, n, (apr_size_t)(slash - n));
+        rest = slash + 1;
+        attr = strchr(rest, '/');
+        if (attr) {
+            rest = apr_pstrmemdup(p, rest, (apr_size_t)(attr - rest));
+            attr++;
+        }
+        if (inner && (attr == NULL || strcmp(inner, rest) != 0 || strcmp(outer, first) != 0)) {
+            rc |= xmlTextWriterEndElement(w) < 0;
+            inner = NULL;
+        }
+        if (outer && strcmp(outer, first) != 0) {
+            if (strcmp(outer, "parameters") == 0 && !params_done)
+                rc |= write_add_params(w, item);
+            params_done |= strcmp(outer, "parameters") == 0;
+            rc |= xmlTextWriterEndElement(w) < 0;
+            outer = NULL;
+        }
+        if (outer == NULL) {
+            rc |= xmlTextWriterStartElement(w, BAD_CAST apr_pstrcat(p, "xnat:", first,
+                                                                    NULL)) < 0;
+            if ((g = own_element_of(item->kind, n)) >= 0)
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xsi:type",
+                                                  BAD_CAST own_elements[g].xsi) < 0;
+            outer = first;
+        }
+        if (attr && inner == NULL) {
+            rc |= xmlTextWriterStartElement(w, BAD_CAST apr_pstrcat(p, "xnat:", rest,
+                                                                    NULL)) < 0;
+            inner = rest;
+        }
+        if (attr)
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST attr, BAD_CAST v) < 0;
+        else
+            rc |= xmlTextWriterWriteElement(w, BAD_CAST apr_pstrcat(p, "xnat:", rest, NULL),
+                                            BAD_CAST v) < 0;
+    }
+    if (inner)
+        rc |= xmlTextWriterEndElement(w) < 0;
+    if (outer && strcmp(outer, "parameters") != 0) {
+        rc |= xmlTextWriterEndElement(w) < 0;
+        outer = NULL;
+    }
+    if (!params_done) {
+        if (outer == NULL)
+            rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:parameters") < 0;
+        rc |= write_add_params(w, item);
+        outer = "parameters";
+    }
+    if (outer)
+        rc |= xmlTextWriterEndElement(w) < 0;
+    return rc;
+}
+
+/* <xnat:provenance><prov:processStep><prov:program version="..">..</prov:program>... */
+static int write_provenance(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item)
+{
+    int rc = 0;
+
+    if (item->steps == NULL || PQntuples(item->steps) == 0)
+        return 0;
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:provenance") < 0;
+    rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:prov",
+                                      BAD_CAST "http://www.nbirn.net/prov") < 0;
+    for (int r = 0; r < PQntuples(item->steps) && !rc; r++) {
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "prov:processStep") < 0;
+        for (int k = 0; k < ARCA_PROCESS_STEP_PARTS && !rc; k++) {
+            const char *part = arca_process_step_parts[k], *v = PQgetvalue(item->steps, r, k);
+            if (strchr(part, '/') || (!*v && strcmp(part, "program") != 0))
+                continue;
+            rc |= xmlTextWriterStartElement(w, BAD_CAST apr_pstrcat(p, "prov:", part,
+                                                                    NULL)) < 0;
+            /* its attributes: the parts "{part}/version" and so on that follow it */
+            for (int a = k + 1; a < ARCA_PROCESS_STEP_PARTS; a++) {
+                const char *ap = arca_process_step_parts[a], *av = PQgetvalue(item->steps, r, a);
+                size_t len = strlen(part);
+                if (strncmp(ap, part, len) != 0 || ap[len] != '/')
+                    break;
+                if (*av)
+                    rc |= xmlTextWriterWriteAttribute(w, BAD_CAST (ap + len + 1),
+                                                      BAD_CAST av) < 0;
+            }
+            rc |= xmlTextWriterWriteString(w, BAD_CAST v) < 0;
+            rc |= xmlTextWriterEndElement(w) < 0;
+        }
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    rc |= xmlTextWriterEndElement(w) < 0;
+    return rc;
+}
+
 static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item,
                           const char *element, int root);
 
@@ -587,6 +797,10 @@ static int write_item_xml(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *
                 rc |= write_custom_fields(w, item);
         } else if (strcmp(slot, "#aliases") == 0) {
             rc |= write_aliases(w, item);
+        } else if (strcmp(slot, "#nested") == 0) {
+            rc |= write_nested(w, p, item);
+        } else if (strcmp(slot, "#provenance") == 0) {
+            rc |= write_provenance(w, p, item);
         } else if (strcmp(slot, "#protocols") == 0) {
             if (root)
                 rc |= write_protocols(w, p, item);

@@ -22,6 +22,9 @@ struct arca_item_t {
     apr_array_header_t *children;    /* arca_item_child_t */
     const PGresult *field_defs;      /* projects: level, name, type, definition */
     const PGresult *aliases;         /* projects: alias, source */
+    apr_array_header_t *add_param_names;  /* scans: parameters/addParam, by name */
+    apr_array_header_t *add_param_values;
+    const PGresult *steps;           /* experiments: provenance, arca_process_step_parts */
 };
 
 typedef struct arca_item_child_t {

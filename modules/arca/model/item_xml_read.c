@@ -1,7 +1,9 @@
 /* XNAT item XML in. Every leaf element and root attribute becomes "{type}/{path}" with
  * the path of element local names under the root ("demographics/gender", "PI/firstname"),
- * which model_fields.c resolves like any XPath parameter; fields/field elements become
- * custom variables; scans, resources and other child items are not read here. */
+ * which model_fields.c resolves like any XPath parameter; a leaf's attributes are paths
+ * too ("parameters/voxelRes/x"); fields/field elements become custom variables, and
+ * parameters/addParam ones a scan's named parameters; provenance/processStep elements are
+ * read as steps; scans, resources and other child items are not read here. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -67,6 +69,52 @@ static void read_protocol(apr_pool_t *p, xmlNodePtr proto, arca_xml_item_t *item
     }
 }
 
+/* <xnat:provenance><prov:processStep><prov:program version=".." arguments="..">name
+ * </prov:program><prov:timestamp>... */
+static void read_provenance(apr_pool_t *p, xmlNodePtr prov, arca_xml_item_t *item)
+{
+    item->has_provenance = 1;
+    for (xmlNodePtr st = prov->children; st; st = st->next) {
+        arca_process_step_t *step;
+        if (!arca_xml_is(st, "processStep"))
+            continue;
+        step = apr_array_push(item->steps);
+        for (int k = 0; k < ARCA_PROCESS_STEP_PARTS; k++)
+            step->values[k] = "";
+        for (xmlNodePtr c = st->children; c; c = c->next) {
+            if (c->type != XML_ELEMENT_NODE)
+                continue;
+            for (int k = 0; k < ARCA_PROCESS_STEP_PARTS; k++) {
+                const char *part = arca_process_step_parts[k], *slash = strchr(part, '/');
+                const char *v;
+                if (slash == NULL && strcmp(part, (const char *)c->name) == 0)
+                    step->values[k] = text_of(p, c);
+                else if (slash && strncmp(part, (const char *)c->name,
+                                          (size_t)(slash - part)) == 0
+                         && c->name[slash - part] == '\0'
+                         && (v = arca_xml_attr(p, c, slash + 1)) != NULL)
+                    step->values[k] = v;
+            }
+        }
+    }
+}
+
+/* A leaf's attributes but xsi:type, as "{path}/{attribute}". */
+static void read_attributes(apr_pool_t *p, xmlNodePtr n, const char *path,
+                            arca_xml_item_t *item)
+{
+    for (xmlAttrPtr a = n->properties; a; a = a->next) {
+        const char *name = (const char *)a->name;
+        xmlChar *v;
+        if (a->ns)
+            continue; /* xsi:type */
+        v = xmlNodeListGetString(n->doc, a->children, 1);
+        apr_table_set(item->fields, apr_pstrcat(p, item->xsi_type, "/", path, "/", name, NULL),
+                      v ? (const char *)v : "");
+        xmlFree(v);
+    }
+}
+
 static void read_children(apr_pool_t *p, xmlNodePtr parent, const char *path,
                           arca_xml_item_t *item, int depth)
 {
@@ -108,10 +156,28 @@ static void read_children(apr_pool_t *p, xmlNodePtr parent, const char *path,
             }
             continue;
         }
+        if (depth == 0 && arca_xml_is(c, "provenance")) {
+            read_provenance(p, c, item);
+            continue;
+        }
         sub = path ? apr_pstrcat(p, path, "/", name, NULL) : name;
+        if (strcmp(sub, "parameters/addParam") == 0) {
+            const char *pname = arca_xml_attr(p, c, "name");
+            if (pname)
+                apr_table_set(item->fields, apr_psprintf(p, "%s/parameters/addParam[name=%s]"
+                                                         "/addField", item->xsi_type, pname),
+                              text_of(p, c));
+            continue;
+        }
         if (has_element_children(c))
             read_children(p, c, sub, item, depth + 1);
-        else
+        else if (c->properties && !has_element_children(c)) {
+            const char *text = text_of(p, c);
+            read_attributes(p, c, sub, item);
+            if (*text)
+                apr_table_set(item->fields, apr_pstrcat(p, item->xsi_type, "/", sub, NULL),
+                              text);
+        } else
             apr_table_set(item->fields, apr_pstrcat(p, item->xsi_type, "/", sub, NULL),
                           text_of(p, c));
     }
@@ -140,8 +206,14 @@ arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len
     item->fields = apr_table_make(p, 16);
     item->defs = apr_array_make(p, 4, sizeof(arca_xml_field_def_t));
     item->aliases = apr_array_make(p, 2, sizeof(arca_xml_alias_t));
-    /* xsi:type (libxml2 matches the local name) */
-    item->xsi_type = arca_xml_attr(p, root, "type");
+    item->steps = apr_array_make(p, 4, sizeof(arca_process_step_t));
+    /* xsi:type, namespaced: a scan's own "type" attribute is its scan type */
+    {
+        xmlChar *t = xmlGetNsProp(root, BAD_CAST "type",
+                                  BAD_CAST "http://www.w3.org/2001/XMLSchema-instance");
+        item->xsi_type = t ? apr_pstrdup(p, (const char *)t) : NULL;
+        xmlFree(t);
+    }
     if (item->xsi_type == NULL && root->ns && root->ns->prefix)
         item->xsi_type = arca_xsi_of_element(p, apr_pstrcat(p, (const char *)root->ns->prefix,
                                                             ":", (const char *)root->name,
@@ -152,11 +224,13 @@ arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len
     }
     for (xmlAttrPtr a = root->properties; a; a = a->next) {
         const char *name = (const char *)a->name;
-        if (strcmp(name, "type") == 0 || (a->ns && a->ns->prefix
-                                          && strcmp((const char *)a->ns->prefix, "xmlns") == 0))
-            continue;
+        xmlChar *v;
+        if (a->ns || strcmp(name, "xmlns") == 0)
+            continue; /* xsi:type, xsi:schemaLocation, namespace declarations */
+        v = xmlNodeListGetString(root->doc, a->children, 1);
         apr_table_set(item->fields, apr_pstrcat(p, item->xsi_type, "/", name, NULL),
-                      arca_xml_attr(p, root, name));
+                      v ? (const char *)v : "");
+        xmlFree(v);
     }
     read_children(p, root, NULL, item, 0);
     xmlFreeDoc(doc);

@@ -9,6 +9,7 @@
 #include <apr_tables.h>
 
 #include "base/error.h"
+#include "model/provenance.h"
 
 typedef struct arca_xml_field_def_t {
     const char *data_type;  /* the studyProtocol's data-type: xnat:subjectData... */
@@ -27,6 +28,8 @@ typedef struct arca_xml_item_t {
     apr_table_t *fields;    /* "{xsi_type}/{path}" -> value, e.g. ".../demographics/gender" */
     apr_array_header_t *defs; /* arca_xml_field_def_t, from studyProtocols */
     apr_array_header_t *aliases; /* arca_xml_alias_t, from a project's xnat:aliases */
+    int has_provenance;     /* the document has a provenance element... */
+    apr_array_header_t *steps; /* ...with these arca_process_step_t, in order */
 } arca_xml_item_t;
 
 /* 400 with the parser's reason for a document that is not well-formed XML or not an item. */

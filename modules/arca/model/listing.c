@@ -191,6 +191,9 @@ static const char *column_sql(apr_pool_t *p, const arca_listing_query_t *q, para
         return NULL;
     if (ref.custom)
         return apr_pstrcat(p, "coalesce(o.fields ->> ", param(ps, ref.custom), ", '')", NULL);
+    if (ref.add_param)
+        return apr_pstrcat(p, "coalesce(o.add_params ->> ", param(ps, ref.add_param), ", '')",
+                           NULL);
     return ref.field->read_sql;
 }
 

@@ -44,6 +44,7 @@ typedef struct arca_field_t {
 typedef struct arca_field_ref_t {
     const arca_field_t *field;  /* NULL for a custom variable */
     const char *custom;         /* custom variable name, lower-cased; NULL otherwise */
+    const char *add_param;      /* a scan's parameters/addParam[name=..] name; or NULL */
 } arca_field_ref_t;
 
 /* The fields of a kind, ending with a {NULL} entry. */

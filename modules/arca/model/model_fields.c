@@ -14,6 +14,10 @@
 #define T ARCA_TYPE_TEXT
 #define I ARCA_TYPE_INTEGER
 #define D ARCA_TYPE_DATE
+#define F ARCA_TYPE_FLOAT
+/* a double as XNAT writes it: 42 is "42.0" */
+#define DOUBLE_SQL(c) "(" c "::text || CASE WHEN " c " = trunc(" c ") AND abs(" c ") < 1e15 " \
+    "THEN '.0' ELSE '' END)"
 
 static const arca_field_t project_fields[] = {
     {"ID", NULL, "o.id", "ID", T},
@@ -48,9 +52,15 @@ static const arca_field_t subject_fields[] = {
     {"ethnicity", "ethnicity", "o.ethnicity", DEMO "ethnicity|demographics/ethnicity", T},
     {"height", "height", "o.height", DEMO "height|demographics/height", T},
     {"weight", "weight", "o.weight", DEMO "weight|demographics/weight", T},
+    {"age", "age", "o.age::text", DEMO "age|demographics/age", I, 0, 200},
     {"src", "src", "o.src", "src", T},
     {"group", "grp", "o.grp", "group", T},
     {"note", "note", "o.note", "note", T},
+    /* xnat:investigatorData, a child element of its own in XML and JSON (item.c) */
+    {"investigator/firstname", "investigator_firstname", "o.investigator_firstname",
+     "investigator/firstname|investigator/firstName", T},
+    {"investigator/lastname", "investigator_lastname", "o.investigator_lastname",
+     "investigator/lastname|investigator/lastName", T},
     {"insert_date", NULL, "to_char(o.insert_date, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
     {"insert_user", NULL, "o.insert_user", "insert_user", T},
     {"last_modified", NULL, "to_char(o.last_modified, 'YYYY-MM-DD HH24:MI:SS.MS')",
@@ -77,6 +87,7 @@ static const arca_field_t experiment_fields[] = {
     {"subject_ID", NULL, "o.subject_id", "subject_ID", T},
     {"subject_label", NULL, "sl.label", "subject_label", T},
     {"session_ID", NULL, "coalesce(o.session_id, '')", "imageSession_ID|session_ID", T},
+    {"age", "age", DOUBLE_SQL("o.age"), "age", F},
     {"insert_date", NULL, "to_char(o.insert_date, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
     {"insert_user", NULL, "o.insert_user", "insert_user", T},
     {"URI", NULL, "'/data/experiments/' || o.id", NULL, T},
@@ -98,6 +109,37 @@ static const arca_field_t scan_fields[] = {
     {"UID", "uid", "o.uid", "UID", T},
     {"scanner", "scanner", "o.scanner", "scanner", T},
     {"image_session_ID", NULL, "o.experiment_id", "image_session_ID", T},
+    /* parameters (xnat:mrScanData and its kin); parameters/addParam is in add_params */
+    {"parameters/voxelRes/x", "param_voxel_x", DOUBLE_SQL("o.param_voxel_x"),
+     "parameters/voxelRes/x", F},
+    {"parameters/voxelRes/y", "param_voxel_y", DOUBLE_SQL("o.param_voxel_y"),
+     "parameters/voxelRes/y", F},
+    {"parameters/voxelRes/z", "param_voxel_z", DOUBLE_SQL("o.param_voxel_z"),
+     "parameters/voxelRes/z", F},
+    {"parameters/orientation", "param_orientation", "o.param_orientation",
+     "parameters/orientation", T},
+    {"parameters/fov/x", "param_fov_x", "o.param_fov_x::text", "parameters/fov/x", I},
+    {"parameters/fov/y", "param_fov_y", "o.param_fov_y::text", "parameters/fov/y", I},
+    {"parameters/matrix/x", "param_matrix_x", "o.param_matrix_x::text", "parameters/matrix/x",
+     I},
+    {"parameters/matrix/y", "param_matrix_y", "o.param_matrix_y::text", "parameters/matrix/y",
+     I},
+    {"parameters/partitions", "param_partitions", "o.param_partitions::text",
+     "parameters/partitions", I},
+    {"parameters/tr", "param_tr", DOUBLE_SQL("o.param_tr"), "parameters/tr", F},
+    {"parameters/te", "param_te", DOUBLE_SQL("o.param_te"), "parameters/te", F},
+    {"parameters/ti", "param_ti", DOUBLE_SQL("o.param_ti"), "parameters/ti", F},
+    {"parameters/flip", "param_flip", "o.param_flip::text", "parameters/flip", I},
+    {"parameters/sequence", "param_sequence", "o.param_sequence", "parameters/sequence", T},
+    {"parameters/imageType", "param_image_type", "o.param_image_type",
+     "parameters/imageType", T},
+    {"parameters/scanSequence", "param_scan_sequence", "o.param_scan_sequence",
+     "parameters/scanSequence", T},
+    {"parameters/seqVariant", "param_seq_variant", "o.param_seq_variant",
+     "parameters/seqVariant", T},
+    {"parameters/scanOptions", "param_scan_options", "o.param_scan_options",
+     "parameters/scanOptions", T},
+    {"parameters/acqType", "param_acq_type", "o.param_acq_type", "parameters/acqType", T},
     {"URI", NULL, "'/data/experiments/' || o.experiment_id || '/scans/' || o.id", NULL, T},
     {NULL}
 };
@@ -324,6 +366,29 @@ static const char *custom_field_name(apr_pool_t *p, const char *path)
     return isalpha((unsigned char)name[0]) ? name : NULL;
 }
 
+/* "parameters/addParam[name=foo]/addField" -> "foo" (kept as given: XNAT's names are
+ * scanner parameter names, case and all), else NULL. Quotes and a missing "/addField" are
+ * accepted as for custom variables. */
+static const char *add_param_name(apr_pool_t *p, const char *path)
+{
+    static const char prefix[] = "parameters/addParam[name=";
+    const char *start, *end;
+
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    start = path + sizeof prefix - 1;
+    end = strrchr(start, ']');
+    if (end == NULL || (strcmp(end, "]/addField") != 0 && strcmp(end, "]") != 0))
+        return NULL;
+    if (end - start >= 2 && (*start == '\'' || *start == '"') && end[-1] == *start) {
+        start++;
+        end--;
+    }
+    if (end == start || end - start > 255)
+        return NULL;
+    return apr_pstrmemdup(p, start, (apr_size_t)(end - start));
+}
+
 int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
                        arca_field_ref_t *ref)
 {
@@ -331,6 +396,7 @@ int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
 
     ref->field = NULL;
     ref->custom = NULL;
+    ref->add_param = NULL;
     /* "ns:someData/rest" -> "rest": any type prefix, since an experiment's fields are
      * named under its own type (xnat:ctSessionData/date) as well as the root type. */
     if (arca_field_name_is_xpath(name))
@@ -347,6 +413,8 @@ int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
         }
     }
     if (kind <= ARCA_KIND_SCAN && (ref->custom = custom_field_name(p, path)) != NULL)
+        return 1;
+    if (kind == ARCA_KIND_SCAN && (ref->add_param = add_param_name(p, path)) != NULL)
         return 1;
     return 0;
 }
@@ -368,7 +436,9 @@ static const arca_display_field_t subject_display[] = {
     {"HEIGHT", "height"}, {"WEIGHT", "weight"}, {"SRC", "src"}, {"SUB_GROUP", "group"},
     {"NOTE", "note"}, {"INSERT_DATE", "insert_date"}, {"INSERT_USER", "insert_user"},
     {"ID", "ID"}, {"LABEL", "label"}, {"GENDER", "gender"}, {"HANDEDNESS", "handedness"},
-    {"EDUCATION", "education"}, {"GROUP", "group"}, {NULL, NULL}
+    {"EDUCATION", "education"}, {"GROUP", "group"}, {"AGE", "age"},
+    {"INVESTIGATOR_FIRSTNAME", "investigator/firstname"},
+    {"INVESTIGATOR_LASTNAME", "investigator/lastname"}, {NULL, NULL}
 };
 static const arca_display_field_t experiment_display[] = {
     {"SESSION_ID", "ID"}, {"LABEL", "label"}, {"PROJECT", "project"}, {"DATE", "date"},
@@ -378,7 +448,7 @@ static const arca_display_field_t experiment_display[] = {
     {"SESSION_TYPE", "session_type"}, {"UID", "UID"}, {"NOTE", "note"},
     {"XSI_TYPE", "xsiType"}, {"INSERT_DATE", "insert_date"}, {"INSERT_USER", "insert_user"},
     {"ID", "ID"}, {"EXPT_ID", "ID"}, {"ACQUISITION_SITE", "acquisition_site"},
-    {NULL, NULL}
+    {"AGE", "age"}, {NULL, NULL}
 };
 static const arca_display_field_t scan_display[] = {
     {"ID", "ID"}, {"TYPE", "type"}, {"SERIES_DESCRIPTION", "series_description"},
@@ -417,6 +487,7 @@ int arca_field_resolve_search(apr_pool_t *p, arca_kind_t kind, const char *eleme
         map = strstr(field, "_field_map=");
     ref->field = NULL;
     ref->custom = NULL;
+    ref->add_param = NULL;
     /* XNAT's custom variable columns: XNAT_SUBJECTDATA_FIELD_MAP=kvp */
     if (map && kind <= ARCA_KIND_SCAN) {
         const char *name = map + strlen("_FIELD_MAP=");

@@ -62,6 +62,11 @@ static int collect(void *data, const char *name, const char *value)
         }
         return 1; /* a plain name we do not know: a client's own control parameter */
     }
+    if (ref.add_param) {
+        APR_ARRAY_PUSH(b->c->add_param_names, const char *) = ref.add_param;
+        APR_ARRAY_PUSH(b->c->add_param_values, const char *) = clear ? NULL : value;
+        return 1;
+    }
     if (ref.custom) {
         APR_ARRAY_PUSH(b->c->custom_names, const char *) = ref.custom;
         APR_ARRAY_PUSH(b->c->custom_values, const char *) = clear ? NULL : value;
@@ -99,6 +104,8 @@ arca_error_t *arca_changes_from_args(apr_pool_t *p, arca_kind_t kind, const apr_
     c->custom_names = apr_array_make(p, 4, sizeof(const char *));
     c->custom_values = apr_array_make(p, 4, sizeof(const char *));
     c->aliases = apr_array_make(p, 2, sizeof(const char *));
+    c->add_param_names = apr_array_make(p, 4, sizeof(const char *));
+    c->add_param_values = apr_array_make(p, 4, sizeof(const char *));
     if (args)
         apr_table_do(collect, &b, args, NULL);
     *out = c;
@@ -107,7 +114,8 @@ arca_error_t *arca_changes_from_args(apr_pool_t *p, arca_kind_t kind, const apr_
 
 int arca_changes_empty(const arca_changes_t *c)
 {
-    return c->fields->nelts == 0 && c->custom_names->nelts == 0 && c->label == NULL;
+    return c->fields->nelts == 0 && c->custom_names->nelts == 0 && c->label == NULL
+           && c->add_param_names->nelts == 0;
 }
 
 /* Checks custom values against the project's definitions for this level. */
@@ -138,6 +146,36 @@ static arca_error_t *check_custom(arca_db_t *db, apr_pool_t *p, arca_kind_t kind
     return ARCA_OK;
 }
 
+/* "column = (column || $a::jsonb) - ARRAY(...$r)" added to `set`: the names with a value
+ * set, those without removed, in a jsonb column of name -> text. */
+static const char *merge_jsonb(apr_pool_t *p, apr_array_header_t *params, const char *set,
+                               const char *column, const apr_array_header_t *names,
+                               const apr_array_header_t *values)
+{
+    json_t *add = json_object(), *remove = json_array();
+    char *add_text, *remove_text;
+
+    for (int i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        const char *value = APR_ARRAY_IDX(values, i, const char *);
+        if (value)
+            json_object_set_new(add, name, json_string(value));
+        else
+            json_array_append_new(remove, json_string(name));
+    }
+    add_text = json_dumps(add, JSON_COMPACT);
+    remove_text = json_dumps(remove, JSON_COMPACT);
+    APR_ARRAY_PUSH(params, const char *) = apr_pstrdup(p, add_text ? add_text : "{}");
+    APR_ARRAY_PUSH(params, const char *) = apr_pstrdup(p, remove_text ? remove_text : "[]");
+    free(add_text);
+    free(remove_text);
+    json_decref(add);
+    json_decref(remove);
+    return apr_psprintf(p, "%s%s%s = (%s || $%d::jsonb) - ARRAY(SELECT "
+                        "jsonb_array_elements_text($%d::jsonb))", set ? set : "",
+                        set ? ", " : "", column, column, params->nelts - 1, params->nelts);
+}
+
 arca_error_t *arca_changes_apply(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
                                  const char *key, const char *project,
                                  const arca_changes_t *c)
@@ -146,7 +184,8 @@ arca_error_t *arca_changes_apply(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
     const char *set = NULL;
     arca_error_t *err;
 
-    if (c->fields->nelts == 0 && c->custom_names->nelts == 0)
+    if (c->fields->nelts == 0 && c->custom_names->nelts == 0
+        && c->add_param_names->nelts == 0)
         return ARCA_OK;
     if ((err = check_custom(db, p, kind, project, c)))
         return err;
@@ -157,31 +196,14 @@ arca_error_t *arca_changes_apply(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
         set = apr_psprintf(p, "%s%s%s = $%d%s", set ? set : "", set ? ", " : "", f->column,
                            params->nelts, f->type == ARCA_TYPE_INTEGER ? "::integer"
                            : f->type == ARCA_TYPE_DATE ? "::date"
-                           : f->type == ARCA_TYPE_TIME ? "::time" : "");
+                           : f->type == ARCA_TYPE_TIME ? "::time"
+                           : f->type == ARCA_TYPE_FLOAT ? "::double precision" : "");
     }
-    if (c->custom_names->nelts > 0) {
-        json_t *add = json_object(), *remove = json_array();
-        char *add_text, *remove_text;
-        for (int i = 0; i < c->custom_names->nelts; i++) {
-            const char *name = APR_ARRAY_IDX(c->custom_names, i, const char *);
-            const char *value = APR_ARRAY_IDX(c->custom_values, i, const char *);
-            if (value)
-                json_object_set_new(add, name, json_string(value));
-            else
-                json_array_append_new(remove, json_string(name));
-        }
-        add_text = json_dumps(add, JSON_COMPACT);
-        remove_text = json_dumps(remove, JSON_COMPACT);
-        APR_ARRAY_PUSH(params, const char *) = apr_pstrdup(p, add_text);
-        APR_ARRAY_PUSH(params, const char *) = apr_pstrdup(p, remove_text);
-        free(add_text);
-        free(remove_text);
-        json_decref(add);
-        json_decref(remove);
-        set = apr_psprintf(p, "%s%sfields = (fields || $%d::jsonb) - ARRAY(SELECT "
-                           "jsonb_array_elements_text($%d::jsonb))", set ? set : "",
-                           set ? ", " : "", params->nelts - 1, params->nelts);
-    }
+    if (c->custom_names->nelts > 0)
+        set = merge_jsonb(p, params, set, "fields", c->custom_names, c->custom_values);
+    if (c->add_param_names->nelts > 0)
+        set = merge_jsonb(p, params, set, "add_params", c->add_param_names,
+                          c->add_param_values);
     return arca_db_query(db, p, NULL,
                          apr_psprintf(p, "UPDATE %s SET %s WHERE %s = $1%s", tables[kind].table,
                                       set, tables[kind].key, tables[kind].key_cast),

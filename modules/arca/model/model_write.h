@@ -17,6 +17,8 @@ typedef struct arca_changes_t {
     apr_array_header_t *custom_values;/* const char *, NULL = remove */
     const char *label;                /* a new label, if asked */
     apr_array_header_t *aliases;      /* projects: aliases to add, const char * */
+    apr_array_header_t *add_param_names;  /* scans' parameters/addParam: const char * */
+    apr_array_header_t *add_param_values; /* const char *, NULL = remove */
 } arca_changes_t;
 
 /* Reads the changes from a request's parameters. Names that are not fields are ignored

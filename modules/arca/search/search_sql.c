@@ -229,6 +229,13 @@ static arca_error_t *field_expr(cc_t *cc, arca_kind_t kind, const arca_search_co
     }
     out->custom_ph = NULL;
     out->custom = NULL;
+    if (ref.add_param) { /* a scan's parameters/addParam[name=..]: text */
+        out->typed = apr_pstrcat(cc->p, "(o.add_params ->> ", param(cc, ref.add_param), ")",
+                                 NULL);
+        out->text = apr_pstrcat(cc->p, "coalesce(", out->typed, ", '')", NULL);
+        out->type = ARCA_TYPE_TEXT;
+        return ARCA_OK;
+    }
     out->text = ref.field->read_sql;
     out->type = ref.field->type;
     if (out->type != ARCA_TYPE_TEXT && ref.field->column)
