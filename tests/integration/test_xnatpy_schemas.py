@@ -233,7 +233,10 @@ def archive(env):
     subj = f"/data/projects/{p}/subjects/S1"
     sid = put(subj, gender="female", handedness="right", yob="1970", education="12",
               group="control", src="clinic", **{
-                  "xnat:subjectData/fields/field[name=kvp]/field": "120"})
+                  "xnat:subjectData/fields/field[name=kvp]/field": "120",
+                  "xnat:subjectData/demographics[@xsi:type=xnat:demographicData]/age": "50",
+                  "xnat:subjectData/investigator/firstname": "Marie",
+                  "xnat:subjectData/investigator/lastname": "Curie"})
     put(f"{subj}/projects/{p2}", label="S1_shared")
     upload(f"{subj}/resources/NOTES", "notes.txt", b"notes")
     eids = {}
@@ -241,15 +244,30 @@ def archive(env):
                                  ("xnat:ctSessionData", "CT1", "CT")]:
         eid = put(f"{subj}/experiments/{label}", xsiType=xsi, date="2020-01-02",
                   time="10:11:12", modality=modality, scanner="S", visit_id="v1",
-                  **{f"{xsi}/fields/field[name=dose]/field": "7"})
+                  **{f"{xsi}/fields/field[name=dose]/field": "7", f"{xsi}/age": "50"})
         eids[label] = eid
+        scan = xsi.replace("SessionData", "ScanData")
         put(f"/data/experiments/{eid}/scans/1", type="T1", series_description="Series 1",
-            quality="usable", frames="3")
+            quality="usable", frames="3", **{
+                f"{scan}/parameters/tr": "2.5", f"{scan}/parameters/voxelRes/x": "1",
+                f"{scan}/parameters/voxelRes/y": "1.2", f"{scan}/parameters/orientation": "Ax",
+                f"{scan}/parameters/addParam[name=foo]/addField": "bar"})
         put(f"/data/experiments/{eid}/scans/2", type="LOC")
         upload(f"/data/experiments/{eid}/scans/1/resources/DICOM", "a.dcm", b"DICM" * 64)
         upload(f"/data/experiments/{eid}/scans/1/resources/DICOM", "sub/b.dcm", b"DICM")
         upload(f"/data/experiments/{eid}/resources/SNAP", "snap.png", b"\x89PNG")
         put(f"{subj}/experiments/{label}/projects/{p2}", label=f"{label}_shared")
+        # an assessor with provenance, as pyxnat's provenance.attach PUTs it
+        r = s.put(env.url(f"{subj}/experiments/{label}/assessors/{label}_QC"), data=(
+            '<xnat:QCAssessment xmlns:xnat="http://nrg.wustl.edu/xnat" '
+            'xmlns:prov="http://www.nbirn.net/prov" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:type="xnat:qcAssessmentData" label="{label}_QC"><xnat:provenance>'
+            '<prov:processStep><prov:program version="1.2">tool</prov:program>'
+            '<prov:timestamp>2011-03-01T12:01:01</prov:timestamp><prov:user>u</prov:user>'
+            '</prov:processStep></xnat:provenance></xnat:QCAssessment>'),
+            headers={"Content-Type": "text/xml"}, timeout=30)
+        assert r.status_code in (200, 201), r.text
     upload(f"/data/projects/{p}/resources/DOCS", "readme.txt", b"read me")
     yield {"project": p, "sid": sid, "eids": eids}
     for pid in (p, p2):
@@ -261,6 +279,9 @@ def item_paths(a):
     for eid in a["eids"].values():
         paths += [f"/data/experiments/{eid}", f"/data/experiments/{eid}/scans/1",
                   f"/data/experiments/{eid}/scans/2"]
+    for label in a["eids"]:
+        paths.append(f"/data/projects/{a['project']}/subjects/S1/experiments/{label}"
+                     f"/assessors/{label}_QC")
     return paths
 
 

@@ -262,6 +262,8 @@ static const struct { const char *xsi, *element; } element_names[] = {
     {"xnat:otherDicomSessionData", "xnat:OtherDicomSession"},
     {"xnat:dxScanData", "xnat:DXScan"}, {"xnat:usScanData", "xnat:USScan"},
     {"xnat:otherDicomScanData", "xnat:OtherDicomScan"},
+    {"xnat:imageAssessorData", "xnat:ImageAssessor"},
+    {"xnat:qcAssessmentData", "xnat:QCAssessment"},
     {"xnat:resourceCatalog", "xnat:resource"}, {"xnat:projectShare", "xnat:share"},
 };
 
