@@ -15,6 +15,8 @@
 #define I ARCA_TYPE_INTEGER
 #define D ARCA_TYPE_DATE
 
+/* One table per kind, one row per field (alias, column, read_sql, XPaths, type): the shape
+ * repeats by design. */
 static const arca_field_t project_fields[] = {
     {"ID", NULL, "o.id", "ID", T},
     {"secondary_ID", "secondary_id", "o.secondary_id", "secondary_ID", T},
