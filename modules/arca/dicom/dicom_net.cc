@@ -652,8 +652,16 @@ unsigned final_status(const SubOps &ops)
     return ops.completed == 0 ? STATUS_MOVE_Failed_UnableToProcess : STATUS_MOVE_Warning_SubOperationsCompleteOneOrMoreFailures;
 }
 
-bool locate(Assoc &as, T_ASC_PresentationContextID pid, const char *sop_class,
-            std::vector<std::string> &files, std::string &level, unsigned *status)
+// A C-MOVE's or C-GET's work: the files its keys name, and how sending them went.
+struct Retrieval {
+    std::vector<std::string> files;
+    std::string level;
+    unsigned status = 0;
+    SubOps ops;
+};
+
+// Reads the request's keys and finds the files they name. False when the requestor is gone.
+bool locate(Assoc &as, T_ASC_PresentationContextID pid, const char *sop_class, Retrieval &rv)
 {
     DcmDataset *ids = NULL;
     T_ASC_PresentationContextID data_pid = pid;
@@ -663,78 +671,76 @@ bool locate(Assoc &as, T_ASC_PresentationContextID pid, const char *sop_class,
     std::unique_ptr<DcmDataset> hold(ids);
     std::vector<std::pair<DcmTagKey, std::string>> keys;
     std::vector<arca_dnet_key_t> ck;
-    keys_of(ids, level, keys);
+    keys_of(ids, rv.level, keys);
     c_keys(keys, ck);
     apr_pool_t *p;
     apr_array_header_t *found = NULL;
     apr_pool_create(&p, NULL);
-    *status = as.net->svc->locate(&as.a, model_of(sop_class), level.c_str(), ck.data(),
-                                  (int)ck.size(), p, &found);
+    rv.status = as.net->svc->locate(&as.a, model_of(sop_class), rv.level.c_str(), ck.data(),
+                                    (int)ck.size(), p, &found);
     for (int i = 0; found && i < found->nelts; i++)
-        files.emplace_back(APR_ARRAY_IDX(found, i, const char *));
+        rv.files.emplace_back(APR_ARRAY_IDX(found, i, const char *));
     apr_pool_destroy(p);
     return true;
 }
 
+// A retrieve's last line in the log (`op`: "C-MOVE", "C-GET"), then its final answer.
+template <typename R>
+bool finish_retrieval(Assoc &as, R &answers, const Retrieval &rv, const char *op, int logno)
+{
+    say(as.net, ARCA_DNET_INFO, logno, "%s %s level from %s (%s): %d sent, %d failed, "
+         "status 0x%04x", op, rv.level.c_str(), as.calling.c_str(), as.peer.c_str(),
+         rv.ops.completed, rv.ops.failed, rv.status);
+    return answers.final(rv.ops, rv.status);
+}
+
 bool serve_move(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_MoveRQ &rq)
 {
-    std::vector<std::string> files;
-    std::string level;
-    unsigned status;
-    SubOps ops;
-    if (!locate(as, pid, rq.AffectedSOPClassUID, files, level, &status))
+    Retrieval rv;
+    if (!locate(as, pid, rq.AffectedSOPClassUID, rv))
         return false;
     const arca_dnet_peer_t *peer = peer_named(as.net, rq.MoveDestination);
     Responder<T_DIMSE_C_MoveRQ, T_DIMSE_C_MoveRSP> answers(as, pid, rq);
-    if (status == ARCA_DIMSE_SUCCESS && peer == NULL) {
-        status = ARCA_DIMSE_UNKNOWN_DESTINATION;
+    if (rv.status == ARCA_DIMSE_SUCCESS && peer == NULL) {
+        rv.status = ARCA_DIMSE_UNKNOWN_DESTINATION;
         say(as.net, ARCA_DNET_WARNING, 10341, "C-MOVE from %s (%s): unknown destination AE "
              "(no ArcaDicomPeer of that name)", as.calling.c_str(), as.peer.c_str());
     }
-    if (status == ARCA_DIMSE_SUCCESS && !files.empty()) {
+    if (rv.status == ARCA_DIMSE_SUCCESS && !rv.files.empty()) {
         T_ASC_Network *anet = NULL;
         T_ASC_Association *sub = NULL;
         if (ASC_initializeNetwork(NET_REQUESTOR, 0, as.net->cfg.timeout, &anet).good()
             && ASC_setTransportLayer(anet, new ArcaTransportLayer(as.net->cfg.timeout), 1).good())
-            sub = open_sub(as.net, anet, as.called.c_str(), peer, files);
+            sub = open_sub(as.net, anet, as.called.c_str(), peer, rv.files);
         if (sub == NULL) {
-            status = ARCA_DIMSE_MOVE_OUT_OF_RESOURCES;
+            rv.status = ARCA_DIMSE_MOVE_OUT_OF_RESOURCES;
             say(as.net, ARCA_DNET_WARNING, 10342, "C-MOVE from %s (%s): cannot open an "
                  "association to %s at %s:%d", as.calling.c_str(), as.peer.c_str(),
                  peer->ae_title, peer->host, peer->port);
         } else {
-            send_files(as, sub, files, ops, false, answers);
+            send_files(as, sub, rv.files, rv.ops, false, answers);
             ASC_releaseAssociation(sub);
             ASC_destroyAssociation(&sub);
-            status = final_status(ops);
+            rv.status = final_status(rv.ops);
         }
         if (anet)
             ASC_dropNetwork(&anet);
     }
-    say(as.net, ARCA_DNET_INFO, 10340, "C-MOVE %s level from %s (%s): %d sent, %d failed, "
-         "status 0x%04x", level.c_str(), as.calling.c_str(), as.peer.c_str(), ops.completed,
-         ops.failed, status);
-    return answers.final(ops, status);
+    return finish_retrieval(as, answers, rv, "C-MOVE", 10340);
 }
 
 bool serve_get(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_GetRQ &rq)
 {
-    std::vector<std::string> files;
-    std::string level;
-    unsigned status;
-    SubOps ops;
-    if (!locate(as, pid, rq.AffectedSOPClassUID, files, level, &status))
+    Retrieval rv;
+    if (!locate(as, pid, rq.AffectedSOPClassUID, rv))
         return false;
     Responder<T_DIMSE_C_GetRQ, T_DIMSE_C_GetRSP> answers(as, pid, rq);
-    if (status == ARCA_DIMSE_SUCCESS) {
-        if (!send_files(as, as.assoc, files, ops, true, answers))
+    if (rv.status == ARCA_DIMSE_SUCCESS) {
+        if (!send_files(as, as.assoc, rv.files, rv.ops, true, answers))
             return false;
-        status = final_status(ops);
+        rv.status = final_status(rv.ops);
     }
-    say(as.net, ARCA_DNET_INFO, 10345, "C-GET %s level from %s (%s): %d sent, %d failed, "
-         "status 0x%04x", level.c_str(), as.calling.c_str(), as.peer.c_str(), ops.completed,
-         ops.failed, status);
-    return answers.final(ops, status);
+    return finish_retrieval(as, answers, rv, "C-GET", 10345);
 }
 
 // ---- an association ----------------------------------------------------------------------
