@@ -451,8 +451,7 @@ arca_error_t *arca_item_write_xml(const arca_item_t *item, apr_pool_t *p,
 
     if (w == NULL)
         return arca_error_create(p, 500, "could not write the item");
-    rc = xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
-    rc |= write_item_xml(w, p, item, NULL, 1);
+    rc = write_item_xml(w, p, item, NULL, 1);
     rc |= arca_xml_out_close(out);
     return rc ? arca_error_create(p, 500, "could not write the item") : ARCA_OK;
 }
