@@ -259,8 +259,8 @@ static arca_error_t *walk_owned(walk_t *w, arca_kind_t owner, const char *s)
     return bad_path(w);
 }
 
-/* One walker per level below a project: its step, the children only that level has, then
- * walk_owned. The walkers open alike by design; what they tell apart differs. */
+/* One walker per level: its step, the children only that level has, then walk_owned. The
+ * walkers open alike by design; what they tell apart differs. */
 static arca_error_t *walk_scans(walk_t *w)
 {
     int go_on;
@@ -333,24 +333,13 @@ static arca_error_t *walk_subject(walk_t *w)
 
 static arca_error_t *walk_project(walk_t *w)
 {
-    const char *id = next(w), *s;
-    int found;
+    int go_on;
     arca_error_t *err;
+    const char *s;
 
-    w->loc->kind = ARCA_KIND_PROJECT;
-    if (id == NULL) {
-        w->loc->is_list = w->loc->exists = 1;
-        return ARCA_OK;
-    }
-    w->loc->name = id;
-    if ((err = find_project(w, id, &found)))
+    if ((err = step(w, ARCA_KIND_PROJECT, "project", find_project, &go_on)) || !go_on)
         return err;
-    w->loc->exists = found;
-    if (w->i == w->n)
-        return ARCA_OK;
-    if (!found)
-        return arca_error_create(w->p, 404, "no project '%s'", id);
-    w->loc->project = id;
+    w->loc->project = w->loc->name;
     s = next(w);
     if (strcmp(s, "subjects") == 0)
         return walk_subject(w);
