@@ -310,9 +310,39 @@ void c_keys(const std::vector<std::pair<DcmTagKey, std::string>> &keys,
     }
 }
 
+// Receives a C-FIND's, C-MOVE's or C-GET's identifier: its level, and its keys as the
+// service takes them (`ck` points into `keys`). False when the requestor is gone.
+bool receive_keys(Assoc &as, T_ASC_PresentationContextID pid, std::string &level,
+                  std::vector<std::pair<DcmTagKey, std::string>> &keys,
+                  std::vector<arca_dnet_key_t> &ck)
+{
+    DcmDataset *ids = NULL;
+    T_ASC_PresentationContextID data_pid = pid;
+    if (DIMSE_receiveDataSetInMemory(as.assoc, DIMSE_NONBLOCKING, as.net->cfg.timeout, &data_pid,
+                                     &ids, NULL, NULL).bad())
+        return false;
+    std::unique_ptr<DcmDataset> hold(ids);
+    keys_of(ids, level, keys);
+    c_keys(keys, ck);
+    return true;
+}
+
 arca_dnet_model_t model_of(const char *sop_class)
 {
     return strstr(sop_class, ".1.2.1.") ? ARCA_DNET_PATIENT_ROOT : ARCA_DNET_STUDY_ROOT;
+}
+
+// What every response to `rq` begins with: the message it answers, its status and SOP
+// class, and no data set (a C-FIND match adds one).
+template <typename RQ, typename RSP>
+void begin_response(const RQ &rq, unsigned status, RSP &rsp)
+{
+    memset(&rsp, 0, sizeof rsp);
+    rsp.MessageIDBeingRespondedTo = rq.MessageID;
+    rsp.DimseStatus = (DIC_US)status;
+    rsp.DataSetType = DIMSE_DATASET_NULL;
+    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID,
+                        sizeof rsp.AffectedSOPClassUID);
 }
 
 // ---- C-ECHO, C-STORE ---------------------------------------------------------------------
@@ -359,11 +389,7 @@ bool serve_store(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_StoreRQ &
     status == ARCA_DIMSE_SUCCESS ? as.stored++ : as.failed++;
 
     T_DIMSE_C_StoreRSP rsp;
-    memset(&rsp, 0, sizeof rsp);
-    rsp.MessageIDBeingRespondedTo = rq.MessageID;
-    rsp.DimseStatus = (DIC_US)status;
-    rsp.DataSetType = DIMSE_DATASET_NULL;
-    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
+    begin_response(rq, status, rsp);
     OFStandard::strlcpy(rsp.AffectedSOPInstanceUID, rq.AffectedSOPInstanceUID,
                         sizeof rsp.AffectedSOPInstanceUID);
     rsp.opts = O_STORE_AFFECTEDSOPCLASSUID | O_STORE_AFFECTEDSOPINSTANCEUID;
@@ -398,12 +424,8 @@ int find_match(void *ctx, const arca_dnet_key_t *values, int n)
             ds.putAndInsertString(tag, values[i].value ? values[i].value : "");
         }
         T_DIMSE_C_FindRSP rsp;
-        memset(&rsp, 0, sizeof rsp);
-        rsp.MessageIDBeingRespondedTo = f->rq->MessageID;
-        rsp.DimseStatus = STATUS_Pending;
+        begin_response(*f->rq, STATUS_Pending, rsp);
         rsp.DataSetType = DIMSE_DATASET_PRESENT;
-        OFStandard::strlcpy(rsp.AffectedSOPClassUID, f->rq->AffectedSOPClassUID,
-                            sizeof rsp.AffectedSOPClassUID);
         rsp.opts = O_FIND_AFFECTEDSOPCLASSUID;
         if (DIMSE_sendFindResponse(f->as->assoc, f->pid, f->rq, &rsp, &ds, NULL).bad())
             return f->stop = true;
@@ -416,21 +438,14 @@ int find_match(void *ctx, const arca_dnet_key_t *values, int n)
 
 bool serve_find(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_FindRQ &rq)
 {
-    DcmDataset *ids = NULL;
-    T_ASC_PresentationContextID data_pid = pid;
-    OFCondition c = DIMSE_receiveDataSetInMemory(as.assoc, DIMSE_NONBLOCKING, as.net->cfg.timeout,
-                                                 &data_pid, &ids, NULL, NULL);
-    if (c.bad())
-        return false;
-    std::unique_ptr<DcmDataset> hold(ids);
     FindCtx f;
     f.as = &as;
     f.pid = pid;
     f.rq = &rq;
     std::vector<std::pair<DcmTagKey, std::string>> keys;
     std::vector<arca_dnet_key_t> ck;
-    keys_of(ids, f.level, keys);
-    c_keys(keys, ck);
+    if (!receive_keys(as, pid, f.level, keys, ck))
+        return false;
     unsigned status = as.net->svc->find(&as.a, model_of(rq.AffectedSOPClassUID), f.level.c_str(),
                                         ck.data(), (int)ck.size(), find_match, &f);
     if (f.stop && status == ARCA_DIMSE_SUCCESS)
@@ -438,11 +453,7 @@ bool serve_find(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_FindRQ &rq
     say(as.net, ARCA_DNET_INFO, 10330, "C-FIND %s level from %s (%s): %d match(es), status "
          "0x%04x", f.level.c_str(), as.calling.c_str(), as.peer.c_str(), f.matches, status);
     T_DIMSE_C_FindRSP rsp;
-    memset(&rsp, 0, sizeof rsp);
-    rsp.MessageIDBeingRespondedTo = rq.MessageID;
-    rsp.DimseStatus = (DIC_US)status;
-    rsp.DataSetType = DIMSE_DATASET_NULL;
-    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
+    begin_response(rq, status, rsp);
     rsp.opts = O_FIND_AFFECTEDSOPCLASSUID;
     return DIMSE_sendFindResponse(as.assoc, pid, &rq, &rsp, NULL, NULL).good();
 }
@@ -597,11 +608,7 @@ public:
     Responder(Assoc &as, T_ASC_PresentationContextID pid, RQ &rq)
         : as_(as), pid_(pid), rq_(rq)
     {
-        memset(&rsp_, 0, sizeof rsp_);
-        rsp_.MessageIDBeingRespondedTo = rq.MessageID;
-        OFStandard::strlcpy(rsp_.AffectedSOPClassUID, rq.AffectedSOPClassUID,
-                            sizeof rsp_.AffectedSOPClassUID);
-        rsp_.DataSetType = DIMSE_DATASET_NULL;
+        begin_response(rq, 0, rsp_); // the status is set with each answer
     }
     bool pending(const SubOps &ops)
     {
@@ -663,16 +670,10 @@ struct Retrieval {
 // Reads the request's keys and finds the files they name. False when the requestor is gone.
 bool locate(Assoc &as, T_ASC_PresentationContextID pid, const char *sop_class, Retrieval &rv)
 {
-    DcmDataset *ids = NULL;
-    T_ASC_PresentationContextID data_pid = pid;
-    if (DIMSE_receiveDataSetInMemory(as.assoc, DIMSE_NONBLOCKING, as.net->cfg.timeout, &data_pid,
-                                     &ids, NULL, NULL).bad())
-        return false;
-    std::unique_ptr<DcmDataset> hold(ids);
     std::vector<std::pair<DcmTagKey, std::string>> keys;
     std::vector<arca_dnet_key_t> ck;
-    keys_of(ids, rv.level, keys);
-    c_keys(keys, ck);
+    if (!receive_keys(as, pid, rv.level, keys, ck))
+        return false;
     apr_pool_t *p;
     apr_array_header_t *found = NULL;
     apr_pool_create(&p, NULL);
