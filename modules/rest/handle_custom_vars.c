@@ -21,6 +21,8 @@ static arca_error_t *project_db(request_rec *r, const char *project, arca_db_t *
                                                            ? ARCA_READ : ARCA_MANAGE);
 }
 
+/* One handler per route and method, as routes.c names them, each opening the project with
+ * project_db and calling its one libarca function: the shape repeats by design. */
 int handle_custom_vars_list(request_rec *r, const route_match *m)
 {
     const char *project = route_param(m, "project");
