@@ -121,8 +121,8 @@ static const char *set_site_dir(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
-/* One setter per number or On/Off directive, each a line naming its field and range: the
- * shape repeats by design. */
+/* One short setter per number or On/Off directive, naming its field and range: the shape
+ * repeats by design. */
 static const char *set_pool_max(cmd_parms *cmd, void *dummy, const char *arg)
 {
     return arca_directive_int(cmd, arg, 1, 10000, NULL,
