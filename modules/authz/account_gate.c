@@ -223,6 +223,8 @@ static int gate_fixups(request_rec *r)
                       "created the Arca account '%s' at its first %s login (enabled: %s, "
                       "verified: %s)", account->login, src->source,
                       in.enable_new ? "yes" : "no", in.verify_new ? "yes" : "no");
+    /* The two states an account waits in before it may be used, each refused under its own
+     * log number and with its own advice: the shape repeats by design. */
     if (arca_is_disabled(account)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10211)
                       "refused '%s': the account is not enabled", account->login);

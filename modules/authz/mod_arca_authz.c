@@ -249,6 +249,7 @@ static const char *set_cache_timeout(cmd_parms *cmd, void *dummy, const char *ar
                               &conf_of(cmd->server)->cache_seconds);
 }
 
+/* One row per directive: the shape repeats by design. */
 static const command_rec authz_directives[] = {
     AP_INIT_TAKE1("ArcaAuthCacheTimeout", set_cache_timeout, NULL, RSRC_CONF,
                   "seconds a verified password is remembered by a process (default 300)"),
@@ -284,7 +285,9 @@ static void authz_child_init(apr_pool_t *pchild, server_rec *s)
 static int authz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              server_rec *s)
 {
-    /* Optional functions are all registered by now, whatever the LoadModule order. */
+    /* Optional functions are all registered by now, whatever the LoadModule order. Each
+     * module checks for mod_arca itself, under a log number of its own range: the shape
+     * repeats by design. */
     if (!arca_core_api_retrieve()) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, ARCA_LOGNO(10202)
                      "mod_arca_authz needs mod_arca: load it first (LoadModule arca_module)");

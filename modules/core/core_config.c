@@ -109,26 +109,20 @@ static const char *absolute_dir(cmd_parms *cmd, const char *arg)
     return path;
 }
 
-static const char *set_archive(cmd_parms *cmd, void *dummy, const char *arg)
+/* ArcaArchive, ArcaPrearchive: cmd->info is the offset of the path in arca_site_t. */
+static const char *set_site_dir(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *path = absolute_dir(cmd, arg);
+    arca_site_t *site = &arca_core_conf_get(cmd->server)->site;
 
     if (path == NULL)
-        return apr_psprintf(cmd->pool, "ArcaArchive: invalid path '%s'", arg);
-    arca_core_conf_get(cmd->server)->site.archive = path;
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg);
+    *(const char **)((char *)site + (size_t)cmd->info) = path;
     return NULL;
 }
 
-static const char *set_prearchive(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    const char *path = absolute_dir(cmd, arg);
-
-    if (path == NULL)
-        return apr_psprintf(cmd->pool, "ArcaPrearchive: invalid path '%s'", arg);
-    arca_core_conf_get(cmd->server)->site.prearchive = path;
-    return NULL;
-}
-
+/* One short setter per number or On/Off directive, naming its field and range: the shape
+ * repeats by design. */
 static const char *set_pool_max(cmd_parms *cmd, void *dummy, const char *arg)
 {
     return arca_directive_int(cmd, arg, 1, 10000, NULL,
@@ -197,14 +191,17 @@ static const char *set_claim_var(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* One row per directive: the shape repeats by design. */
 const command_rec arca_core_directives[] = {
     AP_INIT_TAKE1("ArcaDatabase", set_database, NULL, RSRC_CONF,
                   "PostgreSQL connection string (libpq conninfo or URI)"),
     AP_INIT_TAKE1("ArcaSiteId", set_site_id, NULL, RSRC_CONF,
                   "site ID prefixing accession IDs (default XNAT)"),
-    AP_INIT_TAKE1("ArcaArchive", set_archive, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("ArcaArchive", set_site_dir,
+                  (void *)APR_OFFSETOF(arca_site_t, archive), RSRC_CONF,
                   "directory of the archive's files"),
-    AP_INIT_TAKE1("ArcaPrearchive", set_prearchive, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("ArcaPrearchive", set_site_dir,
+                  (void *)APR_OFFSETOF(arca_site_t, prearchive), RSRC_CONF,
                   "directory of the prearchive"),
     AP_INIT_TAKE1("ArcaPrearchiveIdle", set_prearchive_idle, NULL, RSRC_CONF,
                   "seconds without a new object after which a session received object by "

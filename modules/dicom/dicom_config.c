@@ -178,6 +178,7 @@ static const char *add_route(cmd_parms *cmd, void *dummy, const char *ae, const 
     return NULL;
 }
 
+/* One row per directive: the shape repeats by design. */
 const command_rec dicom_directives[] = {
     AP_INIT_TAKE_ARGV("ArcaDicomReceiver", add_receiver, NULL, RSRC_CONF,
                       "AE-title host:port [project=P] [dest=prearchive|archive] "

@@ -11,13 +11,18 @@
 #include "model/field_defs.h"
 #include "handlers.h"
 
-/* Reading the definitions needs read access to the project; changing them, its owners. */
-static arca_error_t *project_exists(request_rec *r, arca_db_t *db, const char *project)
+/* The request's connection, once the project is known to exist and the user may read its
+ * definitions (GET) or, to change them, is among its owners. */
+static arca_error_t *project_db(request_rec *r, const char *project, arca_db_t **db)
 {
-    return data_check_project(r, db, project, r->method_number == M_GET ? ARCA_READ
-                                                                       : ARCA_MANAGE);
+    arca_error_t *err = arca_core.request_db(r, db);
+
+    return err ? err : data_check_project(r, *db, project, r->method_number == M_GET
+                                                           ? ARCA_READ : ARCA_MANAGE);
 }
 
+/* One handler per route and method, as routes.c names them, each opening the project with
+ * project_db and calling its one libarca function: the shape repeats by design. */
 int handle_custom_vars_list(request_rec *r, const route_match *m)
 {
     const char *project = route_param(m, "project");
@@ -25,7 +30,7 @@ int handle_custom_vars_list(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = arca_core.request_db(r, &db)) || (err = project_exists(r, db, project))
+    if ((err = project_db(r, project, &db))
         || (err = arca_field_defs_list(db, r->pool, project, &rs)))
         return arca_http_error(r, err);
     return arca_http_send_resultset(r, rs, ARCA_FORMAT_JSON);
@@ -37,7 +42,7 @@ int handle_custom_var_put(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = arca_core.request_db(r, &db)) || (err = project_exists(r, db, project))
+    if ((err = project_db(r, project, &db))
         || (err = arca_field_def_put(db, r->pool, project, route_param(m, "level"),
                                      route_param(m, "name"), arca_http_arg(r, "type"),
                                      arca_http_arg(r, "description"),
@@ -52,7 +57,7 @@ int handle_custom_var_delete(request_rec *r, const route_match *m)
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = arca_core.request_db(r, &db)) || (err = project_exists(r, db, project))
+    if ((err = project_db(r, project, &db))
         || (err = arca_field_def_delete(db, r->pool, project, route_param(m, "level"),
                                         route_param(m, "name"))))
         return arca_http_error(r, err);

@@ -23,6 +23,7 @@
 #include "model/model_write.h"
 #include "store/multipart.h"
 #include "base/validate.h"
+#include "zip_answer.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
 APLOG_USE_MODULE(arca_rest);
@@ -408,35 +409,26 @@ static int download(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 static int send_zip(request_rec *r, arca_db_t *db, const arca_location_t *loc)
 {
     const char *archive;
-    apr_array_header_t *files;
-    arca_zip_writer_t *zw;
+    apr_array_header_t *files, *members;
     arca_error_t *err;
+    int rc;
 
     if ((archive = archive_root(r, &err)) == NULL)
         return arca_http_error(r, err);
     if ((err = arca_files_below(db, r->pool, loc, &files)))
         return arca_http_error(r, err);
-    ap_set_content_type(r, "application/zip");
-    apr_table_setn(r->headers_out, "Content-Disposition", "attachment; filename=\"files.zip\"");
-    if (r->header_only)
-        return OK;
-    if ((err = arca_zip_writer_open(r->pool, arca_http_write, r,
-                                    arca_http_flag(r, "compress"), &zw)))
-        return arca_http_error(r, err);
-    for (int i = 0; i < files->nelts && !err; i++) {
+    members = apr_array_make(r->pool, files->nelts, sizeof(zip_member_t));
+    for (int i = 0; i < files->nelts; i++) {
         const arca_file_below_t *f = &APR_ARRAY_IDX(files, i, arca_file_below_t);
-        err = arca_zip_add_file(zw, f->member, apr_pstrcat(r->pool, archive, "/", f->disk_path,
-                                                           NULL));
+        zip_member_t *m = apr_array_push(members);
+        m->member = f->member;
+        m->path = apr_pstrcat(r->pool, archive, "/", f->disk_path, NULL);
     }
-    if (!err)
-        err = arca_zip_writer_close(zw);
-    if (err) {
-        /* the status is sent: all that is left is to cut the response short */
+    rc = zip_answer(r, "files.zip", members, 0, &err);
+    if (err)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10112)
                       "zip download cut short: %s", err->message);
-        r->connection->aborted = 1;
-    }
-    return OK;
+    return rc;
 }
 
 /* ---- delete ----------------------------------------------------------------------------- */

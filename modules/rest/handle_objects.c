@@ -236,6 +236,8 @@ static arca_error_t *args_with_document(request_rec *r, const arca_location_t *l
     return ARCA_OK;
 }
 
+/* The baton of put_with_document: data_in_transaction runs a data_txn_fn with its state
+ * this way, so every transactional handler has this shape. */
 typedef struct {
     put_state *st;
     const arca_xml_item_t *doc;

@@ -16,10 +16,10 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "store/archive_stream.h"
 #include "store/filestore.h"
 #include "handlers.h"
 #include "prearchive_rest.h"
+#include "zip_answer.h"
 
 static arca_error_t *open_session(request_rec *r, const route_match *m, arca_prearc_t **s)
 {
@@ -59,38 +59,27 @@ static arca_error_t *scan_files(apr_pool_t *p, const arca_prearc_t *s,
 /* The session's files, or with `scan` only that scan's, zipped under {session}/. */
 static int send_zip(request_rec *r, const arca_prearc_t *s, const arca_prearc_scan_t *scan)
 {
-    apr_array_header_t *files;
-    arca_zip_writer_t *zw;
+    apr_array_header_t *files, *members;
     arca_error_t *err = scan ? scan_files(r->pool, s, scan, &files)
                              : arca_prearchive_files(r->pool, s, NULL, NULL, &files);
+    int rc;
 
     if (err)
         return arca_http_error(r, err);
-    ap_set_content_type(r, "application/zip");
-    apr_table_setn(r->headers_out, "Content-Disposition", apr_psprintf(r->pool,
-                   "attachment; filename=\"%s%s%s.zip\"", s->folder, scan ? "-" : "",
-                   scan ? scan->id : ""));
-    if (r->header_only)
-        return OK;
-    if ((err = arca_zip_writer_open(r->pool, arca_http_write, r, arca_http_flag(r, "compress"),
-                                    &zw)))
-        return arca_http_error(r, err);
-    for (int i = 0; i < files->nelts && !err; i++) {
+    members = apr_array_make(r->pool, files->nelts, sizeof(zip_member_t));
+    for (int i = 0; i < files->nelts; i++) {
         const arca_prearc_file_t *f = &APR_ARRAY_IDX(files, i, arca_prearc_file_t);
-        err = arca_zip_add_file(zw, apr_pstrcat(r->pool, s->folder, "/", f->name, NULL),
-                                f->path);
-        if (err && err->status == 404) /* gone since the listing: the zip goes on */
-            err = ARCA_OK;
+        zip_member_t *m = apr_array_push(members);
+        m->member = apr_pstrcat(r->pool, s->folder, "/", f->name, NULL);
+        m->path = f->path;
     }
-    if (!err)
-        err = arca_zip_writer_close(zw);
-    if (err) {
-        /* the status is sent: all that is left is to cut the response short */
+    /* a file gone since the listing is left out: the zip goes on */
+    rc = zip_answer(r, apr_pstrcat(r->pool, s->folder, scan ? "-" : "", scan ? scan->id : "",
+                                   ".zip", NULL), members, 1, &err);
+    if (err)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10121)
                       "prearchive zip cut short: %s", err->message);
-        r->connection->aborted = 1;
-    }
-    return OK;
+    return rc;
 }
 
 /* The session's row of the prearchive table, as a ResultSet of one (xnatpy reads a

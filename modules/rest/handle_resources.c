@@ -13,6 +13,8 @@
 #include "store/filestore.h"
 #include "model/model_write.h"
 
+/* A PUT's state, the baton of put_body: data_in_transaction runs a data_txn_fn with its
+ * state this way, so every transactional handler has this shape. */
 typedef struct {
     const arca_location_t *loc;
     arca_changes_t *changes;

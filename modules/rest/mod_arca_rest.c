@@ -74,7 +74,9 @@ static void insert_plain_error_filter(request_rec *r)
 static int rest_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                             server_rec *s)
 {
-    /* Optional functions are all registered by now, whatever the LoadModule order. */
+    /* Optional functions are all registered by now, whatever the LoadModule order. Each
+     * module checks for mod_arca itself, under a log number of its own range: the shape
+     * repeats by design. */
     if (!arca_core_api_retrieve()) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, ARCA_LOGNO(10101)
                      "mod_arca_rest needs mod_arca: load it first (LoadModule arca_module)");

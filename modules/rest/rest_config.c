@@ -71,6 +71,7 @@ static const char *set_max_depth(cmd_parms *cmd, void *dummy, const char *arg)
                               &conf_of(cmd)->limits.max_depth);
 }
 
+/* One row per directive: the shape repeats by design. */
 const command_rec rest_directives[] = {
     AP_INIT_TAKE1("ArcaImportMaxExpanded", set_max_expanded, NULL, RSRC_CONF,
                   "the most an uploaded archive may unpack to (0: no limit)"),

@@ -1,4 +1,5 @@
-/* Every REST route Arca answers, in one table: the API at a glance. */
+/* Every REST route Arca answers, in one table: the API at a glance. One row per method and
+ * pattern, so runs of rows that differ only there repeat by design. */
 #include "handlers.h"
 
 const route rest_routes[] = {

@@ -4,22 +4,18 @@
 #include <apr_strings.h>
 
 #include "access/membership.h"
+#include "format/row_stream.h"
 
 arca_error_t *arca_project_users(arca_db_t *db, apr_pool_t *p, const char *project,
                                  arca_resultset_t **out)
 {
-    PGresult *res;
-    arca_error_t *err = arca_db_query(db, p, &res,
+    return arca_query_resultset(db, p, "Users",
         "SELECT m.project || '_' || m.role AS \"GROUP_ID\", CASE m.role WHEN 'owner' THEN "
         "'Owners' WHEN 'member' THEN 'Members' ELSE 'Collaborators' END AS displayname, "
         "a.login, a.firstname, a.lastname, a.email, a.id::text AS xdat_user_id "
         "FROM arca_project_member m JOIN arca_account a ON a.id = m.account_id "
         "WHERE m.project = $1 ORDER BY array_position(ARRAY['owner','member','collaborator'], "
-        "m.role), a.login", 1, &project);
-
-    if (!err)
-        *out = arca_resultset_from_pg(p, "Users", res);
-    return err;
+        "m.role), a.login", 1, &project, out);
 }
 
 arca_error_t *arca_project_user_set(arca_db_t *db, apr_pool_t *p, const char *project,

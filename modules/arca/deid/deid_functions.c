@@ -1,7 +1,9 @@
 /* The DicomEdit function library. Each function is checked when the script compiles
  * (argument count; literal regexes, tag paths and formats are parsed then, once) and
  * runs on strings. Error messages name the function and, when the argument is a tag
- * path, the path, never the value.
+ * path, the path, never the value. An argument that may be a literal or computed is
+ * checked twice, by the function's prep_ when it is a literal and by its fn_ at run time:
+ * those pairs repeat one shape by design.
  *
  *  hashUID[v {, "SHA-1"}]    "2.25." + decimal of uuid5(NAMESPACE_OID, v) (deid_script.h)
  *  newUID[]                  "2.25." + decimal of a random version 4 UUID

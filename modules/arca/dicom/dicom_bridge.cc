@@ -642,6 +642,12 @@ arca_error_t *parse_path(apr_pool_t *p, const char *path, std::vector<seg> &segs
     return ARCA_OK;
 }
 
+// The path is the top-level pixel data, which only reading and writing the object handle.
+bool names_pixel_data(const std::vector<seg> &segs)
+{
+    return segs.size() == 1 && segs[0].g == 0x7FE0 && segs[0].e == 0x0010;
+}
+
 OFString trimmed(const OFString &s)
 {
     size_t b = s.find_first_not_of(" \0", 0, 2), e = s.find_last_not_of(" \0", OFString_npos, 2);
@@ -916,7 +922,7 @@ arca_error_t *arca_dicom_set(arca_dicom_t *d, const char *path, const char *vr,
         return err;
     if (segs.back().index >= 0)
         return arca_error_create(d->pool, 400, "a DICOM element path ends in an item");
-    if (segs.size() == 1 && segs[0].g == 0x7FE0 && segs[0].e == 0x0010)
+    if (names_pixel_data(segs))
         return arca_error_create(d->pool, 400, "the pixel data cannot be set");
     if ((err = walk(d, segs, segs.size() - 1, true, &item)))
         return err;
@@ -982,7 +988,7 @@ arca_error_t *arca_dicom_delete(arca_dicom_t *d, const char *path, int *deleted)
         *deleted = 0;
     if (err)
         return err;
-    if (segs.size() == 1 && segs[0].g == 0x7FE0 && segs[0].e == 0x0010)
+    if (names_pixel_data(segs))
         return arca_error_create(d->pool, 400, "the pixel data cannot be deleted");
     if ((err = walk(d, segs, segs.size() - 1, false, &item)))
         return err->status == 404 ? ARCA_OK : err;

@@ -310,9 +310,39 @@ void c_keys(const std::vector<std::pair<DcmTagKey, std::string>> &keys,
     }
 }
 
+// Receives a C-FIND's, C-MOVE's or C-GET's identifier: its level, and its keys as the
+// service takes them (`ck` points into `keys`). False when the requestor is gone.
+bool receive_keys(Assoc &as, T_ASC_PresentationContextID pid, std::string &level,
+                  std::vector<std::pair<DcmTagKey, std::string>> &keys,
+                  std::vector<arca_dnet_key_t> &ck)
+{
+    DcmDataset *ids = NULL;
+    T_ASC_PresentationContextID data_pid = pid;
+    if (DIMSE_receiveDataSetInMemory(as.assoc, DIMSE_NONBLOCKING, as.net->cfg.timeout, &data_pid,
+                                     &ids, NULL, NULL).bad())
+        return false;
+    std::unique_ptr<DcmDataset> hold(ids);
+    keys_of(ids, level, keys);
+    c_keys(keys, ck);
+    return true;
+}
+
 arca_dnet_model_t model_of(const char *sop_class)
 {
     return strstr(sop_class, ".1.2.1.") ? ARCA_DNET_PATIENT_ROOT : ARCA_DNET_STUDY_ROOT;
+}
+
+// What every response to `rq` begins with: the message it answers, its status and SOP
+// class, and no data set (a C-FIND match adds one).
+template <typename RQ, typename RSP>
+void begin_response(const RQ &rq, unsigned status, RSP &rsp)
+{
+    memset(&rsp, 0, sizeof rsp);
+    rsp.MessageIDBeingRespondedTo = rq.MessageID;
+    rsp.DimseStatus = (DIC_US)status;
+    rsp.DataSetType = DIMSE_DATASET_NULL;
+    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID,
+                        sizeof rsp.AffectedSOPClassUID);
 }
 
 // ---- C-ECHO, C-STORE ---------------------------------------------------------------------
@@ -359,11 +389,7 @@ bool serve_store(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_StoreRQ &
     status == ARCA_DIMSE_SUCCESS ? as.stored++ : as.failed++;
 
     T_DIMSE_C_StoreRSP rsp;
-    memset(&rsp, 0, sizeof rsp);
-    rsp.MessageIDBeingRespondedTo = rq.MessageID;
-    rsp.DimseStatus = (DIC_US)status;
-    rsp.DataSetType = DIMSE_DATASET_NULL;
-    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
+    begin_response(rq, status, rsp);
     OFStandard::strlcpy(rsp.AffectedSOPInstanceUID, rq.AffectedSOPInstanceUID,
                         sizeof rsp.AffectedSOPInstanceUID);
     rsp.opts = O_STORE_AFFECTEDSOPCLASSUID | O_STORE_AFFECTEDSOPINSTANCEUID;
@@ -398,12 +424,8 @@ int find_match(void *ctx, const arca_dnet_key_t *values, int n)
             ds.putAndInsertString(tag, values[i].value ? values[i].value : "");
         }
         T_DIMSE_C_FindRSP rsp;
-        memset(&rsp, 0, sizeof rsp);
-        rsp.MessageIDBeingRespondedTo = f->rq->MessageID;
-        rsp.DimseStatus = STATUS_Pending;
+        begin_response(*f->rq, STATUS_Pending, rsp);
         rsp.DataSetType = DIMSE_DATASET_PRESENT;
-        OFStandard::strlcpy(rsp.AffectedSOPClassUID, f->rq->AffectedSOPClassUID,
-                            sizeof rsp.AffectedSOPClassUID);
         rsp.opts = O_FIND_AFFECTEDSOPCLASSUID;
         if (DIMSE_sendFindResponse(f->as->assoc, f->pid, f->rq, &rsp, &ds, NULL).bad())
             return f->stop = true;
@@ -416,21 +438,14 @@ int find_match(void *ctx, const arca_dnet_key_t *values, int n)
 
 bool serve_find(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_FindRQ &rq)
 {
-    DcmDataset *ids = NULL;
-    T_ASC_PresentationContextID data_pid = pid;
-    OFCondition c = DIMSE_receiveDataSetInMemory(as.assoc, DIMSE_NONBLOCKING, as.net->cfg.timeout,
-                                                 &data_pid, &ids, NULL, NULL);
-    if (c.bad())
-        return false;
-    std::unique_ptr<DcmDataset> hold(ids);
     FindCtx f;
     f.as = &as;
     f.pid = pid;
     f.rq = &rq;
     std::vector<std::pair<DcmTagKey, std::string>> keys;
     std::vector<arca_dnet_key_t> ck;
-    keys_of(ids, f.level, keys);
-    c_keys(keys, ck);
+    if (!receive_keys(as, pid, f.level, keys, ck))
+        return false;
     unsigned status = as.net->svc->find(&as.a, model_of(rq.AffectedSOPClassUID), f.level.c_str(),
                                         ck.data(), (int)ck.size(), find_match, &f);
     if (f.stop && status == ARCA_DIMSE_SUCCESS)
@@ -438,11 +453,7 @@ bool serve_find(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_FindRQ &rq
     say(as.net, ARCA_DNET_INFO, 10330, "C-FIND %s level from %s (%s): %d match(es), status "
          "0x%04x", f.level.c_str(), as.calling.c_str(), as.peer.c_str(), f.matches, status);
     T_DIMSE_C_FindRSP rsp;
-    memset(&rsp, 0, sizeof rsp);
-    rsp.MessageIDBeingRespondedTo = rq.MessageID;
-    rsp.DimseStatus = (DIC_US)status;
-    rsp.DataSetType = DIMSE_DATASET_NULL;
-    OFStandard::strlcpy(rsp.AffectedSOPClassUID, rq.AffectedSOPClassUID, sizeof rsp.AffectedSOPClassUID);
+    begin_response(rq, status, rsp);
     rsp.opts = O_FIND_AFFECTEDSOPCLASSUID;
     return DIMSE_sendFindResponse(as.assoc, pid, &rq, &rsp, NULL, NULL).good();
 }
@@ -597,11 +608,7 @@ public:
     Responder(Assoc &as, T_ASC_PresentationContextID pid, RQ &rq)
         : as_(as), pid_(pid), rq_(rq)
     {
-        memset(&rsp_, 0, sizeof rsp_);
-        rsp_.MessageIDBeingRespondedTo = rq.MessageID;
-        OFStandard::strlcpy(rsp_.AffectedSOPClassUID, rq.AffectedSOPClassUID,
-                            sizeof rsp_.AffectedSOPClassUID);
-        rsp_.DataSetType = DIMSE_DATASET_NULL;
+        begin_response(rq, 0, rsp_); // the status is set with each answer
     }
     bool pending(const SubOps &ops)
     {
@@ -652,89 +659,89 @@ unsigned final_status(const SubOps &ops)
     return ops.completed == 0 ? STATUS_MOVE_Failed_UnableToProcess : STATUS_MOVE_Warning_SubOperationsCompleteOneOrMoreFailures;
 }
 
-bool locate(Assoc &as, T_ASC_PresentationContextID pid, const char *sop_class,
-            std::vector<std::string> &files, std::string &level, unsigned *status)
+// A C-MOVE's or C-GET's work: the files its keys name, and how sending them went.
+struct Retrieval {
+    std::vector<std::string> files;
+    std::string level;
+    unsigned status = 0;
+    SubOps ops;
+};
+
+// Reads the request's keys and finds the files they name. False when the requestor is gone.
+bool locate(Assoc &as, T_ASC_PresentationContextID pid, const char *sop_class, Retrieval &rv)
 {
-    DcmDataset *ids = NULL;
-    T_ASC_PresentationContextID data_pid = pid;
-    if (DIMSE_receiveDataSetInMemory(as.assoc, DIMSE_NONBLOCKING, as.net->cfg.timeout, &data_pid,
-                                     &ids, NULL, NULL).bad())
-        return false;
-    std::unique_ptr<DcmDataset> hold(ids);
     std::vector<std::pair<DcmTagKey, std::string>> keys;
     std::vector<arca_dnet_key_t> ck;
-    keys_of(ids, level, keys);
-    c_keys(keys, ck);
+    if (!receive_keys(as, pid, rv.level, keys, ck))
+        return false;
     apr_pool_t *p;
     apr_array_header_t *found = NULL;
     apr_pool_create(&p, NULL);
-    *status = as.net->svc->locate(&as.a, model_of(sop_class), level.c_str(), ck.data(),
-                                  (int)ck.size(), p, &found);
+    rv.status = as.net->svc->locate(&as.a, model_of(sop_class), rv.level.c_str(), ck.data(),
+                                    (int)ck.size(), p, &found);
     for (int i = 0; found && i < found->nelts; i++)
-        files.emplace_back(APR_ARRAY_IDX(found, i, const char *));
+        rv.files.emplace_back(APR_ARRAY_IDX(found, i, const char *));
     apr_pool_destroy(p);
     return true;
 }
 
+// A retrieve's last line in the log (`op`: "C-MOVE", "C-GET"), then its final answer.
+template <typename R>
+bool finish_retrieval(Assoc &as, R &answers, const Retrieval &rv, const char *op, int logno)
+{
+    say(as.net, ARCA_DNET_INFO, logno, "%s %s level from %s (%s): %d sent, %d failed, "
+         "status 0x%04x", op, rv.level.c_str(), as.calling.c_str(), as.peer.c_str(),
+         rv.ops.completed, rv.ops.failed, rv.status);
+    return answers.final(rv.ops, rv.status);
+}
+
 bool serve_move(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_MoveRQ &rq)
 {
-    std::vector<std::string> files;
-    std::string level;
-    unsigned status;
-    SubOps ops;
-    if (!locate(as, pid, rq.AffectedSOPClassUID, files, level, &status))
+    Retrieval rv;
+    if (!locate(as, pid, rq.AffectedSOPClassUID, rv))
         return false;
     const arca_dnet_peer_t *peer = peer_named(as.net, rq.MoveDestination);
     Responder<T_DIMSE_C_MoveRQ, T_DIMSE_C_MoveRSP> answers(as, pid, rq);
-    if (status == ARCA_DIMSE_SUCCESS && peer == NULL) {
-        status = ARCA_DIMSE_UNKNOWN_DESTINATION;
+    if (rv.status == ARCA_DIMSE_SUCCESS && peer == NULL) {
+        rv.status = ARCA_DIMSE_UNKNOWN_DESTINATION;
         say(as.net, ARCA_DNET_WARNING, 10341, "C-MOVE from %s (%s): unknown destination AE "
              "(no ArcaDicomPeer of that name)", as.calling.c_str(), as.peer.c_str());
     }
-    if (status == ARCA_DIMSE_SUCCESS && !files.empty()) {
+    if (rv.status == ARCA_DIMSE_SUCCESS && !rv.files.empty()) {
         T_ASC_Network *anet = NULL;
         T_ASC_Association *sub = NULL;
         if (ASC_initializeNetwork(NET_REQUESTOR, 0, as.net->cfg.timeout, &anet).good()
             && ASC_setTransportLayer(anet, new ArcaTransportLayer(as.net->cfg.timeout), 1).good())
-            sub = open_sub(as.net, anet, as.called.c_str(), peer, files);
+            sub = open_sub(as.net, anet, as.called.c_str(), peer, rv.files);
         if (sub == NULL) {
-            status = ARCA_DIMSE_MOVE_OUT_OF_RESOURCES;
+            rv.status = ARCA_DIMSE_MOVE_OUT_OF_RESOURCES;
             say(as.net, ARCA_DNET_WARNING, 10342, "C-MOVE from %s (%s): cannot open an "
                  "association to %s at %s:%d", as.calling.c_str(), as.peer.c_str(),
                  peer->ae_title, peer->host, peer->port);
         } else {
-            send_files(as, sub, files, ops, false, answers);
+            send_files(as, sub, rv.files, rv.ops, false, answers);
             ASC_releaseAssociation(sub);
             ASC_destroyAssociation(&sub);
-            status = final_status(ops);
+            rv.status = final_status(rv.ops);
         }
         if (anet)
             ASC_dropNetwork(&anet);
     }
-    say(as.net, ARCA_DNET_INFO, 10340, "C-MOVE %s level from %s (%s): %d sent, %d failed, "
-         "status 0x%04x", level.c_str(), as.calling.c_str(), as.peer.c_str(), ops.completed,
-         ops.failed, status);
-    return answers.final(ops, status);
+    return finish_retrieval(as, answers, rv, "C-MOVE", 10340);
 }
 
 bool serve_get(Assoc &as, T_ASC_PresentationContextID pid, T_DIMSE_C_GetRQ &rq)
 {
-    std::vector<std::string> files;
-    std::string level;
-    unsigned status;
-    SubOps ops;
-    if (!locate(as, pid, rq.AffectedSOPClassUID, files, level, &status))
+    Retrieval rv;
+    if (!locate(as, pid, rq.AffectedSOPClassUID, rv))
         return false;
     Responder<T_DIMSE_C_GetRQ, T_DIMSE_C_GetRSP> answers(as, pid, rq);
-    if (status == ARCA_DIMSE_SUCCESS) {
-        if (!send_files(as, as.assoc, files, ops, true, answers))
+    if (rv.status == ARCA_DIMSE_SUCCESS) {
+        if (!send_files(as, as.assoc, rv.files, rv.ops, true, answers))
             return false;
-        status = final_status(ops);
+        rv.status = final_status(rv.ops);
     }
-    say(as.net, ARCA_DNET_INFO, 10345, "C-GET %s level from %s (%s): %d sent, %d failed, "
-         "status 0x%04x", level.c_str(), as.calling.c_str(), as.peer.c_str(), ops.completed,
-         ops.failed, status);
-    return answers.final(ops, status);
+    return finish_retrieval(as, answers, rv, "C-GET", 10345);
 }
 
 // ---- an association ----------------------------------------------------------------------

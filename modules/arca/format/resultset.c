@@ -183,7 +183,6 @@ static int write_xml(const arca_resultset_t *rs, apr_pool_t *p, arca_write_fn wr
 
     if (w == NULL)
         return -1;
-    rc |= xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
     rc |= xmlTextWriterStartElement(w, BAD_CAST "ResultSet") < 0;
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST "http://nrg.wustl.edu/xe") < 0;
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "totalRecords",
@@ -312,7 +311,6 @@ arca_resultset_stream_t *arca_resultset_stream_open(apr_pool_t *p, arca_format_t
             s->rc = -1;
             break;
         }
-        s->rc |= xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
         s->rc |= xmlTextWriterStartElement(w, BAD_CAST "ResultSet") < 0;
         s->rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns",
                                              BAD_CAST "http://nrg.wustl.edu/xe") < 0;

@@ -1,4 +1,4 @@
-/* Streaming a query's rows as they arrive (see row_stream.h). */
+/* A query's rows as a ResultSet, streamed as they arrive or whole (see row_stream.h). */
 #include <apr_strings.h>
 
 #include "format/row_stream.h"
@@ -46,4 +46,16 @@ arca_error_t *arca_row_stream(arca_db_t *db, apr_pool_t *p, const char *sql, int
     if (err) /* rows were sent already: the status cannot change any more */
         return arca_error_create(p, 499, "%s cut short: %s", o->what, err->message);
     return rc ? arca_error_create(p, 499, "the client went away") : ARCA_OK;
+}
+
+arca_error_t *arca_query_resultset(arca_db_t *db, apr_pool_t *p, const char *title,
+                                   const char *sql, int nparams, const char *const *params,
+                                   arca_resultset_t **out)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res, sql, nparams, params);
+
+    if (!err)
+        *out = arca_resultset_from_pg(p, title, res);
+    return err;
 }

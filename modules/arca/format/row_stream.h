@@ -1,5 +1,6 @@
-/* A query's rows streamed out as a ResultSet as PostgreSQL produces them, so that any
- * number of rows goes out in constant memory: listings and searches. */
+/* A query's rows as a ResultSet: streamed out as PostgreSQL produces them, so that any
+ * number of rows goes out in constant memory (listings and searches), or whole, for the
+ * short answers built before they are sent. */
 #ifndef ARCA_ROW_STREAM_H
 #define ARCA_ROW_STREAM_H
 
@@ -25,5 +26,10 @@ typedef struct arca_row_out_t {
  * reason", and a client that went away 499. */
 arca_error_t *arca_row_stream(arca_db_t *db, apr_pool_t *p, const char *sql, int nparams,
                               const char *const *params, const arca_row_out_t *o);
+
+/* Runs `sql` and gives its rows as a whole ResultSet titled `title`, in `p`. */
+arca_error_t *arca_query_resultset(arca_db_t *db, apr_pool_t *p, const char *title,
+                                   const char *sql, int nparams, const char *const *params,
+                                   arca_resultset_t **out);
 
 #endif

@@ -43,6 +43,10 @@ xmlTextWriterPtr arca_xml_out_open(apr_pool_t *p, arca_write_fn write, void *bat
         xmlOutputBufferClose(buf);
         return NULL;
     }
+    if (xmlTextWriterStartDocument(o->writer, "1.0", "UTF-8", NULL) < 0) {
+        xmlFreeTextWriter(o->writer);
+        return NULL;
+    }
     *out = o;
     return o->writer;
 }

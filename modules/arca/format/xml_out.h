@@ -9,7 +9,8 @@
 
 typedef struct arca_xml_out_t arca_xml_out_t;
 
-/* The writer of a new document, or NULL (out of memory). */
+/* The writer of a new document, its XML declaration (1.0, UTF-8) begun, or NULL (out of
+ * memory). */
 xmlTextWriterPtr arca_xml_out_open(apr_pool_t *p, arca_write_fn write, void *baton,
                                    arca_xml_out_t **out);
 /* Ends the document, frees the writer; non-zero if writing failed at any point. */

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "model/config_store.h"
+#include "format/row_stream.h"
 
 #define CURRENT "tool = $1 AND path = $2 AND project IS NOT DISTINCT FROM $3"
 
@@ -90,17 +91,12 @@ arca_error_t *arca_config_history(arca_db_t *db, apr_pool_t *p, const char *tool
                                   const char *path, const char *project, int all,
                                   arca_resultset_t **out)
 {
-    PGresult *res;
     /* the table's version, a number: a bare "version" is the text output column */
-    arca_error_t *err = arca_db_query(db, p, &res,
+    return arca_query_resultset(db, p, "Configuration",
         "SELECT tool, path, coalesce(project, '') AS project, author AS \"user\", "
         "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS create_date, "
         "reason, contents, 'false' AS unversioned, version::text AS version, status "
         "FROM arca_config WHERE " CURRENT " ORDER BY arca_config.version DESC LIMIT $4::int",
         4,
-        (const char *const[]){tool, path, project, all ? "1000000" : "1"});
-
-    if (!err)
-        *out = arca_resultset_from_pg(p, "Configuration", res);
-    return err;
+        (const char *const[]){tool, path, project, all ? "1000000" : "1"}, out);
 }

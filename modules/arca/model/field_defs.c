@@ -7,22 +7,18 @@
 #include <jansson.h>
 
 #include "model/field_defs.h"
+#include "format/row_stream.h"
 #include "model/item_xml_read.h"
 #include "model/model.h"
 
 arca_error_t *arca_field_defs_list(arca_db_t *db, apr_pool_t *p, const char *project,
                                    arca_resultset_t **out)
 {
-    PGresult *res;
-    arca_error_t *err = arca_db_query(db, p, &res,
+    return arca_query_resultset(db, p, "Custom variables",
         "SELECT level, name, type, description, definition FROM arca_field_def "
         "WHERE project = $1 "
         "ORDER BY array_position(ARRAY['project','subject','experiment','scan'], level), name",
-        1, &project);
-
-    if (!err)
-        *out = arca_resultset_from_pg(p, "Custom variables", res);
-    return err;
+        1, &project, out);
 }
 
 static const char *lower(apr_pool_t *p, const char *s)

@@ -233,23 +233,19 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
         break;
     }
     case ARCA_KIND_SUBJECT:
-        sub.kind = ARCA_KIND_EXPERIMENT;
+    case ARCA_KIND_EXPERIMENT: {
+        /* a subject's experiments, an experiment's scans */
+        int subject = loc->kind == ARCA_KIND_SUBJECT;
+        sub.kind = subject ? ARCA_KIND_EXPERIMENT : ARCA_KIND_SCAN;
         if (!(err = list_all(db, p, &sub, who, NULL, &rs)))
-            add_child(p, item, "experiments/experiment", ARCA_KIND_EXPERIMENT, rs, NULL);
+            add_child(p, item, subject ? "experiments/experiment" : "scans/scan", sub.kind, rs,
+                      NULL);
         if (!err)
-            err = add_resources(db, p, item, loc, who, ARCA_KIND_SUBJECT);
+            err = add_resources(db, p, item, loc, who, loc->kind);
         if (!err)
             err = add_shares(db, p, item, who, id);
         break;
-    case ARCA_KIND_EXPERIMENT:
-        sub.kind = ARCA_KIND_SCAN;
-        if (!(err = list_all(db, p, &sub, who, NULL, &rs)))
-            add_child(p, item, "scans/scan", ARCA_KIND_SCAN, rs, NULL);
-        if (!err)
-            err = add_resources(db, p, item, loc, who, ARCA_KIND_EXPERIMENT);
-        if (!err)
-            err = add_shares(db, p, item, who, id);
-        break;
+    }
     default:
         err = add_resources(db, p, item, loc, who, ARCA_KIND_SCAN);
         break;
@@ -840,8 +836,7 @@ arca_error_t *arca_item_write_xml(const arca_item_t *item, apr_pool_t *p,
 
     if (w == NULL)
         return arca_error_create(p, 500, "could not write the item");
-    rc = xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
-    rc |= write_item_xml(w, p, item, NULL, 1);
+    rc = write_item_xml(w, p, item, NULL, 1);
     rc |= arca_xml_out_close(out);
     return rc ? arca_error_create(p, 500, "could not write the item") : ARCA_OK;
 }

@@ -311,23 +311,29 @@ static arca_error_t *walk_scan_set(walk_t *w)
     return set_files(w);
 }
 
+/* What stands below every level that owns files: "resources" and "files". */
+static arca_error_t *walk_owned(walk_t *w, arca_kind_t owner, const char *s)
+{
+    if (strcmp(s, "resources") == 0)
+        return walk_resources(w, owner);
+    if (strcmp(s, "files") == 0)
+        return walk_owner_files(w, owner);
+    return bad_path(w);
+}
+
+/* One walker per level: its step, the children only that level has, then walk_owned. The
+ * walkers open alike by design; what they tell apart differs. */
 static arca_error_t *walk_scans(walk_t *w)
 {
     int go_on;
     arca_error_t *err;
-    const char *s;
 
     /* a set: ALL, or IDs with commas (no scan ID holds one), with something below it */
     if (w->i + 1 < w->n && (strcmp(w->seg[w->i], "ALL") == 0 || strchr(w->seg[w->i], ',')))
         return walk_scan_set(w);
     if ((err = step(w, ARCA_KIND_SCAN, "scan", find_scan, &go_on)) || !go_on)
         return err;
-    s = next(w);
-    if (strcmp(s, "resources") == 0)
-        return walk_resources(w, ARCA_KIND_SCAN);
-    if (strcmp(s, "files") == 0)
-        return walk_owner_files(w, ARCA_KIND_SCAN);
-    return bad_path(w);
+    return walk_owned(w, ARCA_KIND_SCAN, next(w));
 }
 
 /* ".../projects/OTHER": a share of the subject or experiment just found; ".../projects":
@@ -367,10 +373,6 @@ static arca_error_t *walk_experiment(walk_t *w)
     s = next(w);
     if (strcmp(s, "scans") == 0)
         return walk_scans(w);
-    if (strcmp(s, "resources") == 0)
-        return walk_resources(w, ARCA_KIND_EXPERIMENT);
-    if (strcmp(s, "files") == 0)
-        return walk_owner_files(w, ARCA_KIND_EXPERIMENT);
     if (strcmp(s, "projects") == 0)
         return walk_share(w);
     if (strcmp(s, "assessors") == 0 && w->loc->session_id == NULL) {
@@ -383,7 +385,7 @@ static arca_error_t *walk_experiment(walk_t *w)
         w->i++; /* an assessor's output resources are its resources */
         return walk_resources(w, ARCA_KIND_EXPERIMENT);
     }
-    return bad_path(w);
+    return walk_owned(w, ARCA_KIND_EXPERIMENT, s);
 }
 
 static arca_error_t *walk_subject(walk_t *w)
@@ -405,15 +407,13 @@ static arca_error_t *walk_subject(walk_t *w)
     }
     if (strcmp(s, "experiments") == 0)
         return walk_experiment(w);
-    if (strcmp(s, "resources") == 0)
-        return walk_resources(w, ARCA_KIND_SUBJECT);
-    if (strcmp(s, "files") == 0)
-        return walk_owner_files(w, ARCA_KIND_SUBJECT);
     if (strcmp(s, "projects") == 0)
         return walk_share(w);
-    return bad_path(w);
+    return walk_owned(w, ARCA_KIND_SUBJECT, s);
 }
 
+/* Not through step(): a project may be named by an alias, which find_project turns into
+ * its ID. */
 static arca_error_t *walk_project(walk_t *w)
 {
     const char *id = next(w), *s;
@@ -439,11 +439,7 @@ static arca_error_t *walk_project(walk_t *w)
         return walk_subject(w);
     if (strcmp(s, "experiments") == 0)
         return walk_experiment(w);
-    if (strcmp(s, "resources") == 0)
-        return walk_resources(w, ARCA_KIND_PROJECT);
-    if (strcmp(s, "files") == 0)
-        return walk_owner_files(w, ARCA_KIND_PROJECT);
-    return bad_path(w);
+    return walk_owned(w, ARCA_KIND_PROJECT, s);
 }
 
 arca_error_t *arca_locate(arca_db_t *db, apr_pool_t *p, const char *const *seg, int n,

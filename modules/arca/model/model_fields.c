@@ -19,6 +19,8 @@
 #define DOUBLE_SQL(c) "(" c "::text || CASE WHEN " c " = trunc(" c ") AND abs(" c ") < 1e15 " \
     "THEN '.0' ELSE '' END)"
 
+/* One table per kind, one row per field (alias, column, read_sql, XPaths, type): the shape
+ * repeats by design. */
 static const arca_field_t project_fields[] = {
     {"ID", NULL, "o.id", "ID", T},
     {"secondary_ID", "secondary_id", "o.secondary_id", "secondary_ID", T},

@@ -242,6 +242,29 @@ static arca_error_t *label_clash(apr_pool_t *p, arca_error_t *err, const char *w
     return err;
 }
 
+static const char *label_table(arca_kind_t kind)
+{
+    return kind == ARCA_KIND_SUBJECT ? "arca_subject_label" : "arca_experiment_label";
+}
+
+static const char *label_key(arca_kind_t kind)
+{
+    return kind == ARCA_KIND_SUBJECT ? "subject_id" : "experiment_id";
+}
+
+/* A new subject's or experiment's label in the project it belongs to. */
+static arca_error_t *insert_primary_label(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
+                                          const char *id, const char *project,
+                                          const char *label)
+{
+    arca_error_t *err = arca_db_query(db, p, NULL,
+        apr_psprintf(p, "INSERT INTO %s (%s, project, label, is_primary) "
+                     "VALUES ($1, $2, $3, true)", label_table(kind), label_key(kind)), 3,
+        (const char *const[]){id, project, label});
+
+    return label_clash(p, err, arca_kind_name(kind), label, project);
+}
+
 arca_error_t *arca_subject_create(arca_db_t *db, apr_pool_t *p, const char *site,
                                   const char *project, const char *label, const char *user,
                                   const char **id)
@@ -255,10 +278,7 @@ arca_error_t *arca_subject_create(arca_db_t *db, apr_pool_t *p, const char *site
     if (err)
         return err;
     *id = PQgetvalue(res, 0, 0);
-    err = arca_db_query(db, p, NULL, "INSERT INTO arca_subject_label (subject_id, project, "
-                        "label, is_primary) VALUES ($1, $2, $3, true)", 3,
-                        (const char *const[]){*id, project, label});
-    return label_clash(p, err, "subject", label, project);
+    return insert_primary_label(db, p, ARCA_KIND_SUBJECT, *id, project, label);
 }
 
 arca_error_t *arca_experiment_create(arca_db_t *db, apr_pool_t *p, const char *site,
@@ -278,10 +298,7 @@ arca_error_t *arca_experiment_create(arca_db_t *db, apr_pool_t *p, const char *s
     if (err)
         return err;
     *id = PQgetvalue(res, 0, 0);
-    err = arca_db_query(db, p, NULL, "INSERT INTO arca_experiment_label (experiment_id, "
-                        "project, label, is_primary) VALUES ($1, $2, $3, true)", 3,
-                        (const char *const[]){*id, project, label});
-    return label_clash(p, err, "experiment", label, project);
+    return insert_primary_label(db, p, ARCA_KIND_EXPERIMENT, *id, project, label);
 }
 
 arca_error_t *arca_scan_create(arca_db_t *db, apr_pool_t *p, const char *experiment_id,
@@ -347,16 +364,6 @@ arca_error_t *arca_resource_create(arca_db_t *db, apr_pool_t *p, const arca_loca
         *dir = PQgetvalue(res, 0, 1);
     }
     return err;
-}
-
-static const char *label_table(arca_kind_t kind)
-{
-    return kind == ARCA_KIND_SUBJECT ? "arca_subject_label" : "arca_experiment_label";
-}
-
-static const char *label_key(arca_kind_t kind)
-{
-    return kind == ARCA_KIND_SUBJECT ? "subject_id" : "experiment_id";
 }
 
 arca_error_t *arca_relabel(arca_db_t *db, apr_pool_t *p, arca_kind_t kind, const char *id,

@@ -230,8 +230,7 @@ arca_error_t *arca_prearchive_write_xml(apr_pool_t *p, const arca_prearc_t *s,
 
     if (w == NULL)
         return arca_error_create(p, 500, "could not write the session");
-    rc = xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) < 0;
-    rc |= xmlTextWriterStartElement(w, BAD_CAST arca_element_of_xsi(
+    rc = xmlTextWriterStartElement(w, BAD_CAST arca_element_of_xsi(
                                         arca_session_xsi(modality))) < 0;
     rc |= attr(w, "xmlns:xnat", "http://nrg.wustl.edu/xnat");
     rc |= attr(w, "xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance");

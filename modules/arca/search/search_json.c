@@ -117,6 +117,8 @@ static arca_error_t *parse_condition(jparse_t *jp, json_t *v, const char *path,
     return ARCA_OK;
 }
 
+/* A condition, or an AND/OR group of nodes. search_xml.c's parse_group builds the same tree
+ * from XML, so the two mirror each other by design. */
 static arca_error_t *parse_node(jparse_t *jp, json_t *v, const char *path, int depth,
                                 arca_search_node_t **out)
 {

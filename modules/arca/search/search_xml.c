@@ -269,6 +269,8 @@ static arca_error_t *parse_criteria(parse_t *ps, xmlNodePtr n, arca_search_node_
     return ARCA_OK;
 }
 
+/* A child_set: its criteria and nested child_sets. search_json.c's parse_node builds the
+ * same tree from JSON, so the two mirror each other by design. */
 static arca_error_t *parse_group(parse_t *ps, xmlNodePtr n, int depth,
                                  arca_search_node_t **out)
 {

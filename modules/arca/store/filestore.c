@@ -505,29 +505,22 @@ static arca_error_t *ensure_dir(apr_pool_t *p, const char *dir)
 static arca_error_t *make_dirs(apr_pool_t *p, const char *dir, int durable)
 {
     char *d = trim_slashes(p, dir);
-    char *parent;
-    arca_error_t *err;
-    apr_status_t rv;
-
     /* Optimistic: the directory, or at least its parent, usually exists already. */
-    rv = apr_dir_make(d, DIR_PERMS, p);
+    apr_status_t rv = apr_dir_make(d, DIR_PERMS, p);
+
+    if (APR_STATUS_IS_ENOENT(rv)) { /* the parent first, then this one again */
+        char *parent = parent_of(p, d);
+        arca_error_t *err;
+
+        if (strcmp(parent, d) == 0 || strcmp(parent, ".") == 0)
+            return dir_error(p, d, rv);
+        if ((err = make_dirs(p, parent, durable)))
+            return err;
+        rv = apr_dir_make(d, DIR_PERMS, p);
+    }
     if (rv == APR_SUCCESS)
         return finish_new_dir(p, d, durable);
     /* EEXIST also when another request made it a moment ago. */
-    if (APR_STATUS_IS_EEXIST(rv))
-        return ensure_dir(p, d);
-    if (!APR_STATUS_IS_ENOENT(rv))
-        return dir_error(p, d, rv);
-
-    parent = parent_of(p, d);
-    if (strcmp(parent, d) == 0 || strcmp(parent, ".") == 0)
-        return dir_error(p, d, rv);
-    err = make_dirs(p, parent, durable);
-    if (err)
-        return err;
-    rv = apr_dir_make(d, DIR_PERMS, p);
-    if (rv == APR_SUCCESS)
-        return finish_new_dir(p, d, durable);
     if (APR_STATUS_IS_EEXIST(rv))
         return ensure_dir(p, d);
     return dir_error(p, d, rv);

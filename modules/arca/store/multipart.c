@@ -390,6 +390,9 @@ static arca_error_t *begin_part(arca_multipart_t *mp)
         for (vend = value + strlen(value); vend > value && is_ows(vend[-1]); vend--)
             ;
         *vend = '\0';
+        /* One branch per header a part may carry once, each refusing a second with its own
+         * message, as for the Content-Disposition parameters below: the shape repeats by
+         * design. */
         if (same_word(line, "Content-Disposition")) {
             if (disposition)
                 return bad(mp, "a form part has two Content-Disposition headers");
