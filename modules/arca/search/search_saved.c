@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "access/authz.h"
+#include "format/row_stream.h"
 #include "search/search.h"
 
 /* Who sees a stored search: its owner, site admins, the users it lists, readers of the
@@ -30,20 +31,15 @@ arca_error_t *arca_saved_list(arca_db_t *db, apr_pool_t *p, const arca_account_t
                               arca_resultset_t **out)
 {
     const char *params[3];
-    PGresult *res;
-    arca_error_t *err;
 
     fill_who(who, params);
-    err = arca_db_query(db, p, &res, apr_pstrcat(p,
+    return arca_query_resultset(db, p, "Stored Searches", apr_pstrcat(p,
         "SELECT s.id, s.brief_description, s.description, s.root AS root_element_name, "
         "coalesce(s.project, '') AS tag, a.login AS owner, "
         "CASE WHEN s.project IS NOT NULL THEN 'project' WHEN cardinality(s.users) = 0 "
         "THEN 'public' ELSE 'users' END AS sharing "
         "FROM arca_saved_search s JOIN arca_account a ON a.id = s.owner_id WHERE ",
-        visible_sql(p), " ORDER BY s.id", NULL), 3, params);
-    if (!err)
-        *out = arca_resultset_from_pg(p, "Stored Searches", res);
-    return err;
+        visible_sql(p), " ORDER BY s.id", NULL), 3, params, out);
 }
 
 static int valid_id(const char *id)
