@@ -176,14 +176,24 @@ static const char *anon_path(request_rec *r, const char *project)
     return project ? apr_pstrcat(r->pool, "projects/", project, NULL) : "script";
 }
 
-static int anon_get(request_rec *r, const char *project)
+/* The stored anonymisation script of the site (project NULL) or a project, for reading;
+ * *c is NULL when none was stored. */
+static arca_error_t *anon_read(request_rec *r, const char *project, arca_config_t **c)
 {
-    arca_config_t *c;
     arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = arca_core.request_db(r, &db)) || (err = check(r, db, project, 0))
-        || (err = arca_config_get(db, r->pool, "anon", anon_path(r, project), project, &c)))
+    if ((err = arca_core.request_db(r, &db)) || (err = check(r, db, project, 0)))
+        return err;
+    return arca_config_get(db, r->pool, "anon", anon_path(r, project), project, c);
+}
+
+static int anon_get(request_rec *r, const char *project)
+{
+    arca_config_t *c;
+    arca_error_t *err;
+
+    if ((err = anon_read(r, project, &c)))
         return arca_http_error(r, err);
     if (c == NULL && project == NULL) /* the site's script until an admin sets one */
         return arca_http_send_text(r, "text/plain; charset=utf-8", arca_default_site_script());
@@ -196,11 +206,9 @@ static int anon_get(request_rec *r, const char *project)
 static int anon_enabled_get(request_rec *r, const char *project)
 {
     arca_config_t *c;
-    arca_db_t *db;
     arca_error_t *err;
 
-    if ((err = arca_core.request_db(r, &db)) || (err = check(r, db, project, 0))
-        || (err = arca_config_get(db, r->pool, "anon", anon_path(r, project), project, &c)))
+    if ((err = anon_read(r, project, &c)))
         return arca_http_error(r, err);
     /* the default site script is on until one is stored; a project's is off until set */
     return arca_http_send_text(r, "application/json",

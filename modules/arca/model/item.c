@@ -597,19 +597,28 @@ static int write_protocols(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t 
     return rc;
 }
 
-static int write_add_params(xmlTextWriterPtr w, const arca_item_t *item)
+/* <element name="{names[i]}">{values[i]}</element> for each pair: custom fields and a
+ * scan's addParams. */
+static int write_named_values(xmlTextWriterPtr w, const char *element,
+                              const apr_array_header_t *names,
+                              const apr_array_header_t *values)
 {
     int rc = 0;
 
-    for (int i = 0; i < item->add_param_names->nelts && !rc; i++) {
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:addParam") < 0;
+    for (int i = 0; i < names->nelts && !rc; i++) {
+        rc |= xmlTextWriterStartElement(w, BAD_CAST element) < 0;
         rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name",
-            BAD_CAST APR_ARRAY_IDX(item->add_param_names, i, const char *)) < 0;
-        rc |= xmlTextWriterWriteString(w,
-            BAD_CAST APR_ARRAY_IDX(item->add_param_values, i, const char *)) < 0;
+                                          BAD_CAST APR_ARRAY_IDX(names, i, const char *)) < 0;
+        rc |= xmlTextWriterWriteString(w, BAD_CAST APR_ARRAY_IDX(values, i, const char *)) < 0;
         rc |= xmlTextWriterEndElement(w) < 0;
     }
     return rc;
+}
+
+static int write_add_params(xmlTextWriterPtr w, const arca_item_t *item)
+{
+    return write_named_values(w, "xnat:addParam", item->add_param_names,
+                              item->add_param_values);
 }
 
 /* Fields named by paths ("parameters/tr", "parameters/voxelRes/x", "investigator/firstname")
@@ -726,14 +735,8 @@ static int write_custom_fields(xmlTextWriterPtr w, const arca_item_t *item)
 {
     int rc = xmlTextWriterStartElement(w, BAD_CAST "xnat:fields") < 0;
 
-    for (int i = 0; i < item->custom_names->nelts && !rc; i++) {
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:field") < 0;
-        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name",
-            BAD_CAST APR_ARRAY_IDX(item->custom_names, i, const char *)) < 0;
-        rc |= xmlTextWriterWriteString(w,
-            BAD_CAST APR_ARRAY_IDX(item->custom_values, i, const char *)) < 0;
-        rc |= xmlTextWriterEndElement(w) < 0;
-    }
+    if (!rc)
+        rc = write_named_values(w, "xnat:field", item->custom_names, item->custom_values);
     return rc | (xmlTextWriterEndElement(w) < 0);
 }
 

@@ -341,27 +341,37 @@ static int in_paths(const char *paths, const char *path, int nocase)
     return 0;
 }
 
-/* "fields/field[name=kvp]/field" -> "kvp" (lower-cased), else NULL. XNAT also writes the
- * name quoted ('kvp' or "kvp") and the trailing "/field" is sometimes left out. */
-static const char *custom_field_name(apr_pool_t *p, const char *path)
+/* "{prefix}NAME]{suffix}", or without the suffix, NAME possibly quoted ('NAME' or "NAME"),
+ * as XNAT writes the names of custom fields and scan parameters: NAME (at most `max`
+ * bytes), else NULL. */
+static const char *bracketed_name(apr_pool_t *p, const char *path, const char *prefix,
+                                  const char *suffix, size_t max)
 {
-    static const char prefix[] = "fields/field[name=";
+    size_t n = strlen(prefix);
     const char *start, *end;
-    char *name;
 
-    if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+    if (strncmp(path, prefix, n) != 0)
         return NULL;
-    start = path + sizeof prefix - 1;
-    end = strchr(start, ']');
-    if (end == NULL || (strcmp(end, "]/field") != 0 && strcmp(end, "]") != 0))
+    start = path + n;
+    end = strrchr(start, ']');
+    if (end == NULL || (strcmp(end + 1, suffix) != 0 && end[1] != '\0'))
         return NULL;
     if (end - start >= 2 && (*start == '\'' || *start == '"') && end[-1] == *start) {
         start++;
         end--;
     }
-    if (end == start || end - start > 64)
+    if (end == start || (size_t)(end - start) > max)
         return NULL;
-    name = apr_pstrmemdup(p, start, (apr_size_t)(end - start));
+    return apr_pstrmemdup(p, start, (apr_size_t)(end - start));
+}
+
+/* "fields/field[name=kvp]/field" -> "kvp" (lower-cased), else NULL. */
+static const char *custom_field_name(apr_pool_t *p, const char *path)
+{
+    char *name = (char *)bracketed_name(p, path, "fields/field[name=", "/field", 64);
+
+    if (name == NULL)
+        return NULL;
     for (char *c = name; *c; c++) {
         if (!isalnum((unsigned char)*c) && *c != '_')
             return NULL;
@@ -371,26 +381,10 @@ static const char *custom_field_name(apr_pool_t *p, const char *path)
 }
 
 /* "parameters/addParam[name=foo]/addField" -> "foo" (kept as given: XNAT's names are
- * scanner parameter names, case and all), else NULL. Quotes and a missing "/addField" are
- * accepted as for custom variables. */
+ * scanner parameter names, case and all), else NULL. */
 static const char *add_param_name(apr_pool_t *p, const char *path)
 {
-    static const char prefix[] = "parameters/addParam[name=";
-    const char *start, *end;
-
-    if (strncmp(path, prefix, sizeof prefix - 1) != 0)
-        return NULL;
-    start = path + sizeof prefix - 1;
-    end = strrchr(start, ']');
-    if (end == NULL || (strcmp(end, "]/addField") != 0 && strcmp(end, "]") != 0))
-        return NULL;
-    if (end - start >= 2 && (*start == '\'' || *start == '"') && end[-1] == *start) {
-        start++;
-        end--;
-    }
-    if (end == start || end - start > 255)
-        return NULL;
-    return apr_pstrmemdup(p, start, (apr_size_t)(end - start));
+    return bracketed_name(p, path, "parameters/addParam[name=", "/addField", 255);
 }
 
 int arca_field_resolve(apr_pool_t *p, arca_kind_t kind, const char *name,
