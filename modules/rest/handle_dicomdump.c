@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 
 #include "dicom/dicom.h"
+#include "dicom/dicom_values.h"
 #include "store/file_rows.h"
 #include "data.h"
 #include "handlers.h"
@@ -78,6 +79,7 @@ static arca_error_t *add_row(void *baton, const arca_dicom_element_t *e)
     if (strcmp(e->vr, "SQ") != 0 && !binary_vr(e->vr)
         && (err = arca_dicom_element_value(e, d->p, &row[3])))
         return err;
+    row[3] = arca_dicom_text(d->p, row[3]);
     row[4] = e->name ? e->name : "";
     arca_resultset_add(d->rs, row);
     return ARCA_OK;

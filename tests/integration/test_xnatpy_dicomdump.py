@@ -30,6 +30,12 @@ def zipped(n_series=2):
                 ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
                 ds.SeriesNumber, ds.InstanceNumber = s, i
                 ds.SeriesDescription = f"Series {s}"
+                ds.SpecificCharacterSet = "ISO_IR 100"
+                ds.ImageComments = "Qualit\u00e0 buona"  # Latin-1 on disk
+                ref = pydicom.Dataset()
+                ref.ReferencedSOPClassUID = ds.SOPClassUID
+                ref.ReferencedSOPInstanceUID = "1.2.3.4"
+                ds.ReferencedImageSequence = pydicom.Sequence([ref])
                 out = io.BytesIO()
                 ds.save_as(out, write_like_original=False)
                 z.writestr(f"{s}_{i}.dcm", out.getvalue())
@@ -82,6 +88,11 @@ class TestDicomDump:
         assert tags["(0008,0060)"]["desc"] == "Modality"
         assert tags["(0002,0010)"]["value"]  # the file meta's transfer syntax
         assert "(7FE0,0010)" not in tags
+        assert tags["(0020,4000)"]["value"] == "Qualit\u00e0 buona"
+        assert tags["(0008,1140)"]["vr"] == "SQ" and tags["(0008,1140)"]["value"] == ""
+        nested = [x for x in rows if x["tag1"] == "(0008,1140)" and x["tag2"]]
+        assert {x["tag2"]: x["value"] for x in nested}["(0008,1155)"] == "1.2.3.4"
+        assert all(x["desc"] for x in nested)
         assert PHI_NAME not in r.text and "PHI-77" not in r.text
 
     def test_session_dumps_its_first_scan(self, env, session):
