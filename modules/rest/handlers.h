@@ -85,6 +85,9 @@ int handle_prearchive_scans(request_rec *r, const route_match *m);
 int handle_prearchive_scan(request_rec *r, const route_match *m);
 int handle_prearchive_files(request_rec *r, const route_match *m);
 
+/* handle_dicomdump.c */
+int handle_dicomdump(request_rec *r, const route_match *m);
+
 /* handle_prearchive_code.c */
 int handle_prearchive_code_get(request_rec *r, const route_match *m);
 int handle_prearchive_code_put(request_rec *r, const route_match *m);

@@ -16,6 +16,7 @@ const route rest_routes[] = {
     {"POST", "data:JSESSION", handle_session_open},
     {"DELETE", "data:JSESSION", handle_session_close},
     {"POST", "data:services/import", handle_import},
+    {"GET", "data:services/dicomdump", handle_dicomdump},
     {"POST", "data:services/archive", handle_services_archive},
     {"POST", "data:services/prearchive/{operation}", handle_services_prearchive},
     {"GET", "data:prearchive/projects", handle_prearchive_list},

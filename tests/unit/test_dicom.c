@@ -687,6 +687,27 @@ static void deid_basic_profile_runs_over_the_bridge(void **state)
     free(m.data);
 }
 
+static void tags_by_number_and_keyword(void **state)
+{
+    unsigned g = 0, e = 0;
+
+    (void)state;
+    assert_int_equal(arca_dicom_tag_lookup("00100010", &g, &e), 1);
+    assert_true(g == 0x0010 && e == 0x0010);
+    assert_int_equal(arca_dicom_tag_lookup("(0008,103e)", &g, &e), 1);
+    assert_true(g == 0x0008 && e == 0x103E);
+    assert_int_equal(arca_dicom_tag_lookup("0020,000D", &g, &e), 1);
+    assert_true(g == 0x0020 && e == 0x000D);
+    assert_int_equal(arca_dicom_tag_lookup("SeriesDescription", &g, &e), 1);
+    assert_true(g == 0x0008 && e == 0x103E);
+    assert_int_equal(arca_dicom_tag_lookup("TransferSyntaxUID", &g, &e), 1);
+    assert_true(g == 0x0002 && e == 0x0010);
+    assert_int_equal(arca_dicom_tag_lookup("NoSuchKeyword", &g, &e), 0);
+    assert_int_equal(arca_dicom_tag_lookup("", &g, &e), 0);
+    assert_int_equal(arca_dicom_tag_lookup("0010001", &g, &e), 0);
+    assert_int_equal(arca_dicom_tag_lookup("Patient Name", &g, &e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -698,6 +719,7 @@ int main(void)
         cmocka_unit_test(synthetic_objects_round_trip),
         cmocka_unit_test(large_object_streams_in_constant_memory),
         cmocka_unit_test(deid_basic_profile_runs_over_the_bridge),
+        cmocka_unit_test(tags_by_number_and_keyword),
     };
     return RUN(tests);
 }

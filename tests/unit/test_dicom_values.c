@@ -47,12 +47,23 @@ static void dates(void **state)
     assert_null(arca_dicom_sql_date(p, NULL));
 }
 
+static void text(void **state)
+{
+    apr_pool_t *p = *state;
+
+    assert_string_equal(arca_dicom_text(p, "Rossi^Mario"), "Rossi^Mario");
+    assert_string_equal(arca_dicom_text(p, "M\xc3\xbcller"), "M\xc3\xbcller");
+    assert_string_equal(arca_dicom_text(p, "M\xfcller"), "M\xc3\xbcller");
+    assert_null(arca_dicom_text(p, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(comment_fields),
         cmocka_unit_test(labels),
         cmocka_unit_test(dates),
+        cmocka_unit_test(text),
     };
     return RUN(tests);
 }

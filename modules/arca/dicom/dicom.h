@@ -122,6 +122,8 @@ typedef struct arca_dicom_element_t {
                                 (gggg,00xx) in the same item, trimmed; NULL if none */
     unsigned long vm;        /* values in the element (items for a sequence) */
     const void *opaque;      /* for arca_dicom_element_value */
+    const char *name;        /* the data dictionary's keyword ("PatientName"); NULL for a
+                                tag it does not know */
 } arca_dicom_element_t;
 
 /* Return non-NULL to stop: arca_dicom_iterate returns that error. The object must not be
@@ -133,6 +135,16 @@ typedef arca_error_t *(*arca_dicom_element_fn)(void *baton, const arca_dicom_ele
  * pixel data (which stays in the stream) nor what follows it. Strings passed live in p. */
 arca_error_t *arca_dicom_iterate(arca_dicom_t *d, apr_pool_t *p, arca_dicom_element_fn fn,
                                  void *baton);
+
+/* The same for the file meta elements (0002,eeee) as they were read (none for a bare
+ * dataset or a synthetic object), all at depth 0. */
+arca_error_t *arca_dicom_iterate_meta(arca_dicom_t *d, apr_pool_t *p, arca_dicom_element_fn fn,
+                                      void *baton);
+
+/* Resolves a tag given as "00100010", "0010,0010", "(0010,0010)" or a data dictionary
+ * keyword ("PatientName", case-sensitive). Returns 1 and sets *group, *element if it
+ * names a tag, else 0. */
+int arca_dicom_tag_lookup(const char *name, unsigned *group, unsigned *element);
 
 /* The value of the element being iterated, as arca_dicom_get gives it; a sequence: 400.
  * Only during the callback. */

@@ -798,6 +798,10 @@ arca_error_t *iterate_item(iter_ctx &c, DcmItem *item, const std::string &prefix
         ae.vm = el->ident() == EVR_SQ ? static_cast<DcmSequenceOfItems *>(el)->card()
                                       : el->getVM();
         ae.opaque = el;
+        DcmTag named(tag); // getTagName() is not const
+        const char *name = named.getTagName();
+        if (name && strcmp(name, DcmTag_ERROR_TagName) != 0)
+            ae.name = apr_pstrdup(c.p, name);
         arca_error_t *err = c.fn(c.baton, &ae);
         if (err)
             // cppcheck-suppress returnDanglingLifetime ; false positive: cppcheck
@@ -1029,6 +1033,46 @@ arca_error_t *arca_dicom_iterate(arca_dicom_t *d, apr_pool_t *p, arca_dicom_elem
     iter_ctx c = {p, fn, baton};
     return iterate_item(c, d->ff->getDataset(), std::string(), 0);
     GUARD_END(p)
+}
+
+arca_error_t *arca_dicom_iterate_meta(arca_dicom_t *d, apr_pool_t *p, arca_dicom_element_fn fn,
+                                      void *baton)
+{
+    GUARD_BEGIN
+    iter_ctx c = {p, fn, baton};
+    DcmMetaInfo *meta = d->ff->getMetaInfo();
+    if (meta == NULL || d->pix == PIX_SYNTH)
+        return ARCA_OK;
+    return iterate_item(c, meta, std::string(), 0);
+    GUARD_END(p)
+}
+
+int arca_dicom_tag_lookup(const char *name, unsigned *group, unsigned *element)
+{
+    try {
+        unsigned g, e;
+        int n = -1;
+        if ((sscanf(name, "(%4x,%4x)%n", &g, &e, &n) == 2 && n == 11 && name[n] == '\0')
+            || (sscanf(name, "%4x,%4x%n", &g, &e, &n) == 2 && n == 9 && name[n] == '\0')
+            || (strlen(name) == 8 && strspn(name, "0123456789abcdefABCDEF") == 8
+                && sscanf(name, "%4x%4x", &g, &e) == 2)) {
+            *group = g;
+            *element = e;
+            return 1;
+        }
+        if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789") != strlen(name))
+            return 0;
+        setup_dcmtk();
+        DcmTag tag;
+        if (DcmTag::findTagFromName(name, tag).bad())
+            return 0;
+        *group = tag.getGroup();
+        *element = tag.getElement();
+        return 1;
+    } catch (...) {
+        return 0;
+    }
 }
 
 arca_error_t *arca_dicom_element_value(const arca_dicom_element_t *e, apr_pool_t *p,

@@ -6,6 +6,7 @@
 
 #include <apr_strings.h>
 
+#include "base/validate.h"
 #include "dicom/dicom_values.h"
 
 const char *arca_dicom_comment_field(apr_pool_t *p, const char *comments, const char *key)
@@ -62,4 +63,23 @@ const char *arca_dicom_sql_date(apr_pool_t *p, const char *da)
         || (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
         return NULL;
     return apr_psprintf(p, "%04d-%02d-%02d", y, m, d);
+}
+
+const char *arca_dicom_text(apr_pool_t *p, const char *value)
+{
+    char *out, *o;
+
+    if (value == NULL || arca_valid_utf8(value))
+        return value;
+    o = out = apr_palloc(p, 2 * strlen(value) + 1);
+    for (const unsigned char *v = (const unsigned char *)value; *v; v++) {
+        if (*v < 0x80) {
+            *o++ = (char)*v;
+        } else {
+            *o++ = (char)(0xC0 | (*v >> 6));
+            *o++ = (char)(0x80 | (*v & 0x3F));
+        }
+    }
+    *o = '\0';
+    return out;
 }

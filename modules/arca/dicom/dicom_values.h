@@ -17,4 +17,9 @@ const char *arca_label_from(apr_pool_t *p, const char *value);
  * yyyy.mm.dd; anything else (a range, a typo, 31 February) is no date. */
 const char *arca_dicom_sql_date(apr_pool_t *p, const char *da);
 
+/* A value as UTF-8 text for an answer: unchanged when it is valid UTF-8, else its bytes
+ * read as Latin-1 (DICOM's most common character set besides ASCII), so no value is lost
+ * or makes the answer invalid. NULL for NULL. */
+const char *arca_dicom_text(apr_pool_t *p, const char *value);
+
 #endif

@@ -189,3 +189,21 @@ arca_error_t *arca_files_below(arca_db_t *db, apr_pool_t *p, const arca_location
     }
     return ARCA_OK;
 }
+
+arca_error_t *arca_first_dicom_file(arca_db_t *db, apr_pool_t *p, const char *experiment_id,
+                                    const char *scan_pk, const char **disk_path)
+{
+    const char *params[2] = {experiment_id, scan_pk};
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res,
+        "SELECT r.dir || '/' || f.path FROM arca_scan s JOIN arca_resource r ON r.scan_pk = "
+        "s.pk JOIN arca_file f ON f.resource_pk = r.pk WHERE s.experiment_id = $1 AND "
+        "($2::bigint IS NULL OR s.pk = $2::bigint) AND (r.label = 'DICOM' OR r.format = "
+        "'DICOM' OR f.format = 'DICOM') ORDER BY CASE WHEN s.id ~ '^[0-9]{1,9}$' THEN "
+        "s.id::integer END NULLS LAST, s.id, r.label, f.path LIMIT 1", 2, params);
+
+    if (err)
+        return err;
+    *disk_path = PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL;
+    return ARCA_OK;
+}

@@ -64,4 +64,11 @@ typedef struct arca_file_below_t {
 arca_error_t *arca_files_below(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,
                                apr_array_header_t **files);
 
+/* The first DICOM file of a scan (scan_pk), or with scan_pk NULL of a session's scans
+ * (experiment_id): in the scans' order (numeric IDs by number, then the others), its
+ * resources labelled DICOM or of format DICOM by label, files by path. *disk_path, relative
+ * to the archive, is NULL when there is none. */
+arca_error_t *arca_first_dicom_file(arca_db_t *db, apr_pool_t *p, const char *experiment_id,
+                                    const char *scan_pk, const char **disk_path);
+
 #endif
