@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "access/authz.h"
@@ -18,6 +19,7 @@ typedef struct {
     apr_pool_t *p;
     const char *params[MAX_PARAMS];
     int n;
+    int scans_joined;   /* an experiments listing joined with its scans as "sc" */
 } params_t;
 
 /* Adds a parameter; returns its "$k". */
@@ -181,20 +183,59 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
     }
 }
 
+/* "xnat:mrScanData/type" in an experiments listing: a column of the experiments' scans
+ * of that type (XNAT answers one row per such scan). The type, or NULL. */
+static const char *scan_type_of(apr_pool_t *p, arca_kind_t kind, const char *name)
+{
+    const char *slash = strchr(name, '/');
+    const char *type;
+    size_t n;
+
+    if (kind != ARCA_KIND_EXPERIMENT || !arca_field_name_is_xpath(name))
+        return NULL;
+    type = apr_pstrmemdup(p, name, (apr_size_t)(slash - name));
+    n = strlen(type);
+    if (n < 8 || strcasecmp(type + n - 8, "ScanData") != 0 || !arca_valid_xsi_type(type))
+        return NULL;
+    return type;
+}
+
+/* `sql` (over a scan as "o") read over the joined scan "sc" instead. The field tables'
+ * fragments name their row "o." and nothing else ends in "o." (model_fields.c). */
+static const char *over_joined_scan(apr_pool_t *p, const char *sql)
+{
+    const char *at, *from = sql, *out = "";
+
+    while ((at = strstr(from, "o.")) != NULL) {
+        int word = at > sql && (apr_isalnum(at[-1]) || at[-1] == '_');
+        out = apr_pstrcat(p, out, apr_pstrmemdup(p, from, (apr_size_t)(at - from)),
+                          word ? "o." : "sc.", NULL);
+        from = at + 2;
+    }
+    return apr_pstrcat(p, out, from, NULL);
+}
+
 /* The SQL of one requested column, or NULL when the name means nothing here. */
 static const char *column_sql(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps,
                               const char *name)
 {
     arca_field_ref_t ref;
+    arca_kind_t kind = q->loc->kind;
+    const char *sql;
+    int scan = ps->scans_joined && scan_type_of(p, kind, name) != NULL;
 
-    if (!arca_field_resolve(p, q->loc->kind, name, &ref))
+    if (scan)
+        kind = ARCA_KIND_SCAN;
+    if (!arca_field_resolve(p, kind, name, &ref))
         return NULL;
     if (ref.custom)
-        return apr_pstrcat(p, "coalesce(o.fields ->> ", param(ps, ref.custom), ", '')", NULL);
-    if (ref.add_param)
-        return apr_pstrcat(p, "coalesce(o.add_params ->> ", param(ps, ref.add_param), ", '')",
-                           NULL);
-    return ref.field->read_sql;
+        sql = apr_pstrcat(p, "coalesce(o.fields ->> ", param(ps, ref.custom), ", '')", NULL);
+    else if (ref.add_param)
+        sql = apr_pstrcat(p, "coalesce(o.add_params ->> ", param(ps, ref.add_param), ", '')",
+                          NULL);
+    else
+        sql = ref.field->read_sql;
+    return scan ? over_joined_scan(p, sql) : sql;
 }
 
 static const char *const key_column[ARCA_KIND_COUNT] = {
@@ -210,6 +251,14 @@ static const char *header_of(apr_pool_t *p, const arca_listing_query_t *q, const
 {
     arca_field_ref_t ref;
 
+    /* a scan column of an experiments listing: in lower case, as XNAT heads columns of
+     * its joins (pyxnat reads row['xnat:mrscandata/id']) */
+    if (scan_type_of(p, q->loc->kind, name)) {
+        char *lower = apr_pstrdup(p, name);
+        for (char *c = lower; *c; c++)
+            *c = (char)apr_tolower(*c);
+        return lower;
+    }
     if (arca_field_resolve(p, q->loc->kind, name, &ref) && ref.field
         && strcmp(ref.field->alias, "subject_ID") == 0)
         return "subject_ID";
@@ -231,7 +280,8 @@ static int has_field(apr_pool_t *p, const arca_listing_query_t *q, apr_array_hea
     arca_field_ref_t ref;
 
     for (int i = 0; i < names->nelts; i++)
-        if (arca_field_resolve(p, q->loc->kind, APR_ARRAY_IDX(names, i, const char *), &ref)
+        if (!scan_type_of(p, q->loc->kind, APR_ARRAY_IDX(names, i, const char *))
+            && arca_field_resolve(p, q->loc->kind, APR_ARRAY_IDX(names, i, const char *), &ref)
             && ref.field && strcmp(ref.field->alias, alias) == 0)
             return 1;
     return 0;
@@ -387,6 +437,38 @@ static arca_error_t *parse_count(apr_pool_t *p, const apr_table_t *args, const c
     return ARCA_OK;
 }
 
+/* Scan columns in an experiments listing (columns=ID,xnat:mrScanData/ID): the rows become
+ * the experiments' scans of the first such column's type (xnat:imageScanData: every
+ * scan), one join; experiments without one are left out, as XNAT's join leaves them. The
+ * type is the first parameter after the context's, so the count query shares it. */
+static arca_error_t *join_scans(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps,
+                                const char **from)
+{
+    const char *asked = q->args ? apr_table_get(q->args, "columns") : NULL;
+    char *list, *state = NULL, *tok;
+    const char *type = NULL, *ph;
+
+    if (asked == NULL || q->loc->kind != ARCA_KIND_EXPERIMENT)
+        return ARCA_OK;
+    list = apr_pstrdup(p, asked);
+    for (tok = apr_strtok(list, ",", &state); tok && !type; tok = apr_strtok(NULL, ",", &state)) {
+        apr_collapse_spaces(tok, tok);
+        type = scan_type_of(p, q->loc->kind, tok);
+    }
+    if (type == NULL)
+        return ARCA_OK;
+    ps->scans_joined = 1;
+    if (strcasecmp(type, "xnat:imageScanData") == 0) {
+        *from = apr_pstrcat(p, *from, " JOIN arca_scan sc ON sc.experiment_id = o.id", NULL);
+        return ARCA_OK;
+    }
+    if ((ph = param(ps, type)) == NULL)
+        return arca_error_create(p, 400, "too many columns or filters in this listing");
+    *from = apr_pstrcat(p, *from, " JOIN arca_scan sc ON sc.experiment_id = o.id "
+                        "AND lower(sc.xsi_type) = lower(", ph, ")", NULL);
+    return ARCA_OK;
+}
+
 /* A listing's statements: its rows, and (for a page) the count of the whole list. */
 typedef struct {
     params_t ps;
@@ -403,11 +485,13 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
     long limit, offset;
     arca_error_t *err;
 
-    b->ps = (params_t){p, {0}, 0};
+    b->ps = (params_t){p, {0}, 0, 0};
     b->names = apr_array_make(p, 16, sizeof(const char *));
     if ((err = parse_count(p, q->args, "limit", -1, 1000000, &limit))
         || (err = parse_count(p, q->args, "offset", 0, 1000000000, &offset))
         || (err = from_where(p, q->loc, &b->ps, &from, &where)))
+        return err;
+    if ((err = join_scans(p, q, &b->ps, &from)))
         return err;
     {
         const char *filter = access_filter(p, q, &b->ps);
@@ -432,6 +516,8 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
                              NULL);
     }
     order = natural_order(q->loc->kind);
+    if (b->ps.scans_joined)
+        order = apr_pstrcat(p, order, ", o.id, length(sc.id), sc.id", NULL);
     sort_by = q->args ? apr_table_get(q->args, "sortBy") : NULL;
     sort_order = q->args ? apr_table_get(q->args, "sortOrder") : NULL;
     if (sort_by) {
@@ -441,7 +527,8 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
                                      sort_by);
         order = apr_pstrcat(p, "(", expr, ")",
                             sort_order && strcasecmp(sort_order, "DESC") == 0 ? " DESC" : "",
-                            ", ", natural_order(q->loc->kind), NULL);
+                            ", ", natural_order(q->loc->kind),
+                            b->ps.scans_joined ? ", o.id, length(sc.id), sc.id" : "", NULL);
     }
     b->sql = apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ", fb.where,
                          " ORDER BY ", order,
