@@ -167,3 +167,26 @@ class TestScanColumnsInExperimentListings:
         rows = list(csv.DictReader(io.StringIO(r.text)))
         assert sorted((x["label"], x["xnat:mrscandata/id"]) for x in rows) == [
             ("MR1", "1"), ("MR1", "2"), ("MR2", "1")]
+
+    def test_session_and_subject_columns_beside_scans(self, env, proj):
+        """array.scans(project_id=P, columns=[session label, scan type, subject label]),
+        read by header: 'project', 'subject_label', 'xnat:mrscandata/id',
+        'xnat:mrsessiondata/label', 'xnat:mrscandata/type'."""
+        rows = scan_rows(env, "/data/experiments", extra=",xnat:mrSessionData/label,"
+                         f"xnat:mrScanData/type,xnat:subjectData/label&project={P}")
+        got = sorted((r["project"], r["subject_label"], r["xnat:mrsessiondata/label"],
+                      r["xnat:mrscandata/id"], r["xnat:mrscandata/type"]) for r in rows)
+        assert got == [(P, "S1", "MR1", "1", "T1"), (P, "S1", "MR1", "2", "T2"),
+                       (P, "S1", "MR2", "1", "FLAIR")]
+        assert all(r["subject_ID"].startswith("XNAT_S") for r in rows)
+
+    def test_scan_filter_applies_to_the_scans(self, env, proj):
+        rows = scan_rows(env, f"/data/projects/{P}/experiments",
+                         extra=",xnat:mrScanData/type&xnat:mrScanData/type=T2")
+        assert [r["xnat:mrscandata/type"] for r in rows] == ["T2"]
+
+    def test_paged_total_counts_scan_rows(self, env, proj):
+        r = env.get(f"/data/projects/{P}/experiments?format=json&limit=1&xsiType="
+                    "xnat:mrSessionData&columns=ID,xnat:mrScanData/ID")
+        rs = r.json()["ResultSet"]
+        assert len(rs["Result"]) == 1 and int(rs["totalRecords"]) == 3

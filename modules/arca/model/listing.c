@@ -215,15 +215,36 @@ static const char *over_joined_scan(apr_pool_t *p, const char *sql)
     return apr_pstrcat(p, out, from, NULL);
 }
 
+/* "xnat:subjectData/label" in an experiments listing: the experiment's subject's label,
+ * "subject_label" (XNAT's header for it); ".../ID" its "subject_ID"; "" for the subject's
+ * other fields, which experiment listings do not show. NULL: not a subject's field. */
+static const char *subject_alias(arca_kind_t kind, const char *name)
+{
+    static const char prefix[] = "xnat:subjectData/";
+    const char *rest = name + sizeof prefix - 1;
+
+    if (kind != ARCA_KIND_EXPERIMENT || strncasecmp(name, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    if (strcasecmp(rest, "label") == 0)
+        return "subject_label";
+    if (strcasecmp(rest, "ID") == 0)
+        return "subject_ID";
+    return "";
+}
+
 /* The SQL of one requested column, or NULL when the name means nothing here. */
 static const char *column_sql(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps,
                               const char *name)
 {
     arca_field_ref_t ref;
     arca_kind_t kind = q->loc->kind;
-    const char *sql;
+    const char *sql, *subject = subject_alias(kind, name);
     int scan = ps->scans_joined && scan_type_of(p, kind, name) != NULL;
 
+    if (subject && *subject == '\0')
+        return NULL;
+    if (subject)
+        name = subject;
     if (scan)
         kind = ARCA_KIND_SCAN;
     if (!arca_field_resolve(p, kind, name, &ref))
@@ -246,14 +267,20 @@ static const char *const key_column[ARCA_KIND_COUNT] = {
 /* The header a requested column gets: the name as asked (pyxnat matches headers to the
  * XPaths it sent), except the subject of an experiment, which XNAT heads "subject_ID"
  * however it was asked for (pyxnat reads row['subject_ID'] after asking for
- * "xnat:subjectAssessorData/subject_id"). */
-static const char *header_of(apr_pool_t *p, const arca_listing_query_t *q, const char *name)
+ * "xnat:subjectAssessorData/subject_id"), and its label "subject_label". */
+static const char *header_of(apr_pool_t *p, const arca_listing_query_t *q, const char *name,
+                             int joined)
 {
     arca_field_ref_t ref;
+    const char *subject = subject_alias(q->loc->kind, name);
 
-    /* a scan column of an experiments listing: in lower case, as XNAT heads columns of
-     * its joins (pyxnat reads row['xnat:mrscandata/id']) */
-    if (scan_type_of(p, q->loc->kind, name)) {
+    if (subject && *subject)
+        return subject;
+    /* with scans joined, XPath columns are in lower case, as XNAT heads the columns of
+     * its joins (pyxnat reads row['xnat:mrscandata/id'], row['xnat:mrsessiondata/label']) */
+    if (joined && arca_field_name_is_xpath(name)
+        && !(arca_field_resolve(p, q->loc->kind, name, &ref) && ref.field
+             && strcmp(ref.field->alias, "subject_ID") == 0)) {
         char *lower = apr_pstrdup(p, name);
         for (char *c = lower; *c; c++)
             *c = (char)apr_tolower(*c);
@@ -306,7 +333,7 @@ static int known_column(apr_pool_t *p, const arca_listing_query_t *q, const char
  * nothing here comes back as an empty column, which clients matching headers cope with
  * better than a missing one), with the key and URI added. */
 static void add_columns(apr_pool_t *p, const arca_listing_query_t *q,
-                        apr_array_header_t *names, const char *asked)
+                        apr_array_header_t *names, const char *asked, int joined)
 {
     char *list = apr_pstrdup(p, asked), *state = NULL, *tok;
 
@@ -315,21 +342,21 @@ static void add_columns(apr_pool_t *p, const arca_listing_query_t *q,
             break;
         apr_collapse_spaces(tok, tok);
         if (strcmp(tok, "DEFAULT") == 0)
-            add_columns(p, q, names, default_columns[q->loc->kind]);
+            add_columns(p, q, names, default_columns[q->loc->kind], joined);
         else if (*tok && !listed(names, tok) && (!fixed_columns(q->loc->kind)
                                                  || known_column(p, q, tok)))
-            APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(p, header_of(p, q, tok));
+            APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(p, header_of(p, q, tok, joined));
     }
 }
 
 static void choose_columns(apr_pool_t *p, const arca_listing_query_t *q,
-                           apr_array_header_t *names)
+                           apr_array_header_t *names, int joined)
 {
     const char *asked = q->args ? apr_table_get(q->args, "columns") : NULL;
 
-    add_columns(p, q, names, asked && *asked ? asked : "DEFAULT");
+    add_columns(p, q, names, asked && *asked ? asked : "DEFAULT", joined);
     if (fixed_columns(q->loc->kind))
-        add_columns(p, q, names, "DEFAULT");
+        add_columns(p, q, names, "DEFAULT", joined);
     /* Clients build objects from the key and URI of each row whatever they asked for
      * (pyxnat reads ID beside `columns=alias`), so both are always there; but XNAT's
      * resource rows carry a URI only when asked, and xnatpy finds a resource's own row
@@ -504,7 +531,7 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
     if (q->args)
         apr_table_do(add_filter, &fb, q->args, NULL);
     b->n_filters = b->ps.n;
-    choose_columns(p, q, b->names);
+    choose_columns(p, q, b->names, b->ps.scans_joined);
     for (int i = 0; i < b->names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(b->names, i, const char *);
         const char *sql = column_sql(p, q, &b->ps, name);
