@@ -24,6 +24,13 @@ static const char *const key_alias[ARCA_KIND_COUNT] = {
  * listing column; XNAT's items keep it in their meta data. */
 static int listing_only(arca_kind_t kind, const char *alias)
 {
+    /* display fields computed for listings and searches (model_fields.c) */
+    static const char *const computed[] = {"proj_mr_count", "proj_ct_count",
+        "proj_pet_count", "proj_ut_count", "project_owners", "ses", "add_ids", NULL};
+
+    for (int i = 0; computed[i]; i++)
+        if (strcmp(alias, computed[i]) == 0)
+            return 1;
     return strcmp(alias, "URI") == 0 || strcmp(alias, "last_modified") == 0
            || (kind == ARCA_KIND_RESOURCE && (!strcmp(alias, "ID") || !strcmp(alias, "xsiType")));
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "access/authz.h"
@@ -18,6 +19,7 @@ typedef struct {
     apr_pool_t *p;
     const char *params[MAX_PARAMS];
     int n;
+    int scans_joined;   /* an experiments listing joined with its scans as "sc" */
 } params_t;
 
 /* Adds a parameter; returns its "$k". */
@@ -181,20 +183,80 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
     }
 }
 
+/* "xnat:mrScanData/type" in an experiments listing: a column of the experiments' scans
+ * of that type (XNAT answers one row per such scan). The type, or NULL. */
+static const char *scan_type_of(apr_pool_t *p, arca_kind_t kind, const char *name)
+{
+    const char *slash = strchr(name, '/');
+    const char *type;
+    size_t n;
+
+    if (kind != ARCA_KIND_EXPERIMENT || !arca_field_name_is_xpath(name))
+        return NULL;
+    type = apr_pstrmemdup(p, name, (apr_size_t)(slash - name));
+    n = strlen(type);
+    if (n < 8 || strcasecmp(type + n - 8, "ScanData") != 0 || !arca_valid_xsi_type(type))
+        return NULL;
+    return type;
+}
+
+/* `sql` (over a scan as "o") read over the joined scan "sc" instead. The field tables'
+ * fragments name their row "o." and nothing else ends in "o." (model_fields.c). */
+static const char *over_joined_scan(apr_pool_t *p, const char *sql)
+{
+    const char *at, *from = sql, *out = "";
+
+    while ((at = strstr(from, "o.")) != NULL) {
+        int word = at > sql && (apr_isalnum(at[-1]) || at[-1] == '_');
+        out = apr_pstrcat(p, out, apr_pstrmemdup(p, from, (apr_size_t)(at - from)),
+                          word ? "o." : "sc.", NULL);
+        from = at + 2;
+    }
+    return apr_pstrcat(p, out, from, NULL);
+}
+
+/* "xnat:subjectData/label" in an experiments listing: the experiment's subject's label,
+ * "subject_label" (XNAT's header for it); ".../ID" its "subject_ID"; "" for the subject's
+ * other fields, which experiment listings do not show. NULL: not a subject's field. */
+static const char *subject_alias(arca_kind_t kind, const char *name)
+{
+    static const char prefix[] = "xnat:subjectData/";
+    const char *rest = name + sizeof prefix - 1;
+
+    if (kind != ARCA_KIND_EXPERIMENT || strncasecmp(name, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    if (strcasecmp(rest, "label") == 0)
+        return "subject_label";
+    if (strcasecmp(rest, "ID") == 0)
+        return "subject_ID";
+    return "";
+}
+
 /* The SQL of one requested column, or NULL when the name means nothing here. */
 static const char *column_sql(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps,
                               const char *name)
 {
     arca_field_ref_t ref;
+    arca_kind_t kind = q->loc->kind;
+    const char *sql, *subject = subject_alias(kind, name);
+    int scan = ps->scans_joined && scan_type_of(p, kind, name) != NULL;
 
-    if (!arca_field_resolve(p, q->loc->kind, name, &ref))
+    if (subject && *subject == '\0')
+        return NULL;
+    if (subject)
+        name = subject;
+    if (scan)
+        kind = ARCA_KIND_SCAN;
+    if (!arca_field_resolve(p, kind, name, &ref))
         return NULL;
     if (ref.custom)
-        return apr_pstrcat(p, "coalesce(o.fields ->> ", param(ps, ref.custom), ", '')", NULL);
-    if (ref.add_param)
-        return apr_pstrcat(p, "coalesce(o.add_params ->> ", param(ps, ref.add_param), ", '')",
-                           NULL);
-    return ref.field->read_sql;
+        sql = apr_pstrcat(p, "coalesce(o.fields ->> ", param(ps, ref.custom), ", '')", NULL);
+    else if (ref.add_param)
+        sql = apr_pstrcat(p, "coalesce(o.add_params ->> ", param(ps, ref.add_param), ", '')",
+                          NULL);
+    else
+        sql = ref.field->read_sql;
+    return scan ? over_joined_scan(p, sql) : sql;
 }
 
 static const char *const key_column[ARCA_KIND_COUNT] = {
@@ -205,11 +267,25 @@ static const char *const key_column[ARCA_KIND_COUNT] = {
 /* The header a requested column gets: the name as asked (pyxnat matches headers to the
  * XPaths it sent), except the subject of an experiment, which XNAT heads "subject_ID"
  * however it was asked for (pyxnat reads row['subject_ID'] after asking for
- * "xnat:subjectAssessorData/subject_id"). */
-static const char *header_of(apr_pool_t *p, const arca_listing_query_t *q, const char *name)
+ * "xnat:subjectAssessorData/subject_id"), and its label "subject_label". */
+static const char *header_of(apr_pool_t *p, const arca_listing_query_t *q, const char *name,
+                             int joined)
 {
     arca_field_ref_t ref;
+    const char *subject = subject_alias(q->loc->kind, name);
 
+    if (subject && *subject)
+        return subject;
+    /* with scans joined, XPath columns are in lower case, as XNAT heads the columns of
+     * its joins (pyxnat reads row['xnat:mrscandata/id'], row['xnat:mrsessiondata/label']) */
+    if (joined && arca_field_name_is_xpath(name)
+        && !(arca_field_resolve(p, q->loc->kind, name, &ref) && ref.field
+             && strcmp(ref.field->alias, "subject_ID") == 0)) {
+        char *lower = apr_pstrdup(p, name);
+        for (char *c = lower; *c; c++)
+            *c = (char)apr_tolower(*c);
+        return lower;
+    }
     if (arca_field_resolve(p, q->loc->kind, name, &ref) && ref.field
         && strcmp(ref.field->alias, "subject_ID") == 0)
         return "subject_ID";
@@ -231,7 +307,8 @@ static int has_field(apr_pool_t *p, const arca_listing_query_t *q, apr_array_hea
     arca_field_ref_t ref;
 
     for (int i = 0; i < names->nelts; i++)
-        if (arca_field_resolve(p, q->loc->kind, APR_ARRAY_IDX(names, i, const char *), &ref)
+        if (!scan_type_of(p, q->loc->kind, APR_ARRAY_IDX(names, i, const char *))
+            && arca_field_resolve(p, q->loc->kind, APR_ARRAY_IDX(names, i, const char *), &ref)
             && ref.field && strcmp(ref.field->alias, alias) == 0)
             return 1;
     return 0;
@@ -256,7 +333,7 @@ static int known_column(apr_pool_t *p, const arca_listing_query_t *q, const char
  * nothing here comes back as an empty column, which clients matching headers cope with
  * better than a missing one), with the key and URI added. */
 static void add_columns(apr_pool_t *p, const arca_listing_query_t *q,
-                        apr_array_header_t *names, const char *asked)
+                        apr_array_header_t *names, const char *asked, int joined)
 {
     char *list = apr_pstrdup(p, asked), *state = NULL, *tok;
 
@@ -265,21 +342,21 @@ static void add_columns(apr_pool_t *p, const arca_listing_query_t *q,
             break;
         apr_collapse_spaces(tok, tok);
         if (strcmp(tok, "DEFAULT") == 0)
-            add_columns(p, q, names, default_columns[q->loc->kind]);
+            add_columns(p, q, names, default_columns[q->loc->kind], joined);
         else if (*tok && !listed(names, tok) && (!fixed_columns(q->loc->kind)
                                                  || known_column(p, q, tok)))
-            APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(p, header_of(p, q, tok));
+            APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(p, header_of(p, q, tok, joined));
     }
 }
 
 static void choose_columns(apr_pool_t *p, const arca_listing_query_t *q,
-                           apr_array_header_t *names)
+                           apr_array_header_t *names, int joined)
 {
     const char *asked = q->args ? apr_table_get(q->args, "columns") : NULL;
 
-    add_columns(p, q, names, asked && *asked ? asked : "DEFAULT");
+    add_columns(p, q, names, asked && *asked ? asked : "DEFAULT", joined);
     if (fixed_columns(q->loc->kind))
-        add_columns(p, q, names, "DEFAULT");
+        add_columns(p, q, names, "DEFAULT", joined);
     /* Clients build objects from the key and URI of each row whatever they asked for
      * (pyxnat reads ID beside `columns=alias`), so both are always there; but XNAT's
      * resource rows carry a URI only when asked, and xnatpy finds a resource's own row
@@ -387,6 +464,38 @@ static arca_error_t *parse_count(apr_pool_t *p, const apr_table_t *args, const c
     return ARCA_OK;
 }
 
+/* Scan columns in an experiments listing (columns=ID,xnat:mrScanData/ID): the rows become
+ * the experiments' scans of the first such column's type (xnat:imageScanData: every
+ * scan), one join; experiments without one are left out, as XNAT's join leaves them. The
+ * type is the first parameter after the context's, so the count query shares it. */
+static arca_error_t *join_scans(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps,
+                                const char **from)
+{
+    const char *asked = q->args ? apr_table_get(q->args, "columns") : NULL;
+    char *list, *state = NULL, *tok;
+    const char *type = NULL, *ph;
+
+    if (asked == NULL || q->loc->kind != ARCA_KIND_EXPERIMENT)
+        return ARCA_OK;
+    list = apr_pstrdup(p, asked);
+    for (tok = apr_strtok(list, ",", &state); tok && !type; tok = apr_strtok(NULL, ",", &state)) {
+        apr_collapse_spaces(tok, tok);
+        type = scan_type_of(p, q->loc->kind, tok);
+    }
+    if (type == NULL)
+        return ARCA_OK;
+    ps->scans_joined = 1;
+    if (strcasecmp(type, "xnat:imageScanData") == 0) {
+        *from = apr_pstrcat(p, *from, " JOIN arca_scan sc ON sc.experiment_id = o.id", NULL);
+        return ARCA_OK;
+    }
+    if ((ph = param(ps, type)) == NULL)
+        return arca_error_create(p, 400, "too many columns or filters in this listing");
+    *from = apr_pstrcat(p, *from, " JOIN arca_scan sc ON sc.experiment_id = o.id "
+                        "AND lower(sc.xsi_type) = lower(", ph, ")", NULL);
+    return ARCA_OK;
+}
+
 /* A listing's statements: its rows, and (for a page) the count of the whole list. */
 typedef struct {
     params_t ps;
@@ -403,11 +512,13 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
     long limit, offset;
     arca_error_t *err;
 
-    b->ps = (params_t){p, {0}, 0};
+    b->ps = (params_t){p, {0}, 0, 0};
     b->names = apr_array_make(p, 16, sizeof(const char *));
     if ((err = parse_count(p, q->args, "limit", -1, 1000000, &limit))
         || (err = parse_count(p, q->args, "offset", 0, 1000000000, &offset))
         || (err = from_where(p, q->loc, &b->ps, &from, &where)))
+        return err;
+    if ((err = join_scans(p, q, &b->ps, &from)))
         return err;
     {
         const char *filter = access_filter(p, q, &b->ps);
@@ -420,7 +531,7 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
     if (q->args)
         apr_table_do(add_filter, &fb, q->args, NULL);
     b->n_filters = b->ps.n;
-    choose_columns(p, q, b->names);
+    choose_columns(p, q, b->names, b->ps.scans_joined);
     for (int i = 0; i < b->names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(b->names, i, const char *);
         const char *sql = column_sql(p, q, &b->ps, name);
@@ -432,6 +543,8 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
                              NULL);
     }
     order = natural_order(q->loc->kind);
+    if (b->ps.scans_joined)
+        order = apr_pstrcat(p, order, ", o.id, length(sc.id), sc.id", NULL);
     sort_by = q->args ? apr_table_get(q->args, "sortBy") : NULL;
     sort_order = q->args ? apr_table_get(q->args, "sortOrder") : NULL;
     if (sort_by) {
@@ -441,7 +554,8 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
                                      sort_by);
         order = apr_pstrcat(p, "(", expr, ")",
                             sort_order && strcasecmp(sort_order, "DESC") == 0 ? " DESC" : "",
-                            ", ", natural_order(q->loc->kind), NULL);
+                            ", ", natural_order(q->loc->kind),
+                            b->ps.scans_joined ? ", o.id, length(sc.id), sc.id" : "", NULL);
     }
     b->sql = apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ", fb.where,
                          " ORDER BY ", order,

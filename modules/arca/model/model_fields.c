@@ -19,6 +19,11 @@
 #define DOUBLE_SQL(c) "(" c "::text || CASE WHEN " c " = trunc(" c ") AND abs(" c ") < 1e15 " \
     "THEN '.0' ELSE '' END)"
 
+/* one aggregate over the project's experiment labels, by type */
+#define PROJ_COUNT_SQL(xsi) "coalesce((SELECT nullif(count(*), 0) FROM arca_experiment_label x " \
+    "JOIN arca_experiment e ON e.id = x.experiment_id WHERE x.project = o.id " \
+    "AND e.xsi_type = '" xsi "')::text, '')"
+
 /* One table per kind, one row per field (alias, column, read_sql, XPaths, type): the shape
  * repeats by design. */
 static const arca_field_t project_fields[] = {
@@ -36,6 +41,17 @@ static const arca_field_t project_fields[] = {
      T},
     {"insert_date", NULL, "to_char(o.created_at, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
     {"insert_user", NULL, "o.insert_user", "insert_user", T},
+    /* XNAT's counts of the project's sessions by type (its own and those shared into it),
+     * empty when there are none; UT is ultrasound */
+    {"proj_mr_count", NULL, PROJ_COUNT_SQL("xnat:mrSessionData"), NULL, I},
+    {"proj_ct_count", NULL, PROJ_COUNT_SQL("xnat:ctSessionData"), NULL, I},
+    {"proj_pet_count", NULL, PROJ_COUNT_SQL("xnat:petSessionData"), NULL, I},
+    {"proj_ut_count", NULL, PROJ_COUNT_SQL("xnat:usSessionData"), NULL, I},
+    /* the Owners group, as XNAT shows it: "Lastname, Firstname<br/>" each */
+    {"project_owners", NULL, "coalesce((SELECT string_agg(a.lastname || ', ' || a.firstname "
+     "|| '<br/>', '' ORDER BY a.lastname, a.firstname, a.login) FROM arca_project_member m "
+     "JOIN arca_account a ON a.id = m.account_id WHERE m.project = o.id "
+     "AND m.role = 'owner'), '')", NULL, T},
     {"URI", NULL, "'/data/projects/' || o.id", NULL, T},
     {NULL}
 };
@@ -65,6 +81,11 @@ static const arca_field_t subject_fields[] = {
      "investigator/lastname|investigator/lastName", T},
     {"insert_date", NULL, "to_char(o.insert_date, 'YYYY-MM-DD HH24:MI:SS.MS')", "insert_date", T},
     {"insert_user", NULL, "o.insert_user", "insert_user", T},
+    /* XNAT's socio-economic status: Arca keeps none, so the column is always empty */
+    {"ses", NULL, "''", NULL, I},
+    /* the subject's labels in every project it is in */
+    {"add_ids", NULL, "coalesce((SELECT string_agg(x.label, ', ' ORDER BY x.project) FROM "
+     "arca_subject_label x WHERE x.subject_id = o.id), '')", NULL, T},
     {"last_modified", NULL, "to_char(o.last_modified, 'YYYY-MM-DD HH24:MI:SS.MS')",
      "last_modified", T},
     {"URI", NULL, "'/data/subjects/' || o.id", NULL, T},
@@ -424,7 +445,10 @@ static const arca_display_field_t project_display[] = {
     {"DESCRIPTION", "description"}, {"KEYWORDS", "keywords"}, {"PI", "pi_lastname"},
     {"PI_FIRSTNAME", "pi_firstname"}, {"PI_LASTNAME", "pi_lastname"},
     {"ACCESSIBILITY", "accessibility"}, {"INSERT_DATE", "insert_date"},
-    {"INSERT_USER", "insert_user"}, {"PROJECT_ID", "ID"}, {NULL, NULL}
+    {"INSERT_USER", "insert_user"}, {"PROJECT_ID", "ID"},
+    {"PROJECT_OWNERS", "project_owners"}, {"PROJ_MR_COUNT", "proj_mr_count"},
+    {"PROJ_CT_COUNT", "proj_ct_count"}, {"PROJ_PET_COUNT", "proj_pet_count"},
+    {"PROJ_UT_COUNT", "proj_ut_count"}, {NULL, NULL}
 };
 static const arca_display_field_t subject_display[] = {
     {"SUBJECT_ID", "ID"}, {"SUBJECT_LABEL", "label"}, {"PROJECT", "project"},
@@ -436,7 +460,8 @@ static const arca_display_field_t subject_display[] = {
     {"ID", "ID"}, {"LABEL", "label"}, {"GENDER", "gender"}, {"HANDEDNESS", "handedness"},
     {"EDUCATION", "education"}, {"GROUP", "group"}, {"AGE", "age"},
     {"INVESTIGATOR_FIRSTNAME", "investigator/firstname"},
-    {"INVESTIGATOR_LASTNAME", "investigator/lastname"}, {NULL, NULL}
+    {"INVESTIGATOR_LASTNAME", "investigator/lastname"}, {"SES", "ses"},
+    {"ADD_IDS", "add_ids"}, {NULL, NULL}
 };
 static const arca_display_field_t experiment_display[] = {
     {"SESSION_ID", "ID"}, {"LABEL", "label"}, {"PROJECT", "project"}, {"DATE", "date"},

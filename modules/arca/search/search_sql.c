@@ -240,6 +240,8 @@ static arca_error_t *field_expr(cc_t *cc, arca_kind_t kind, const arca_search_co
     out->type = ref.field->type;
     if (out->type != ARCA_TYPE_TEXT && ref.field->column)
         out->typed = apr_pstrcat(cc->p, "o.", ref.field->column, NULL);
+    else if (out->type == ARCA_TYPE_INTEGER) /* a count: compare it as a number */
+        out->typed = apr_pstrcat(cc->p, "nullif(", ref.field->read_sql, ", '')::bigint", NULL);
     else {
         out->type = ARCA_TYPE_TEXT; /* typed but computed: compare its text */
         out->typed = ref.field->read_sql;
