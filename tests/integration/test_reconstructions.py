@@ -122,6 +122,10 @@ class TestRest:
         assert recons is not None
         ids = {x.get("ID"): x.get("type") for x in recons}
         assert ids["R4"] == "MPR"
+        item = s.get(env.url(f"{base}?format=json")).json()["items"][0]
+        child = next(c for c in item["children"]
+                     if c["field"] == "reconstructions/reconstructedImage")
+        assert any(i["data_fields"]["ID"] == "R4" for i in child["items"])
 
     def test_files_stored_under_the_session_and_zipped(self, env, session):
         s, base = env.session(), session["path"]
