@@ -167,7 +167,8 @@ class TestAccess:
             made[role] = make_user(env, f"rc{role}_{tag}")
             assert admin.put(env.url(f"/data/projects/{p}/users/{group}/{made[role]}")).ok
         made["outsider"] = make_user(env, f"rcout_{tag}")
-        admin.put(env.url(f"{session['path']}/reconstructions/RA"))
+        r = admin.put(env.url(f"{session['path']}/reconstructions/RA"))
+        assert r.status_code == 201, r.text
         return made
 
     def test_outsider_sees_nothing(self, env, session, users):
