@@ -146,7 +146,8 @@ arca_error_t *data_check_access(request_rec *r, arca_db_t *db, const arca_locati
         return arca_error_create(r->pool, HTTP_BAD_REQUEST, "say which project: "
                                  "/data/projects/{project}/...");
     /* deleting a file or resource is editing the data it belongs to */
-    if (action == ARCA_DELETE && loc->kind >= ARCA_KIND_RESOURCE)
+    if (action == ARCA_DELETE
+        && (loc->kind == ARCA_KIND_RESOURCE || loc->kind == ARCA_KIND_FILE))
         action = ARCA_EDIT;
     return check_project(r, db, who, owner, action);
 }

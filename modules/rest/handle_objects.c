@@ -149,6 +149,15 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
         st->id = loc->name;
         return arca_scan_create(db, r->pool, loc->experiment_id, loc->name, xsi, &st->key);
     }
+    case ARCA_KIND_RECONSTRUCTION:
+        if ((err = check_label(r->pool, "reconstruction", loc->name)))
+            return err;
+        if (st->xsi_type && strcmp(st->xsi_type, "xnat:reconstructedImageData") != 0)
+            return arca_error_create(r->pool, 400, "a reconstruction is an "
+                                     "xnat:reconstructedImageData, not a %s", st->xsi_type);
+        st->id = loc->name;
+        return arca_reconstruction_create(db, r->pool, loc->experiment_id, loc->name,
+                                          &st->key);
     default:
         return arca_error_create(r->pool, 500, "cannot create this kind here");
     }
@@ -177,6 +186,7 @@ static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
         case ARCA_KIND_PROJECT: st->id = st->key = loc->name; break;
         case ARCA_KIND_SUBJECT: st->id = st->key = loc->subject_id; break;
         case ARCA_KIND_EXPERIMENT: st->id = st->key = loc->experiment_id; break;
+        case ARCA_KIND_RECONSTRUCTION: st->id = loc->recon_id; st->key = loc->recon_pk; break;
         default: st->id = loc->scan_id; st->key = loc->scan_pk; break;
         }
         /* a new label, in the path's project, or the primary one for /data/subjects/ID */
@@ -199,6 +209,9 @@ static int type_fits(arca_kind_t kind, const char *xsi)
 {
     const char *level = arca_field_level_of_type(xsi);
 
+    if (kind == ARCA_KIND_RECONSTRUCTION || strcmp(xsi, "xnat:reconstructedImageData") == 0)
+        return kind == ARCA_KIND_RECONSTRUCTION
+               && strcmp(xsi, "xnat:reconstructedImageData") == 0;
     return level && strcmp(level, arca_kind_name(kind)) == 0;
 }
 
@@ -324,6 +337,7 @@ static arca_error_t *delete_body(request_rec *r, arca_db_t *db, void *baton)
     case ARCA_KIND_PROJECT: key = loc->name; break;
     case ARCA_KIND_SUBJECT: key = loc->subject_id; break;
     case ARCA_KIND_EXPERIMENT: key = loc->experiment_id; break;
+    case ARCA_KIND_RECONSTRUCTION: key = loc->recon_pk; break;
     default: key = loc->scan_pk; break;
     }
     /* Deleting a shared subject or experiment from a project it is only shared into

@@ -253,6 +253,9 @@ def archive(env):
                 f"{scan}/parameters/voxelRes/y": "1.2", f"{scan}/parameters/orientation": "Ax",
                 f"{scan}/parameters/addParam[name=foo]/addField": "bar"})
         put(f"/data/experiments/{eid}/scans/2", type="LOC")
+        put(f"/data/experiments/{eid}/reconstructions/R1", type="MPR", baseScanType="T1")
+        upload(f"/data/experiments/{eid}/reconstructions/R1/out/resources/NIFTI", "r.nii",
+               b"nii")
         upload(f"/data/experiments/{eid}/scans/1/resources/DICOM", "a.dcm", b"DICM" * 64)
         upload(f"/data/experiments/{eid}/scans/1/resources/DICOM", "sub/b.dcm", b"DICM")
         upload(f"/data/experiments/{eid}/resources/SNAP", "snap.png", b"\x89PNG")
@@ -278,7 +281,8 @@ def item_paths(a):
     paths = [f"/data/projects/{a['project']}", f"/data/subjects/{a['sid']}"]
     for eid in a["eids"].values():
         paths += [f"/data/experiments/{eid}", f"/data/experiments/{eid}/scans/1",
-                  f"/data/experiments/{eid}/scans/2"]
+                  f"/data/experiments/{eid}/scans/2",
+                  f"/data/experiments/{eid}/reconstructions/R1"]
     for label in a["eids"]:
         paths.append(f"/data/projects/{a['project']}/subjects/S1/experiments/{label}"
                      f"/assessors/{label}_QC")

@@ -12,6 +12,7 @@ static const char *owner_key(const arca_location_t *loc)
     case ARCA_KIND_PROJECT: return loc->project;
     case ARCA_KIND_SUBJECT: return loc->subject_id;
     case ARCA_KIND_EXPERIMENT: return loc->experiment_id;
+    case ARCA_KIND_RECONSTRUCTION: return loc->recon_pk;
     default: return loc->scan_pk;
     }
 }

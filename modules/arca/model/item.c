@@ -17,6 +17,7 @@
 static const char *const key_alias[ARCA_KIND_COUNT] = {
     [ARCA_KIND_PROJECT] = "ID", [ARCA_KIND_SUBJECT] = "ID",
     [ARCA_KIND_EXPERIMENT] = "ID", [ARCA_KIND_SCAN] = "ID",
+    [ARCA_KIND_RECONSTRUCTION] = "ID",
 };
 
 /* A resource's ID and xsiType columns are there for listings (xnatpy); in an item, the
@@ -92,6 +93,7 @@ static const char *const table_of[ARCA_KIND_COUNT] = {
     [ARCA_KIND_SUBJECT] = "arca_subject o WHERE o.id = $1",
     [ARCA_KIND_EXPERIMENT] = "arca_experiment o WHERE o.id = $1",
     [ARCA_KIND_SCAN] = "arca_scan o WHERE o.pk = $1::bigint",
+    [ARCA_KIND_RECONSTRUCTION] = "arca_reconstruction o WHERE o.pk = $1::bigint",
 };
 
 /* Custom variables (in name order) and the creation date, XNAT-formatted. */
@@ -156,9 +158,9 @@ static void add_child(apr_pool_t *p, arca_item_t *item, const char *field,
     }
 }
 
-static arca_error_t *add_resources(arca_db_t *db, apr_pool_t *p, arca_item_t *item,
-                                   const arca_location_t *loc, const arca_account_t *who,
-                                   arca_kind_t owner)
+static arca_error_t *add_resources_as(arca_db_t *db, apr_pool_t *p, arca_item_t *item,
+                                      const arca_location_t *loc, const arca_account_t *who,
+                                      arca_kind_t owner, const char *field)
 {
     arca_location_t ctx = *loc;
     arca_resultset_t *rs;
@@ -169,8 +171,15 @@ static arca_error_t *add_resources(arca_db_t *db, apr_pool_t *p, arca_item_t *it
     ctx.owner = owner;
     if ((err = list_all(db, p, &ctx, who, NULL, &rs)))
         return err;
-    add_child(p, item, "resources/resource", ARCA_KIND_RESOURCE, rs, "xnat:resourceCatalog");
+    add_child(p, item, field, ARCA_KIND_RESOURCE, rs, "xnat:resourceCatalog");
     return ARCA_OK;
+}
+
+static arca_error_t *add_resources(arca_db_t *db, apr_pool_t *p, arca_item_t *item,
+                                   const arca_location_t *loc, const arca_account_t *who,
+                                   arca_kind_t owner)
+{
+    return add_resources_as(db, p, item, loc, who, owner, "resources/resource");
 }
 
 /* Projects a subject or experiment is shared into, with its label there. */
@@ -210,6 +219,7 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
     case ARCA_KIND_SUBJECT: key = id = loc->subject_id; break;
     case ARCA_KIND_EXPERIMENT: key = id = loc->experiment_id; break;
     case ARCA_KIND_SCAN: key = loc->scan_pk; id = loc->scan_id; break;
+    case ARCA_KIND_RECONSTRUCTION: key = loc->recon_pk; id = loc->recon_id; break;
     default: return arca_error_create(p, 500, "no item view for this kind");
     }
     if ((err = list_all(db, p, &ctx, who, id, &rs)))
@@ -247,12 +257,22 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
         if (!(err = list_all(db, p, &sub, who, NULL, &rs)))
             add_child(p, item, subject ? "experiments/experiment" : "scans/scan", sub.kind, rs,
                       NULL);
+        if (!err && !subject) { /* and an experiment's reconstructions */
+            sub.kind = ARCA_KIND_RECONSTRUCTION;
+            if (!(err = list_all(db, p, &sub, who, NULL, &rs)))
+                add_child(p, item, "reconstructions/reconstructedImage",
+                          ARCA_KIND_RECONSTRUCTION, rs, NULL);
+        }
         if (!err)
             err = add_resources(db, p, item, loc, who, loc->kind);
         if (!err)
             err = add_shares(db, p, item, who, id);
         break;
     }
+    case ARCA_KIND_RECONSTRUCTION:
+        /* its output resources: <xnat:out><xnat:file .../></xnat:out> */
+        err = add_resources_as(db, p, item, loc, who, ARCA_KIND_RECONSTRUCTION, "out/file");
+        break;
     default:
         err = add_resources(db, p, item, loc, who, ARCA_KIND_SCAN);
         break;
@@ -477,7 +497,7 @@ static const char *const subject_xml[] = {
     "#sharing/share", "#resources/resource", "#fields", "#provenance"
 static const char *const session_xml[] = {
     EXPERIMENT_XML, "subject_ID", "age", "@UID", "acquisition_site", "scanner", "operator",
-    "session_type", "modality", "#scans/scan", NULL};
+    "session_type", "modality", "#scans/scan", "#reconstructions/reconstructedImage", NULL};
 static const char *const assessor_xml[] = {
     EXPERIMENT_XML, "imageSession_ID=session_ID", NULL};
 static const char *const subject_assessor_xml[] = {EXPERIMENT_XML, "subject_ID", "age",
@@ -485,6 +505,7 @@ static const char *const subject_assessor_xml[] = {EXPERIMENT_XML, "subject_ID",
 static const char *const scan_xml[] = {
     "@ID", "@type", "@UID", "image_session_ID", "note", "quality", "condition",
     "series_description", "scanner", "modality", "frames", "#nested", "#files", NULL};
+static const char *const recon_xml[] = {"@ID", "@type", "baseScanType", "#out/file", NULL};
 static const char *const resource_xml[] = {
     "@label", "@file_count", "@file_size", "@xnat_abstractresource_id", "@tags", "@format",
     "@description", "@content", NULL};
@@ -499,6 +520,7 @@ static const char *const *xml_layout(const arca_item_t *item)
         return strcmp(item->xsi_type, "xnat:projectShare") == 0 ? share_xml : project_xml;
     case ARCA_KIND_SUBJECT: return subject_xml;
     case ARCA_KIND_SCAN: return scan_xml;
+    case ARCA_KIND_RECONSTRUCTION: return recon_xml;
     case ARCA_KIND_RESOURCE: return resource_xml;
     case ARCA_KIND_EXPERIMENT:
         if (strstr(item->xsi_type, "SessionData"))

@@ -42,6 +42,8 @@ static const char *const default_columns[ARCA_KIND_COUNT] = {
                            "cat_desc,file_count,file_size,tags,content,format",
     [ARCA_KIND_FILE] = "Name,Size,URI,collection,file_tags,file_format,file_content,cat_ID,"
                        "digest",
+    [ARCA_KIND_RECONSTRUCTION] = "xnat_reconstructedimagedata_id,ID,type,baseScanType,"
+                                 "xsiType,URI",
 };
 
 const char *arca_listing_default_columns(arca_kind_t kind)
@@ -52,7 +54,8 @@ const char *arca_listing_default_columns(arca_kind_t kind)
 static const char *title_of(arca_kind_t kind)
 {
     static const char *const titles[ARCA_KIND_COUNT] = {
-        "Projects", "Subjects", "Experiments", "Scans", "Resources", "Files"};
+        "Projects", "Subjects", "Experiments", "Scans", "Resources", "Files",
+        "Reconstructions"};
     return titles[kind];
 }
 
@@ -149,8 +152,13 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
         *from = "arca_scan o";
         *where = apr_pstrcat(p, "o.experiment_id = ", param(ps, loc->experiment_id), NULL);
         return ARCA_OK;
+    case ARCA_KIND_RECONSTRUCTION:
+        *from = "arca_reconstruction o";
+        *where = apr_pstrcat(p, "o.experiment_id = ", param(ps, loc->experiment_id), NULL);
+        return ARCA_OK;
     case ARCA_KIND_RESOURCE:
-        *from = "arca_resource o LEFT JOIN arca_scan sc ON sc.pk = o.scan_pk";
+        *from = "arca_resource o LEFT JOIN arca_scan sc ON sc.pk = o.scan_pk "
+                "LEFT JOIN arca_reconstruction rc ON rc.pk = o.recon_pk";
         switch (loc->owner) {
         case ARCA_KIND_PROJECT:
             *where = apr_pstrcat(p, "o.project = ", param(ps, loc->project), NULL);
@@ -162,6 +170,10 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
             *where = apr_pstrcat(p, "o.experiment_id = ", param(ps, loc->experiment_id),
                                  NULL);
             break;
+        case ARCA_KIND_RECONSTRUCTION:
+            *where = apr_pstrcat(p, "o.recon_pk = ", param(ps, loc->recon_pk), "::bigint",
+                                 NULL);
+            break;
         default:
             *where = apr_pstrcat(p, "o.scan_pk = ", param(ps, loc->scan_pk), "::bigint",
                                  NULL);
@@ -170,7 +182,8 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
         return ARCA_OK;
     case ARCA_KIND_FILE:
         *from = "arca_file o JOIN arca_resource r ON r.pk = o.resource_pk "
-                "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk";
+                "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk "
+                "LEFT JOIN arca_reconstruction rx ON rx.pk = r.recon_pk";
         if (loc->resource_pk) {
             *where = apr_pstrcat(p, "r.pk = ", param(ps, loc->resource_pk), "::bigint", NULL);
             return ARCA_OK;
@@ -262,6 +275,7 @@ static const char *column_sql(apr_pool_t *p, const arca_listing_query_t *q, para
 static const char *const key_column[ARCA_KIND_COUNT] = {
     [ARCA_KIND_PROJECT] = "ID", [ARCA_KIND_SUBJECT] = "ID", [ARCA_KIND_EXPERIMENT] = "ID",
     [ARCA_KIND_SCAN] = "ID", [ARCA_KIND_RESOURCE] = "xnat_abstractresource_id",
+    [ARCA_KIND_RECONSTRUCTION] = "ID",
 };
 
 /* The header a requested column gets: the name as asked (pyxnat matches headers to the
@@ -443,7 +457,8 @@ static const char *natural_order(arca_kind_t kind)
     case ARCA_KIND_SUBJECT:
     case ARCA_KIND_EXPERIMENT: return "l.label";
     /* scan IDs are numbers as text: 2 before 10 */
-    case ARCA_KIND_SCAN: return "length(o.id), o.id";
+    case ARCA_KIND_SCAN:
+    case ARCA_KIND_RECONSTRUCTION: return "length(o.id), o.id";
     case ARCA_KIND_RESOURCE: return "o.label";
     default: return "o.path";
     }

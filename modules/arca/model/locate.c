@@ -140,6 +140,21 @@ static arca_error_t *find_scan(walk_t *w, const char *id, int *found)
     return err;
 }
 
+static arca_error_t *find_recon(walk_t *w, const char *id, int *found)
+{
+    PGresult *res;
+    arca_error_t *err = query1(w, &res, "SELECT pk FROM arca_reconstruction "
+                               "WHERE experiment_id = $1 AND id = $2", 2,
+                               (const char *const[]){w->loc->experiment_id, id});
+
+    *found = !err && PQntuples(res) == 1;
+    if (*found) {
+        w->loc->recon_pk = PQgetvalue(res, 0, 0);
+        w->loc->recon_id = id;
+    }
+    return err;
+}
+
 /* A resource of the current owner, by label or by its numeric ID (pyxnat uses both). The
  * owner column is named outright so that its index serves the lookup. */
 static arca_error_t *find_resource(walk_t *w, const char *name, int *found)
@@ -153,6 +168,7 @@ static arca_error_t *find_resource(walk_t *w, const char *name, int *found)
     case ARCA_KIND_PROJECT: owner = "project = $2"; key = loc->project; break;
     case ARCA_KIND_SUBJECT: owner = "subject_id = $2"; key = loc->subject_id; break;
     case ARCA_KIND_EXPERIMENT: owner = "experiment_id = $2"; key = loc->experiment_id; break;
+    case ARCA_KIND_RECONSTRUCTION: owner = "recon_pk = $2::bigint"; key = loc->recon_pk; break;
     default: owner = "scan_pk = $2::bigint"; key = loc->scan_pk; break;
     }
     err = query1(w, &res, apr_pstrcat(w->p,
@@ -336,6 +352,29 @@ static arca_error_t *walk_scans(walk_t *w)
     return walk_owned(w, ARCA_KIND_SCAN, next(w));
 }
 
+/* A reconstruction's output resources, as XNAT lays them out (.../out/resources/R), or
+ * as .../resources/R; its files (.../files). Input resources are not kept. */
+static arca_error_t *walk_recons(walk_t *w)
+{
+    int go_on;
+    arca_error_t *err;
+    const char *s;
+
+    if ((err = step(w, ARCA_KIND_RECONSTRUCTION, "reconstruction", find_recon, &go_on))
+        || !go_on)
+        return err;
+    s = next(w);
+    if (strcmp(s, "out") == 0 && w->i < w->n && strcmp(w->seg[w->i], "resources") == 0) {
+        w->i++;
+        return walk_resources(w, ARCA_KIND_RECONSTRUCTION);
+    }
+    if (strcmp(s, "resources") == 0)
+        return walk_resources(w, ARCA_KIND_RECONSTRUCTION);
+    if (strcmp(s, "files") == 0)
+        return walk_owner_files(w, ARCA_KIND_RECONSTRUCTION);
+    return bad_path(w);
+}
+
 /* ".../projects/OTHER": a share of the subject or experiment just found; ".../projects":
  * the projects it is in. */
 static arca_error_t *walk_share(walk_t *w)
@@ -373,6 +412,8 @@ static arca_error_t *walk_experiment(walk_t *w)
     s = next(w);
     if (strcmp(s, "scans") == 0)
         return walk_scans(w);
+    if (strcmp(s, "reconstructions") == 0 && w->loc->session_id == NULL)
+        return walk_recons(w);
     if (strcmp(s, "projects") == 0)
         return walk_share(w);
     if (strcmp(s, "assessors") == 0 && w->loc->session_id == NULL) {

@@ -1,6 +1,7 @@
 /* Resolves an XNAT REST path (the segments after /data) to the objects it names:
  *   projects[/P[/subjects[/S[/experiments[/E...]]]]]   projects/P/experiments/E
  *   subjects/ID   experiments/ID   .../scans/N   .../resources/R   .../files/path/in/it
+ *   .../reconstructions/X[/out/resources/R...]  (also X/resources/R: the same resources)
  *   .../subjects/S/projects/OTHER  (the share of a subject or experiment in OTHER)
  *   .../scans/ALL/files   .../scans/1,2/resources/DICOM,NIFTI/files  (sets: files lists)
  *   .../subjects/S/projects        (the projects a subject or experiment is in)
@@ -30,6 +31,8 @@ typedef struct arca_location_t {
     const char *session_id;   /* assessors: the session they assess (.../assessors/A) */
     const char *scan_pk;
     const char *scan_id;
+    const char *recon_pk;     /* .../reconstructions/R */
+    const char *recon_id;
     const char *resource_pk;  /* NULL under a resource a file upload will create */
     const char *resource_label;
     const char *resource_dir;

@@ -1,5 +1,5 @@
 /* XNAT's data model as Arca stores it: the kinds of object (project, subject, experiment,
- * scan), the fields each has, and how a client names them. A field is named by its alias
+ * scan, reconstruction), the fields each has, and how a client names them. A field is named by its alias
  * ("gender"), or by an XPath under the object's type ("xnat:subjectData/demographics[@xsi:
  * type=xnat:demographicData]/gender"), or is a custom variable
  * ("xnat:subjectData/fields/field[name=kvp]/field"). Both the PUT parameters that set
@@ -19,6 +19,8 @@ typedef enum {
     ARCA_KIND_SCAN,
     ARCA_KIND_RESOURCE,
     ARCA_KIND_FILE,
+    ARCA_KIND_RECONSTRUCTION,   /* a session's reconstructed image (last: kinds above
+                                 * it compare in order) */
     ARCA_KIND_COUNT
 } arca_kind_t;
 

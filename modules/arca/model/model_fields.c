@@ -167,6 +167,28 @@ static const arca_field_t scan_fields[] = {
     {NULL}
 };
 
+static const arca_field_t recon_fields[] = {
+    {"xnat_reconstructedimagedata_id", NULL, "o.pk::text", NULL, T},
+    {"ID", NULL, "o.id", "ID", T},
+    {"type", "type", "o.type", "type", T},
+    {"baseScanType", "base_scan_type", "o.base_scan_type", "baseScanType", T},
+    {"xsiType", NULL, "'xnat:reconstructedImageData'", NULL, T},
+    {"image_session_ID", NULL, "o.experiment_id", "image_session_ID", T},
+    {"URI", NULL, "'/data/experiments/' || o.experiment_id || '/reconstructions/' || o.id",
+     NULL, T},
+    {NULL}
+};
+
+/* A resource's owner as a path: project, subject, experiment, scan or reconstruction;
+ * over the resource `r` and its scan `s` and reconstruction `x` (left-joined). */
+#define OWNER_URI(r, s, x) \
+    "CASE WHEN " r ".project IS NOT NULL THEN '/data/projects/' || " r ".project " \
+    "WHEN " r ".subject_id IS NOT NULL THEN '/data/subjects/' || " r ".subject_id " \
+    "WHEN " r ".experiment_id IS NOT NULL THEN '/data/experiments/' || " r ".experiment_id " \
+    "WHEN " r ".recon_pk IS NOT NULL THEN '/data/experiments/' || " x ".experiment_id || " \
+    "'/reconstructions/' || " x ".id || '/out' " \
+    "ELSE '/data/experiments/' || " s ".experiment_id || '/scans/' || " s ".id END "
+
 static const arca_field_t resource_fields[] = {
     {"xnat_abstractresource_id", NULL, "o.pk::text", NULL, T},
     /* xnatpy asks for ID and xsiType (rows without them it drops) */
@@ -174,7 +196,8 @@ static const arca_field_t resource_fields[] = {
     {"xsiType", NULL, "'xnat:resourceCatalog'", NULL, T},
     {"label", NULL, "o.label", "label", T},
     {"element_name", NULL, "'xnat:resourceCatalog'", NULL, T},
-    {"category", NULL, "CASE WHEN o.scan_pk IS NOT NULL THEN 'scans' ELSE 'resources' END",
+    {"category", NULL, "CASE WHEN o.scan_pk IS NOT NULL THEN 'scans' WHEN o.recon_pk IS NOT NULL "
+     "THEN 'reconstructions' ELSE 'resources' END",
      NULL, T},
     {"cat_id", NULL, "coalesce(sc.id, '')", NULL, T},
     {"cat_desc", NULL, "coalesce(sc.series_description, '')", NULL, T},
@@ -186,11 +209,7 @@ static const arca_field_t resource_fields[] = {
     {"content", "content", "o.content", "content", T},
     {"format", "format", "o.format", "format", T},
     {"description", "description", "o.description", "description", T},
-    {"URI", NULL, "CASE WHEN o.project IS NOT NULL THEN '/data/projects/' || o.project "
-     "WHEN o.subject_id IS NOT NULL THEN '/data/subjects/' || o.subject_id "
-     "WHEN o.experiment_id IS NOT NULL THEN '/data/experiments/' || o.experiment_id "
-     "ELSE '/data/experiments/' || sc.experiment_id || '/scans/' || sc.id END "
-     "|| '/resources/' || o.pk", NULL, T},
+    {"URI", NULL, OWNER_URI("o", "sc", "rc") "|| '/resources/' || o.pk", NULL, T},
     {NULL}
 };
 
@@ -199,11 +218,8 @@ static const arca_field_t file_fields[] = {
     {"path", NULL, "o.path", NULL, T}, /* what pyxnat and xnatpy key files on */
     {"Size", NULL, "o.size::text", NULL, T},
     /* canonical, DELETE-able: /data/experiments/E/scans/1/resources/7/files/a/b.dcm */
-    {"URI", NULL, "CASE WHEN r.project IS NOT NULL THEN '/data/projects/' || r.project "
-     "WHEN r.subject_id IS NOT NULL THEN '/data/subjects/' || r.subject_id "
-     "WHEN r.experiment_id IS NOT NULL THEN '/data/experiments/' || r.experiment_id "
-     "ELSE '/data/experiments/' || rs.experiment_id || '/scans/' || rs.id END "
-     "|| '/resources/' || r.pk || '/files/' || o.path", NULL, T},
+    {"URI", NULL, OWNER_URI("r", "rs", "rx") "|| '/resources/' || r.pk || '/files/' || o.path",
+     NULL, T},
     {"collection", NULL, "r.label", NULL, T},
     {"file_tags", "tags", "o.tags", NULL, T},
     {"file_format", "format", "o.format", NULL, T},
@@ -224,6 +240,8 @@ static const struct {
     [ARCA_KIND_SCAN] = {"scan", "xnat:imageScanData", scan_fields},
     [ARCA_KIND_RESOURCE] = {"resource", "xnat:abstractResource", resource_fields},
     [ARCA_KIND_FILE] = {"file", "cat:entry", file_fields},
+    [ARCA_KIND_RECONSTRUCTION] = {"reconstruction", "xnat:reconstructedImageData",
+                                  recon_fields},
 };
 
 const arca_field_t *arca_kind_fields(arca_kind_t kind)
@@ -254,18 +272,26 @@ const char *arca_resources_under_sql(apr_pool_t *p, arca_kind_t kind, const char
         return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE project = ", ph,
                            " OR subject_id IN (SELECT id FROM arca_subject WHERE project = ",
                            ph, ") OR experiment_id IN (", exps, ") OR scan_pk IN (SELECT pk "
-                           "FROM arca_scan WHERE experiment_id IN (", exps, "))", NULL);
+                           "FROM arca_scan WHERE experiment_id IN (", exps, ")) OR recon_pk IN "
+                           "(SELECT pk FROM arca_reconstruction WHERE experiment_id IN (", exps,
+                           "))", NULL);
     case ARCA_KIND_SUBJECT:
         exps = apr_pstrcat(p, "SELECT id FROM arca_experiment WHERE subject_id = ", ph, NULL);
         return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE subject_id = ", ph,
                            " OR experiment_id IN (", exps, ") OR scan_pk IN (SELECT pk "
-                           "FROM arca_scan WHERE experiment_id IN (", exps, "))", NULL);
+                           "FROM arca_scan WHERE experiment_id IN (", exps, ")) OR recon_pk IN "
+                           "(SELECT pk FROM arca_reconstruction WHERE experiment_id IN (", exps,
+                           "))", NULL);
     case ARCA_KIND_EXPERIMENT:
         exps = apr_pstrcat(p, "SELECT id FROM arca_experiment WHERE id = ", ph,
                            " OR session_id = ", ph, NULL);
         scans = apr_pstrcat(p, "SELECT pk FROM arca_scan WHERE experiment_id = ", ph, NULL);
         return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE experiment_id IN (", exps,
-                           ") OR scan_pk IN (", scans, ")", NULL);
+                           ") OR scan_pk IN (", scans, ") OR recon_pk IN (SELECT pk FROM "
+                           "arca_reconstruction WHERE experiment_id = ", ph, ")", NULL);
+    case ARCA_KIND_RECONSTRUCTION:
+        return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE recon_pk = ", ph,
+                           "::bigint", NULL);
     case ARCA_KIND_SCAN:
         return apr_pstrcat(p, "SELECT pk FROM arca_resource WHERE scan_pk = ", ph,
                            "::bigint", NULL);
@@ -287,6 +313,7 @@ static const struct { const char *xsi, *element; } element_names[] = {
     {"xnat:otherDicomScanData", "xnat:OtherDicomScan"},
     {"xnat:imageAssessorData", "xnat:ImageAssessor"},
     {"xnat:qcAssessmentData", "xnat:QCAssessment"},
+    {"xnat:reconstructedImageData", "xnat:ReconstructedImage"},
     {"xnat:resourceCatalog", "xnat:resource"}, {"xnat:projectShare", "xnat:share"},
 };
 

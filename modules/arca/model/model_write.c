@@ -20,6 +20,7 @@ static const struct {
     [ARCA_KIND_SCAN] = {"arca_scan", "pk", "::bigint", "scan"},
     [ARCA_KIND_RESOURCE] = {"arca_resource", "pk", "::bigint", NULL},
     [ARCA_KIND_FILE] = {"arca_file", "pk", "::bigint", NULL},
+    [ARCA_KIND_RECONSTRUCTION] = {"arca_reconstruction", "pk", "::bigint", NULL},
 };
 
 /* Parameters that steer a request rather than set a field, per kind. */
@@ -317,7 +318,8 @@ arca_error_t *arca_scan_create(arca_db_t *db, apr_pool_t *p, const char *experim
 }
 
 /* <project>/resources/<label>, <project>/subjects/<subject>/resources/<label>,
- * <project>/arc001/<session>/RESOURCES/<label>, <project>/arc001/<session>/SCANS/<scan>/<label> */
+ * <project>/arc001/<session>/RESOURCES/<label>, <project>/arc001/<session>/SCANS/<scan>/<label>,
+ * <project>/arc001/<session>/PROCESSED/<reconstruction>/<label> */
 static const char *resource_dir(apr_pool_t *p, const arca_location_t *loc, const char *label)
 {
     switch (loc->owner) {
@@ -329,16 +331,35 @@ static const char *resource_dir(apr_pool_t *p, const arca_location_t *loc, const
     case ARCA_KIND_EXPERIMENT:
         return apr_pstrcat(p, loc->experiment_project, "/arc001/", loc->experiment_label,
                            "/RESOURCES/", label, NULL);
+    case ARCA_KIND_RECONSTRUCTION:
+        return apr_pstrcat(p, loc->experiment_project, "/arc001/", loc->experiment_label,
+                           "/PROCESSED/", loc->recon_id, "/", label, NULL);
     default:
         return apr_pstrcat(p, loc->experiment_project, "/arc001/", loc->experiment_label,
                            "/SCANS/", loc->scan_id, "/", label, NULL);
     }
 }
 
+arca_error_t *arca_reconstruction_create(arca_db_t *db, apr_pool_t *p,
+                                         const char *experiment_id, const char *id,
+                                         const char **pk)
+{
+    PGresult *res;
+    arca_error_t *err = arca_db_query(db, p, &res,
+        "INSERT INTO arca_reconstruction (experiment_id, id) VALUES ($1, $2) RETURNING pk", 2,
+        (const char *const[]){experiment_id, id});
+
+    if (err && err->status == 409)
+        return arca_error_create(p, 409, "reconstruction '%s' already exists", id);
+    if (!err)
+        *pk = PQgetvalue(res, 0, 0);
+    return err;
+}
+
 arca_error_t *arca_resource_create(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,
                                    const char *label, const char **pk, const char **dir)
 {
-    const char *params[6] = {label, NULL, NULL, NULL, NULL, NULL};
+    const char *params[7] = {label, NULL, NULL, NULL, NULL, NULL, NULL};
     PGresult *res;
     arca_error_t *err;
 
@@ -346,6 +367,7 @@ arca_error_t *arca_resource_create(arca_db_t *db, apr_pool_t *p, const arca_loca
     case ARCA_KIND_PROJECT: params[1] = loc->project; break;
     case ARCA_KIND_SUBJECT: params[2] = loc->subject_id; break;
     case ARCA_KIND_EXPERIMENT: params[3] = loc->experiment_id; break;
+    case ARCA_KIND_RECONSTRUCTION: params[6] = loc->recon_pk; break;
     default: params[4] = loc->scan_pk; break;
     }
     /* The readable directory, or, if an earlier object of the same names left it taken
@@ -354,9 +376,9 @@ arca_error_t *arca_resource_create(arca_db_t *db, apr_pool_t *p, const arca_loca
     err = arca_db_query(db, p, &res,
         "WITH n AS (SELECT nextval('arca_resource_pk_seq') AS pk) "
         "INSERT INTO arca_resource (pk, label, project, subject_id, experiment_id, scan_pk, "
-        "dir) SELECT n.pk, $1, $2, $3, $4, $5::bigint, CASE WHEN EXISTS (SELECT 1 FROM "
-        "arca_resource WHERE dir = $6) THEN $6 || '_' || n.pk ELSE $6 END FROM n "
-        "RETURNING pk, dir", 6, params);
+        "recon_pk, dir) SELECT n.pk, $1, $2, $3, $4, $5::bigint, $7::bigint, CASE WHEN EXISTS "
+        "(SELECT 1 FROM arca_resource WHERE dir = $6) THEN $6 || '_' || n.pk ELSE $6 END "
+        "FROM n RETURNING pk, dir", 7, params);
     if (err && err->status == 409)
         return arca_error_create(p, 409, "resource '%s' already exists", label);
     if (!err) {
@@ -432,7 +454,7 @@ arca_error_t *arca_delete(arca_db_t *db, apr_pool_t *p, arca_kind_t kind, const 
     arca_error_t *err;
 
     *dirs = apr_array_make(p, 4, sizeof(const char *));
-    if (kind <= ARCA_KIND_RESOURCE) {
+    if (kind != ARCA_KIND_FILE) {
         err = arca_db_query(db, p, &res, apr_pstrcat(p, "SELECT dir FROM arca_resource "
                             "WHERE pk IN (", arca_resources_under_sql(p, kind, "$1"), ")",
                             NULL), 1, &key);

@@ -46,6 +46,10 @@ arca_error_t *arca_experiment_create(arca_db_t *db, apr_pool_t *p, const char *s
                                      const char **id);
 arca_error_t *arca_scan_create(arca_db_t *db, apr_pool_t *p, const char *experiment_id,
                                const char *scan_id, const char *xsi_type, const char **pk);
+/* A reconstruction in a session; its pk in *pk. 409 if its ID is taken there. */
+arca_error_t *arca_reconstruction_create(arca_db_t *db, apr_pool_t *p,
+                                         const char *experiment_id, const char *id,
+                                         const char **pk);
 /* A resource on the owner the location names (loc->owner); its directory (relative to
  * the archive) is chosen here, human-readable like XNAT's. */
 arca_error_t *arca_resource_create(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,

@@ -89,10 +89,12 @@ arca_error_t *arca_resource_files(arca_db_t *db, apr_pool_t *p, const char *reso
 static const char files_below_sql[] =
     "SELECT CASE WHEN r.project IS NOT NULL THEN 'p' WHEN r.subject_id IS NOT NULL THEN 's' "
     "  ELSE 'e' END, coalesce(r.project, sj.project), sjl.label, el.label, sesl.label, rs.id, "
-    "  r.label, o.path, r.dir || '/' || o.path, rs.type "
+    "  r.label, o.path, r.dir || '/' || o.path, rs.type, rx.id "
     "FROM arca_file o JOIN arca_resource r ON r.pk = o.resource_pk "
     "LEFT JOIN arca_scan rs ON rs.pk = r.scan_pk "
-    "LEFT JOIN arca_experiment e ON e.id = coalesce(r.experiment_id, rs.experiment_id) "
+    "LEFT JOIN arca_reconstruction rx ON rx.pk = r.recon_pk "
+    "LEFT JOIN arca_experiment e ON e.id = coalesce(r.experiment_id, rs.experiment_id, "
+    "  rx.experiment_id) "
     "LEFT JOIN arca_experiment_label el ON el.experiment_id = e.id AND el.is_primary "
     "LEFT JOIN arca_experiment_label sesl ON sesl.experiment_id = e.session_id "
     "  AND sesl.is_primary "
@@ -119,7 +121,8 @@ static const char *scan_dir(apr_pool_t *p, const PGresult *res, int i, int typed
 /* A member's name, relative to the zipped level, always ending in
  * resources/{R}/files/{path} (what pyxnat's Resource.get looks for), laid out like the
  * archive so that no two files of one zip can share a name:
- *   session level:  {session}[/assessors/{A}][/scans/{N}]/resources/{R}/files/{path}
+ *   session level:  {session}[/assessors/{A}][/scans/{N}|/reconstructions/{X}/out]
+ *                   /resources/{R}/files/{path}
  *                   (a scan set's: {session}/scans/{N}-{type}/resources/...)
  *   subject level:  {subject}/resources/... or {subject}/experiments/{session...}
  *   project level:  {project}/resources/..., {project}/subjects/{subject...} */
@@ -139,6 +142,9 @@ static const char *member_name(apr_pool_t *p, const PGresult *res, int i, arca_k
         const char *session = PQgetisnull(res, i, 4) ? PQgetvalue(res, i, 3)
             : apr_pstrcat(p, PQgetvalue(res, i, 4), "/assessors/", PQgetvalue(res, i, 3),
                           NULL);
+        if (!PQgetisnull(res, i, 10))
+            session = apr_pstrcat(p, session, "/reconstructions/", PQgetvalue(res, i, 10),
+                                  "/out", NULL);
         tail = apr_pstrcat(p, session, PQgetisnull(res, i, 5) ? "" : "/scans/",
                            PQgetisnull(res, i, 5) ? "" : scan_dir(p, res, i, typed), "/",
                            files, NULL);
