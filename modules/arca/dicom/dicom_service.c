@@ -43,7 +43,6 @@ typedef struct {
     const arca_deid_program *site_script;
     apr_pool_t *imp_pool;
     arca_import_t *imp;           /* archive: goes on over the association */
-    int stored, refused;
 } assoc_t;
 
 static void say(service_t *sv, int level, int logno, const char *fmt, ...)
@@ -316,7 +315,6 @@ static unsigned on_store(arca_dnet_assoc_t *a, const char *sop_class, const char
                    : err->status == 507 || err->status == 413 ? ARCA_DIMSE_OUT_OF_RESOURCES
                                                               : ARCA_DIMSE_PROCESSING_FAILURE;
     }
-    as->stored++;
     count(as, 0, 0, 1, 0, NULL);
     return ARCA_DIMSE_SUCCESS;
 }
