@@ -125,33 +125,38 @@ static arca_error_t *find_experiment(walk_t *w, const char *name, int *found)
     return err;
 }
 
-static arca_error_t *find_scan(walk_t *w, const char *id, int *found)
+/* A scan or reconstruction of the current experiment, by its ID: *pk is its row's key. */
+static arca_error_t *find_in_experiment(walk_t *w, const char *table, const char *id,
+                                        const char **pk, int *found)
 {
     PGresult *res;
-    arca_error_t *err = query1(w, &res, "SELECT pk FROM arca_scan WHERE experiment_id = $1 "
-                               "AND id = $2", 2,
+    arca_error_t *err = query1(w, &res, apr_pstrcat(w->p, "SELECT pk FROM ", table,
+                                                    " WHERE experiment_id = $1 AND id = $2",
+                                                    NULL), 2,
                                (const char *const[]){w->loc->experiment_id, id});
 
     *found = !err && PQntuples(res) == 1;
-    if (*found) {
-        w->loc->scan_pk = PQgetvalue(res, 0, 0);
+    if (*found)
+        *pk = PQgetvalue(res, 0, 0);
+    return err;
+}
+
+static arca_error_t *find_scan(walk_t *w, const char *id, int *found)
+{
+    arca_error_t *err = find_in_experiment(w, "arca_scan", id, &w->loc->scan_pk, found);
+
+    if (*found)
         w->loc->scan_id = id;
-    }
     return err;
 }
 
 static arca_error_t *find_recon(walk_t *w, const char *id, int *found)
 {
-    PGresult *res;
-    arca_error_t *err = query1(w, &res, "SELECT pk FROM arca_reconstruction "
-                               "WHERE experiment_id = $1 AND id = $2", 2,
-                               (const char *const[]){w->loc->experiment_id, id});
+    arca_error_t *err = find_in_experiment(w, "arca_reconstruction", id, &w->loc->recon_pk,
+                                           found);
 
-    *found = !err && PQntuples(res) == 1;
-    if (*found) {
-        w->loc->recon_pk = PQgetvalue(res, 0, 0);
+    if (*found)
         w->loc->recon_id = id;
-    }
     return err;
 }
 
