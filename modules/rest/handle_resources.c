@@ -5,6 +5,7 @@
 #include <httpd.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
+#include <jansson.h>
 #include <libxml/xmlwriter.h>
 
 #include "access/audit.h"
@@ -79,6 +80,18 @@ static int send_catalog(request_rec *r, arca_db_t *db, const arca_location_t *lo
     return OK;
 }
 
+/* ?format=json: the resource as XNAT's items JSON, which newer xnatpy reads after creating
+ * one (its type from meta, its key from data_fields); the catalog XML is the default. */
+static int send_item_json(request_rec *r, const arca_location_t *loc)
+{
+    json_t *item = json_pack("{s:{s:s,s:b},s:{s:s,s:s},s:[]}",
+                             "meta", "xsi:type", "xnat:resourceCatalog", "isHistory", 0,
+                             "data_fields", "xnat_abstractresource_id", loc->resource_pk,
+                             "label", loc->resource_label, "children");
+
+    return arca_http_send_json(r, json_pack("{s:[o]}", "items", item));
+}
+
 typedef struct {
     const arca_location_t *loc;
     apr_array_header_t *dirs;
@@ -103,6 +116,8 @@ int data_resource(request_rec *r, arca_db_t *db, const arca_location_t *loc)
             return data_send_listing(r, db, loc);
         if (!loc->exists)
             return arca_http_errorf(r, HTTP_NOT_FOUND, "no resource '%s'", loc->name);
+        if (arca_http_arg(r, "format") && strcmp(arca_http_arg(r, "format"), "json") == 0)
+            return send_item_json(r, loc);
         return send_catalog(r, db, loc);
     }
     if (loc->is_list)

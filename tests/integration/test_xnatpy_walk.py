@@ -212,14 +212,14 @@ class TestWalk:
         put(env, uri)
         st.resource_uri = uri
         r = st.s.get(url(env, uri), params={"format": "json"}, timeout=30)
+        # newer xnatpy's create_resource builds the resource from that answer: the first
+        # item not history, its meta['xsi:type'] and data_fields
         assert r.status_code == 200, r.text
-        if not r.headers["Content-Type"].startswith("application/json"):
-            pytest.xfail("newer xnatpy's create_resource builds the resource from GET "
-                         "{resource}?format=json: the first item not history, its "
-                         "meta['xsi:type'] and data_fields (xnat_abstractresource_id); "
-                         f"the answer is {r.headers['Content-Type']} (the catalog XML)")
+        assert r.headers["Content-Type"].startswith("application/json")
         item = next(i for i in r.json()["items"] if not i["meta"]["isHistory"])
         assert item["meta"]["xsi:type"] == "xnat:resourceCatalog"
+        assert item["data_fields"]["label"] == "NOTES"
+        assert item["data_fields"]["xnat_abstractresource_id"].isdigit()
 
     def test_10_file_uploaded(self, env):
         assert st.resource_uri
