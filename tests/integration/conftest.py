@@ -1,6 +1,7 @@
 """pytest fixtures for Arca's integration tests (real PostgreSQL, real httpd)."""
 
 import os
+import shutil
 
 import pytest
 
@@ -16,12 +17,15 @@ _item_xml_report = []
 def pytest_sessionfinish(session, exitstatus):
     ITEM_XML.uninstall()
     if not ITEM_XML.saved:
+        shutil.rmtree(ITEM_XML.dir, ignore_errors=True)
         return
     failed = ITEM_XML.validate()
     bad = [f for f in failed if f[5] is None]
     _item_xml_report.append((len(ITEM_XML.saved), failed))
     if bad and session.exitstatus == 0:
         session.exitstatus = 1
+    if not failed:  # kept for a look when any does not validate
+        shutil.rmtree(ITEM_XML.dir, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter):
