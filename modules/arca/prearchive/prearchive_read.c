@@ -190,6 +190,20 @@ static int write_scan(xmlTextWriterPtr w, apr_pool_t *p, const arca_prearc_scan_
     rc |= attr(w, "type", scan->series_description);
     rc |= attr(w, "UID", scan->uid);
     rc |= attr(w, "xsi:type", scan->xsi_type);
+    for (int i = 0; i < scan->resources->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(scan->resources, i, arca_prearc_resource_t).label,
+                   "DICOM") == 0)
+            frames = APR_ARRAY_IDX(scan->resources, i, arca_prearc_resource_t).files;
+    rc |= element(w, "xnat:series_description", scan->series_description);
+    if (scan->manufacturer || scan->model) {
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:scanner") < 0;
+        rc |= attr(w, "manufacturer", scan->manufacturer);
+        rc |= attr(w, "model", scan->model);
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    rc |= element(w, "xnat:modality", scan->modality);
+    rc |= element(w, "xnat:frames", frames ? apr_itoa(p, frames) : NULL);
+    /* the resources last, as the schema's imageScanData has them */
     for (int i = 0; i < scan->resources->nelts; i++) {
         const arca_prearc_resource_t *res = &APR_ARRAY_IDX(scan->resources, i,
                                                            arca_prearc_resource_t);
@@ -202,18 +216,7 @@ static int write_scan(xmlTextWriterPtr w, apr_pool_t *p, const arca_prearc_scan_
         rc |= attr(w, "file_count", apr_itoa(p, res->files));
         rc |= attr(w, "file_size", apr_off_t_toa(p, res->size));
         rc |= xmlTextWriterEndElement(w) < 0;
-        if (dicom)
-            frames = res->files;
     }
-    rc |= element(w, "xnat:series_description", scan->series_description);
-    if (scan->manufacturer || scan->model) {
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:scanner") < 0;
-        rc |= attr(w, "manufacturer", scan->manufacturer);
-        rc |= attr(w, "model", scan->model);
-        rc |= xmlTextWriterEndElement(w) < 0;
-    }
-    rc |= element(w, "xnat:modality", scan->modality);
-    rc |= element(w, "xnat:frames", frames ? apr_itoa(p, frames) : NULL);
     return rc | (xmlTextWriterEndElement(w) < 0);
 }
 
