@@ -51,11 +51,17 @@ def get_json(env, path, **query):
 
 def xnatpy_listing(env, uri, secondary, xsi_type):
     """What xnatpy's XNATListing makes of a listing: it asks ID,URI and the secondary
-    key (and xsiType when the listing has no fixed type), then fills in a resource's ID
-    and URI from xnat_abstractresource_id, a file's ID from its URI, and drops rows whose
-    ID or type are empty. Returns {ID: (URI, secondary value, type)}."""
+    key (and xsiType when the listing has no fixed type), then keys the rows
+    (xnatpy_rows)."""
     columns = f"ID,URI,{secondary}" + ("" if xsi_type else ",xsiType")
     rows = get_json(env, uri, format="json", columns=columns)["ResultSet"]["Result"]
+    return xnatpy_rows(uri, rows, secondary, xsi_type)
+
+
+def xnatpy_rows(uri, rows, secondary, xsi_type):
+    """XNATListing's keying of a listing's rows: a resource's ID and URI from
+    xnat_abstractresource_id, a file's ID from its URI, rows whose ID or type are empty
+    dropped. Returns {ID: (URI, secondary value, type)}."""
     out = {}
     for x in rows:
         if "URI" not in x and "ID" not in x:

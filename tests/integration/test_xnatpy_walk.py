@@ -25,6 +25,7 @@ import requests
 
 pydicom = pytest.importorskip("pydicom")
 from test_import import instances, zipped  # noqa: E402
+from test_xnatpy_files import xnatpy_rows  # noqa: E402
 from test_xnatpy_search import criteria, search_xml  # noqa: E402
 
 XNATPY_UA = "xnatpy/0.5.2 (Linux/6.1.0; python/3.11.2; requests/2.28.1)"
@@ -77,24 +78,10 @@ def children(full, field):
 
 
 def listing(env, uri, secondary, xsi_type):
-    """XNATListing: ID,URI and the secondary key asked; a resource row's ID and URI from
-    xnat_abstractresource_id, a file row's ID from its URI; rows with an empty ID or type
-    dropped. {ID: (URI, secondary, type)}."""
+    """XNATListing: ID,URI and the secondary key asked over this session, the rows keyed
+    as xnatpy keys them. {ID: (URI, secondary, type)}."""
     rows = get_json(env, uri, columns=f"ID,URI,{secondary}")["ResultSet"]["Result"]
-    out = {}
-    for x in rows:
-        if "URI" not in x and "ID" not in x:
-            x["ID"] = x["xnat_abstractresource_id"]
-            x["URI"] = f"{uri}/{x['ID']}"
-        elif "ID" not in x:
-            x["path"] = re.sub(r"^.*/resources/[^/]+/files/", "", x["URI"], count=1)
-            x["ID"] = x["path"]
-        else:
-            x["URI"] = f"{uri}/{x['ID']}"
-        kind = x.get("xsiType", x.get("element_name", xsi_type)).strip()
-        if x["ID"].strip() and kind:
-            out[x["ID"]] = (x["URI"], x.get(secondary), kind)
-    return out
+    return xnatpy_rows(uri, rows, secondary, xsi_type)
 
 
 def import_(env, body, **query):
