@@ -5,7 +5,6 @@
  * xnatpy builds its classes at connect() from these. The files are compiled in from
  * schemas/ (embed-xsd.sh), so the server serves exactly what it was built with. Like the
  * rest of /xapi they need a login, which xnatpy has made by then. */
-#include <stdlib.h>
 #include <string.h>
 
 #include <httpd.h>
@@ -20,16 +19,10 @@
 int handle_schemas_list(request_rec *r, const route_match *m)
 {
     json_t *list = json_array();
-    char *text;
-    int rc;
 
     for (int i = 0; i < arca_xsd_count; i++)
         json_array_append_new(list, json_string(arca_xsds[i].name));
-    text = json_dumps(list, JSON_COMPACT);
-    rc = arca_http_send_text(r, "application/json", text ? text : "[]");
-    free(text);
-    json_decref(list);
-    return rc;
+    return arca_http_send_json(r, list);
 }
 
 /* "xnat" or "xnat.xsd" -> the schema, or NULL. */

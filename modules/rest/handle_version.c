@@ -34,13 +34,7 @@ static json_t *build_info(request_rec *r)
 
 int handle_build_info(request_rec *r, const route_match *m)
 {
-    json_t *info = build_info(r);
-    char *text = json_dumps(info, JSON_COMPACT);
-    int rc = arca_http_send_text(r, "application/json", text ? text : "{}");
-
-    free(text);
-    json_decref(info);
-    return rc;
+    return arca_http_send_json(r, build_info(r));
 }
 
 int handle_build_info_property(request_rec *r, const route_match *m)
