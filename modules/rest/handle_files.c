@@ -23,6 +23,7 @@
 #include "model/model_write.h"
 #include "store/multipart.h"
 #include "base/validate.h"
+#include "rest_config.h"
 #include "zip_answer.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
@@ -148,14 +149,16 @@ static arca_error_t *store_entry(void *baton, const char *name, apr_off_t size,
 
 static arca_error_t *store_archive(store_t *st)
 {
+    arca_archive_limits_t limits = rest_import_limits(st->r);
     arca_http_body_t body;
     int count;
     arca_error_t *err;
 
     arca_http_body_init(&body, st->r);
     st->buf = apr_palloc(st->r->pool, CHUNK);
-    err = arca_archive_extract(st->r->pool, arca_http_body_read, &body, store_entry, st,
-                               &count);
+    /* the import service's limits: the same bomb unpacks to the same disk */
+    err = arca_archive_extract(st->r->pool, &limits, arca_http_body_read, &body, store_entry,
+                               st, &count);
     if (!err && count == 0)
         err = arca_error_create(st->r->pool, 400, "the archive holds no files");
     return err;

@@ -33,11 +33,11 @@ void *rest_config_merge(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
-arca_import_limits_t rest_import_limits(request_rec *r)
+arca_archive_limits_t rest_import_limits(request_rec *r)
 {
     const rest_config_t *c = ap_get_module_config(r->server->module_config,
                                                   &arca_rest_module);
-    arca_import_limits_t l = c->limits;
+    arca_archive_limits_t l = c->limits;
 
     if (l.max_expanded == UNSET)
         l.max_expanded = REST_DEFAULT_MAX_EXPANDED;

@@ -5,7 +5,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
-#include "import/import.h"
+#include "store/archive_stream.h"
 
 /* Defaults: a CT or MR archive unpacks to 2-5 times its size; a bomb, to thousands. */
 #define REST_DEFAULT_MAX_EXPANDED ((apr_off_t)1 << 40) /* 1 TiB */
@@ -13,7 +13,7 @@
 #define REST_DEFAULT_MAX_DEPTH 32
 
 typedef struct rest_config_t {
-    arca_import_limits_t limits; /* -1: unset */
+    arca_archive_limits_t limits; /* -1: unset */
 } rest_config_t;
 
 void *rest_config_create(apr_pool_t *p, server_rec *s);
@@ -21,6 +21,6 @@ void *rest_config_merge(apr_pool_t *p, void *base, void *add);
 extern const command_rec rest_directives[];
 
 /* The limits on uploaded archives for this request's server. */
-arca_import_limits_t rest_import_limits(request_rec *r);
+arca_archive_limits_t rest_import_limits(request_rec *r);
 
 #endif
