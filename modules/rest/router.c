@@ -114,8 +114,11 @@ int rest_dispatch(request_rec *r)
     split_path sp;
     route_match m;
     const char *method = r->header_only ? "GET" : r->method;
-    const char *allowed = NULL;
+    const char *allowed = NULL, *nul;
 
+    if ((nul = arca_http_query_nul(r->pool, r->args)) != NULL)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "the parameter '%s' holds a NUL byte "
+                                "(%%00), which no value may contain", nul);
     if (has_dot_segment(r))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "path segments '.' and '..' are not "
                                 "allowed");
