@@ -447,7 +447,7 @@ static void regex_repetitions_are_capped(void **state)
         "(x{100}){200}", "((a+)+)+b{5000}{3}", "x{99999}",
     };
     static const char *const accepted[] = {
-        "^SUBJ[0-9]+$", "[[:alpha:]]{2,8}_(a|b)*c{3}", "\\d{4}-[]a-z]+", "x{1000}", "a{2,}",
+        "^SUBJ[0-9]+$", "[[:alpha:]]{2,8}_(a|b)*c{3}", "\\d{4}-[]a-z]+", "x{500}", "a{2,}",
         "[+*]+",
     };
     arca_error_t *err;

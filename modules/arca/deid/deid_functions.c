@@ -49,10 +49,11 @@ static void regex_cleanup_register(apr_pool_t *p, regex_t *re)
 /* glibc's regcomp unrolls repetitions, copying the repeated atom ("x+" is "xx*", "x{2,5}"
  * five x), so stacked or nested repetitions make the compiled program, and its memory,
  * grow exponentially: "a" and twenty '+' took 700 MB, which a script (or, through a
- * computed pattern, a DICOM value) could ask of the server. The pattern's size once
- * unrolled is estimated, counting every repetition at least twice, and capped before
- * regcomp sees it. */
-#define DEID_REGEX_MAX_UNROLLED 10000
+ * computed pattern, a DICOM value) could ask of the server; and the time of its closure
+ * computation grows faster than the size (10,000 atoms took over 10 s). The pattern's
+ * size once unrolled is estimated, counting every repetition at least twice, and capped
+ * before regcomp sees it; DicomEdit patterns are a few dozen atoms. */
+#define DEID_REGEX_MAX_UNROLLED 1000
 #define DEID_REGEX_MAX_GROUPS 64
 
 static int regex_too_large(const char *ere)
