@@ -500,13 +500,12 @@ arca_error_t *write_tail(arca_dicom_t *d, DcmOutputStream &os, SinkConsumer &out
     for (size_t i = d->pos; i < d->buf->size() && zeros; i++)
         zeros = (*d->buf)[i] == 0;
     if (n > 0 && !zeros) {
-        DcmInputBufferStream in;
-        in.setBuffer(d->buf->data() + d->pos, static_cast<offile_off_t>(n));
-        in.setEos();
+        RereadableBufferStream in(d->buf->data() + d->pos, static_cast<offile_off_t>(n));
         tail.transferInit();
         OFCondition cond = tail.read(in, d->xfer, EGL_noChange, DCM_MaxReadLength);
         tail.transferEnd();
-        in.releaseBuffer();
+        if (cond.good()) // before the buffer is cleared below
+            cond = tail.loadAllDataIntoMemory();
         if (cond.bad())
             return arca_error_create(d->pool, 400, "malformed DICOM data after the pixel data");
     }
