@@ -236,7 +236,7 @@ arca_error_t *arca_account_authenticate(arca_db_t *db, apr_pool_t *p, const char
         "SELECT id, password_hash, credentials_generation, "
         "  NOT non_expiring AND $2::bigint > 0 AND coalesce(password_changed_at, created_at) "
         "  < now() - make_interval(secs => $2::bigint) "
-        "FROM arca_account WHERE login = $1 AND password_hash IS NOT NULL", 2,
+        "FROM arca_account WHERE login = $1", 2,
         (const char *const[]){login, apr_ltoa(p, policy->password_max_age)});
     if (err)
         return err;
@@ -244,6 +244,10 @@ arca_error_t *arca_account_authenticate(arca_db_t *db, apr_pool_t *p, const char
         arca_password_waste_time(password); /* unknown: as slow as a known login */
         return ARCA_OK;
     }
+    /* An account that logs in elsewhere (LDAP) goes on to the next provider at once: a
+     * bcrypt here would slow each of its requests. Its existence is no secret there. */
+    if (PQgetisnull(res, 0, 1))
+        return ARCA_OK;
     id = PQgetvalue(res, 0, 0);
     if (generation)
         *generation = apr_atoi64(PQgetvalue(res, 0, 2));

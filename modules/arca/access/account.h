@@ -68,7 +68,8 @@ typedef struct arca_password_policy_t {
  * client address (`remote`; access/login_throttle.h); failures, refusals and logins are
  * audited. A throttled address is refused even with the right password, and is to be
  * answered exactly as a wrong password. An unknown login costs the same bcrypt time as a
- * known one. `generation` (may be NULL) gets the credentials generation the password was
+ * known one (an account without a local password answers at once: it is another
+ * provider's to check). `generation` (may be NULL) gets the credentials generation the password was
  * checked under (-1 for none). Runs several statements: call it in a transaction. */
 arca_error_t *arca_account_authenticate(arca_db_t *db, apr_pool_t *p, const char *login,
                                         const char *password,
