@@ -3,8 +3,9 @@ over the database: a new password, a disabled account, a removed role. Failed lo
 throttled per account and client address, answered exactly as a wrong password, and never
 keep out an address that logged in recently; an unknown user looks the same."""
 
-import re
-import subprocess
+import base64
+import http.client
+import os
 import time
 import uuid
 
@@ -46,6 +47,46 @@ def new_user(env, prefix):
     return make_user(env, f"{prefix}_{uuid.uuid4().hex[:6]}")
 
 
+def httpd_children(httpd):
+    """The pids of the httpd's child processes."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == httpd.pid:
+            pids.append(int(entry))
+    return pids
+
+
+def serving_child(httpd, conn):
+    """The child process holding the server side of a client's open connection."""
+    port = conn.sock.getsockname()[1]
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                local, remote = fields[1], fields[2]
+                if (int(remote.rsplit(":", 1)[1], 16) == port
+                        and int(local.rsplit(":", 1)[1], 16) == httpd.port):
+                    inodes.add(f"socket:[{fields[9]}]")
+    for pid in httpd_children(httpd):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return pid
+            except OSError:
+                pass
+    return None
+
+
 def set_password(env, login, password):
     r = env.session().put(env.url(f"/xapi/users/{login}"), json={"password": password})
     assert r.status_code == 200, r.text
@@ -66,6 +107,35 @@ class TestPasswordChange:
             assert s.get(env.url("/data/auth")).status_code == 401
         assert requests.get(env.url("/data/auth"),
                             auth=(login, NEW_PASSWORD)).status_code == 200
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason="reads the server's sockets in /proc")
+    def test_every_child_process_refuses_at_once(self, env):
+        env.httpd.write_snippet("children", "StartServers 4\n")
+        env.httpd.restart()
+        try:
+            login = new_user(env, "pwchildren")
+            auth = {"Authorization": "Basic " + base64.b64encode(
+                f"{login}:{PASSWORD}".encode()).decode()}
+            conns = []
+            for _ in range(16):  # open together, so that they spread over the children
+                c = http.client.HTTPConnection("127.0.0.1", env.httpd.port, timeout=30)
+                c.request("GET", "/data/auth", headers=auth)
+                r = c.getresponse()
+                r.read()
+                assert r.status == 200
+                conns.append(c)
+            served = {serving_child(env.httpd, c) for c in conns}
+            assert len(served - {None}) >= 2, served  # each remembers the password
+            set_password(env, login, NEW_PASSWORD)
+            for c in conns:  # the same connections, so the same children
+                c.request("GET", "/data/auth", headers=auth)
+                r = c.getresponse()
+                r.read()
+                assert r.status == 401
+                c.close()
+        finally:
+            env.httpd.remove_snippet("children")
+            env.httpd.restart()
 
     def test_sessions_and_tokens_of_before_end(self, env):
         login = new_user(env, "pwsess")
