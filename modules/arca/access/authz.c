@@ -31,6 +31,18 @@ int arca_is_unverified(const arca_account_t *who)
     return who && !who->verified;
 }
 
+const char *arca_unusable_reason(apr_pool_t *p, const arca_account_t *who)
+{
+    if (arca_is_disabled(who))
+        return apr_psprintf(p, "your account '%s' exists but an administrator has not "
+                            "enabled it yet; ask your site administrator to enable it",
+                            who->login);
+    if (arca_is_unverified(who))
+        return apr_psprintf(p, "your account '%s' exists but has not been verified yet; ask "
+                            "your site administrator to verify it", who->login);
+    return NULL;
+}
+
 int arca_may_list_users(const arca_account_t *who)
 {
     return who && who->enabled;

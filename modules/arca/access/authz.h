@@ -58,6 +58,10 @@ int arca_is_disabled(const arca_account_t *who);
 /* An account not verified yet: the account gate refuses it, as a disabled one. */
 int arca_is_unverified(const arca_account_t *who);
 
+/* Why `who` may not be used at all (disabled or unverified), as the message for a 403 that
+ * says what to do; NULL when it may. The account gate and the form login answer with it. */
+const char *arca_unusable_reason(apr_pool_t *p, const arca_account_t *who);
+
 /* May `who` read the site's user list (/data/users: login, names, email of the enabled
  * accounts)? Any enabled account, as XNAT lets every logged-in user while its
  * restrictUserListAccessToAdmins setting is off (its default); anonymous may not. */
