@@ -260,10 +260,14 @@ static arca_error_t *upload_body(request_rec *r, arca_db_t *db, void *baton)
         if (!arca_valid_label(loc->resource_label))
             return arca_error_create(r->pool, 400, "'%s' is not a valid resource label",
                                      loc->resource_label);
-        if ((err = arca_resource_create(db, r->pool, loc, loc->resource_label,
-                                        &st->resource_pk, &st->resource_dir)))
+        int created;
+        /* concurrent uploads into one new resource: one creates it, the others wait */
+        if ((err = arca_resource_find_or_create(db, r->pool, loc, loc->resource_label,
+                                                &st->resource_pk, &st->resource_dir,
+                                                &created)))
             return err;
-        st->created_dir = st->resource_dir;
+        if (created)
+            st->created_dir = st->resource_dir;
     }
     if (!arca_safe_relpath(st->resource_dir))
         return arca_error_create(r->pool, 500, "the resource's directory is not usable");

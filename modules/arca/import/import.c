@@ -267,7 +267,18 @@ int arca_import_count(const arca_import_t *imp)
 
 void arca_import_abort(arca_import_t *imp)
 {
+    apr_array_header_t *dirs = arca_placements_dirs(imp->placed, imp->pool);
+
     arca_placements_rollback(imp->placed);
+    /* the session folders the import made for those files, now empty: a project's own
+     * <project>/arc001 (archive) or <project> (prearchive) stays */
+    for (int i = 0; i < dirs->nelts; i++) {
+        const char *dir = APR_ARRAY_IDX(dirs, i, const char *);
+        if (imp->o.archive)
+            arca_prune_empty_dirs(imp->pool, imp->o.archive, dir, 2);
+        if (imp->o.prearchive)
+            arca_prune_empty_dirs(imp->pool, imp->o.prearchive, dir, 1);
+    }
 }
 
 void arca_import_committed(arca_import_t *imp)
