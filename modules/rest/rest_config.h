@@ -5,6 +5,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "access/authz.h"
 #include "store/archive_stream.h"
 
 /* Defaults: a CT or MR archive unpacks to 2-5 times its size; a bomb, to thousands. */
@@ -14,6 +15,7 @@
 
 typedef struct rest_config_t {
     arca_archive_limits_t limits; /* -1: unset */
+    int share_rule;               /* an arca_share_rule_t; -1: unset (owner) */
 } rest_config_t;
 
 void *rest_config_create(apr_pool_t *p, server_rec *s);
@@ -22,5 +24,8 @@ extern const command_rec rest_directives[];
 
 /* The limits on uploaded archives for this request's server. */
 arca_archive_limits_t rest_import_limits(request_rec *r);
+
+/* ArcaShareRule: who may share data into other projects (authz.h, arca_can_share). */
+arca_share_rule_t rest_share_rule(request_rec *r);
 
 #endif
