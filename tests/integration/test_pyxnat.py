@@ -243,6 +243,25 @@ class TestSharingAndDelete:
         finally:
             other.delete()
 
+    def test_shares_list_the_own_project_first(self, xnat, toy):
+        # pyxnat's own suite checks shares() == [own, other]; "AAShared" sorts before
+        # "ToyPhantom", so only an own-project-first order passes
+        other = xnat.select.project("AAShared")
+        other.create()
+        try:
+            s = toy.subject("Phantom01")
+            s.share("AAShared", label="SharedFirst")
+            assert s.shares().get() == ["ToyPhantom", "AAShared"]
+            e = s.experiment("Phantom01_CT")
+            e.create(experiments="xnat:ctSessionData")
+            e.share("AAShared", label="SharedFirst_CT")
+            assert e.shares().get() == ["ToyPhantom", "AAShared"]
+            e.unshare("AAShared")
+            e.delete()
+            s.unshare("AAShared")
+        finally:
+            other.delete()
+
     def test_delete_session_and_subject_with_files(self, env, toy, tmp_path):
         s = toy.subject("ToDelete")
         s.create()

@@ -102,14 +102,16 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
     case ARCA_KIND_PROJECT:
         *from = "arca_project o";
         *where = "true";
-        /* the projects a subject or experiment is in: its own and its shares */
-        if (loc->projects_of && loc->projects_kind == ARCA_KIND_SUBJECT)
-            *where = apr_pstrcat(p, "o.id IN (SELECT project FROM arca_subject_label "
-                                 "WHERE subject_id = ", param(ps, loc->subject_id), ")", NULL);
-        else if (loc->projects_of)
-            *where = apr_pstrcat(p, "o.id IN (SELECT project FROM arca_experiment_label "
-                                 "WHERE experiment_id = ", param(ps, loc->experiment_id), ")",
+        /* the projects a subject or experiment is in: its own and its shares, joined as
+         * sh so that the order can put its own first (see natural_order) */
+        if (loc->projects_of && loc->projects_kind == ARCA_KIND_SUBJECT) {
+            *from = "arca_project o JOIN arca_subject_label sh ON sh.project = o.id";
+            *where = apr_pstrcat(p, "sh.subject_id = ", param(ps, loc->subject_id), NULL);
+        } else if (loc->projects_of) {
+            *from = "arca_project o JOIN arca_experiment_label sh ON sh.project = o.id";
+            *where = apr_pstrcat(p, "sh.experiment_id = ", param(ps, loc->experiment_id),
                                  NULL);
+        }
         return ARCA_OK;
     case ARCA_KIND_SUBJECT:
         if (loc->project) {
@@ -450,10 +452,11 @@ static int add_filter(void *data, const char *name, const char *value)
     return 1;
 }
 
-static const char *natural_order(arca_kind_t kind)
+static const char *natural_order(const arca_location_t *loc)
 {
-    switch (kind) {
-    case ARCA_KIND_PROJECT: return "o.id";
+    switch (loc->kind) {
+    /* a subject's or experiment's projects: its own first, as XNAT lists them */
+    case ARCA_KIND_PROJECT: return loc->projects_of ? "sh.is_primary DESC, o.id" : "o.id";
     case ARCA_KIND_SUBJECT:
     case ARCA_KIND_EXPERIMENT: return "l.label";
     /* scan IDs are numbers as text: 2 before 10 */
@@ -557,7 +560,7 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
         select = apr_pstrcat(p, select ? select : "", select ? ", " : "", "(", sql, ")::text",
                              NULL);
     }
-    order = natural_order(q->loc->kind);
+    order = natural_order(q->loc);
     if (b->ps.scans_joined)
         order = apr_pstrcat(p, order, ", o.id, length(sc.id), sc.id", NULL);
     sort_by = q->args ? apr_table_get(q->args, "sortBy") : NULL;
@@ -569,7 +572,7 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
                                      sort_by);
         order = apr_pstrcat(p, "(", expr, ")",
                             sort_order && strcasecmp(sort_order, "DESC") == 0 ? " DESC" : "",
-                            ", ", natural_order(q->loc->kind),
+                            ", ", natural_order(q->loc),
                             b->ps.scans_joined ? ", o.id, length(sc.id), sc.id" : "", NULL);
     }
     b->sql = apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ", fb.where,
