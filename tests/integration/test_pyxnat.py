@@ -1,7 +1,10 @@
 """pyxnat (Debian's python3-pyxnat, unmodified) against Arca: the scenarios XNAT users
 script, end to end. What pyxnat sends is described in docs/pyxnat-requests.md."""
 
+import base64
+import http.client
 import os
+import time
 import zipfile
 
 import pytest
@@ -49,6 +52,24 @@ class TestConnect:
     def test_first_request_stays_on_data(self, xnat):
         xnat.select.projects().get()
         assert xnat._entry == "/data"
+
+    def test_kept_alive_connection_survives_a_pause(self, env):
+        # pyxnat's suite sleeps 5 s between calls on one requests session; httpd's default
+        # 5 s keep-alive closed the connection under it (RemoteDisconnected)
+        host, port = env.httpd.base_url.split("//")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port.rstrip("/")), timeout=30)
+        auth = {"Authorization": "Basic " + base64.b64encode(
+            f"{env.ADMIN}:{env.ADMIN_PASSWORD}".encode()).decode()}
+        try:
+            for pause in (6, 0):
+                conn.request("GET", "/data/projects?format=json", headers=auth)
+                r = conn.getresponse()
+                r.read()
+                assert r.status == 200
+                assert r.getheader("Connection", "").lower() != "close"
+                time.sleep(pause)
+        finally:
+            conn.close()
 
     def test_wrong_password_says_authentication_failed(self, env):
         x = pyxnat.Interface(server=env.httpd.base_url, user=env.ADMIN, password="wrong")
