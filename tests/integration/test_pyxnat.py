@@ -90,6 +90,15 @@ class TestProjects:
         p.delete()
         assert not p.exists()
 
+    def test_repr_reads_the_project_search(self, xnat):
+        # pyxnat's repr searches xnat:projectData and reads project_access, as XNAT lists it
+        p = xnat.select.project("PyxRepr")
+        p.create()
+        try:
+            assert repr(p).startswith("<Project Object> PyxRepr `PyxRepr` (private) ")
+        finally:
+            p.delete()
+
 
 class TestToyPhantomRoundTrip:
     def test_subjects_with_custom_variables(self, toy):
