@@ -224,6 +224,17 @@ class TestSessionsScansFiles:
         assert scan.attrs.get("quality") == "usable"
         assert session.scans().get() == ["2"]
 
+    def test_scan_parameters_keep_the_order_they_were_set_in(self, session):
+        # pyxnat's own suite sets foo then bar and expects params() == ['foo', 'bar']
+        scan = session.scan("3")
+        scan.create(scans="xnat:ctScanData")
+        for name, value in (("zeta", "1"), ("alpha", "2"), ("mid", "3")):
+            scan.set_param(name, value)
+        scan.set_param("zeta", "4")  # a new value keeps its place
+        assert scan.params() == ["zeta", "alpha", "mid"]
+        assert scan.get_param("zeta") == "4"
+        scan.delete()
+
     def test_file_put_get_and_attributes(self, tmp_path, session):
         scan = session.scan("2")
         res = scan.resource("DICOM")
