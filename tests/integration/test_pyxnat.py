@@ -235,6 +235,22 @@ class TestSessionsScansFiles:
         assert scan.get_param("zeta") == "4"
         scan.delete()
 
+    def test_provenance_set_and_get(self, session):
+        # provenance.get lists the session's assessors with processStep columns and reads
+        # XNAT's lower-case headers ('xnat:mrassessordata/id', '.../processstep/program')
+        assessor = session.assessor("Phantom01_CT1_PROV")
+        assessor.insert(assessors="xnat:qcAssessmentData", use_label=True)
+        steps = [{"program": "young", "timestamp": "2011-03-01T12:01:01", "user": "angus",
+                  "machine": "war", "platform": "linux"},
+                 {"program": "second", "program_version": "2.1",
+                  "timestamp": "2011-03-02T12:01:01", "user": "bon", "machine": "war",
+                  "platform": "linux"}]
+        assessor.provenance.set(steps)
+        got = assessor.provenance.get()
+        assert [(g["program"], g["program_version"], g["user"]) for g in got] == \
+            [("young", "", "angus"), ("second", "2.1", "bon")]
+        assessor.delete()
+
     def test_file_put_get_and_attributes(self, tmp_path, session):
         scan = session.scan("2")
         res = scan.resource("DICOM")
