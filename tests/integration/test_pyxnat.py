@@ -1,7 +1,10 @@
 """pyxnat (Debian's python3-pyxnat, unmodified) against Arca: the scenarios XNAT users
 script, end to end. What pyxnat sends is described in docs/pyxnat-requests.md."""
 
+import base64
+import http.client
 import os
+import time
 import zipfile
 
 import pytest
@@ -50,6 +53,24 @@ class TestConnect:
         xnat.select.projects().get()
         assert xnat._entry == "/data"
 
+    def test_kept_alive_connection_survives_a_pause(self, env):
+        # pyxnat's suite sleeps 5 s between calls on one requests session; httpd's default
+        # 5 s keep-alive closed the connection under it (RemoteDisconnected)
+        host, port = env.httpd.base_url.split("//")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port.rstrip("/")), timeout=30)
+        auth = {"Authorization": "Basic " + base64.b64encode(
+            f"{env.ADMIN}:{env.ADMIN_PASSWORD}".encode()).decode()}
+        try:
+            for pause in (6, 0):
+                conn.request("GET", "/data/projects?format=json", headers=auth)
+                r = conn.getresponse()
+                r.read()
+                assert r.status == 200
+                assert r.getheader("Connection", "").lower() != "close"
+                time.sleep(pause)
+        finally:
+            conn.close()
+
     def test_wrong_password_says_authentication_failed(self, env):
         x = pyxnat.Interface(server=env.httpd.base_url, user=env.ADMIN, password="wrong")
         with pytest.raises(pyxnat.core.errors.OperationalError, match="Authentication"):
@@ -68,6 +89,15 @@ class TestProjects:
         assert p.attrs.get("description") == "a phantom study"
         p.delete()
         assert not p.exists()
+
+    def test_repr_reads_the_project_search(self, xnat):
+        # pyxnat's repr searches xnat:projectData and reads project_access, as XNAT lists it
+        p = xnat.select.project("PyxRepr")
+        p.create()
+        try:
+            assert repr(p).startswith("<Project Object> PyxRepr `PyxRepr` (private) ")
+        finally:
+            p.delete()
 
 
 class TestToyPhantomRoundTrip:
@@ -194,6 +224,33 @@ class TestSessionsScansFiles:
         assert scan.attrs.get("quality") == "usable"
         assert session.scans().get() == ["2"]
 
+    def test_scan_parameters_keep_the_order_they_were_set_in(self, session):
+        # pyxnat's own suite sets foo then bar and expects params() == ['foo', 'bar']
+        scan = session.scan("3")
+        scan.create(scans="xnat:ctScanData")
+        for name, value in (("zeta", "1"), ("alpha", "2"), ("mid", "3")):
+            scan.set_param(name, value)
+        scan.set_param("zeta", "4")  # a new value keeps its place
+        assert scan.params() == ["zeta", "alpha", "mid"]
+        assert scan.get_param("zeta") == "4"
+        scan.delete()
+
+    def test_provenance_set_and_get(self, session):
+        # provenance.get lists the session's assessors with processStep columns and reads
+        # XNAT's lower-case headers ('xnat:mrassessordata/id', '.../processstep/program')
+        assessor = session.assessor("Phantom01_CT1_PROV")
+        assessor.insert(assessors="xnat:qcAssessmentData", use_label=True)
+        steps = [{"program": "young", "timestamp": "2011-03-01T12:01:01", "user": "angus",
+                  "machine": "war", "platform": "linux"},
+                 {"program": "second", "program_version": "2.1",
+                  "timestamp": "2011-03-02T12:01:01", "user": "bon", "machine": "war",
+                  "platform": "linux"}]
+        assessor.provenance.set(steps)
+        got = assessor.provenance.get()
+        assert [(g["program"], g["program_version"], g["user"]) for g in got] == \
+            [("young", "", "angus"), ("second", "2.1", "bon")]
+        assessor.delete()
+
     def test_file_put_get_and_attributes(self, tmp_path, session):
         scan = session.scan("2")
         res = scan.resource("DICOM")
@@ -240,6 +297,25 @@ class TestSharingAndDelete:
             assert other.subject("Shared02").id() == s.id()
             s.unshare("ToyShared")
             assert not other.subject("Shared02").exists()
+        finally:
+            other.delete()
+
+    def test_shares_list_the_own_project_first(self, xnat, toy):
+        # pyxnat's own suite checks shares() == [own, other]; "AAShared" sorts before
+        # "ToyPhantom", so only an own-project-first order passes
+        other = xnat.select.project("AAShared")
+        other.create()
+        try:
+            s = toy.subject("Phantom01")
+            s.share("AAShared", label="SharedFirst")
+            assert s.shares().get() == ["ToyPhantom", "AAShared"]
+            e = s.experiment("Phantom01_CT")
+            e.create(experiments="xnat:ctSessionData")
+            e.share("AAShared", label="SharedFirst_CT")
+            assert e.shares().get() == ["ToyPhantom", "AAShared"]
+            e.unshare("AAShared")
+            e.delete()
+            s.unshare("AAShared")
         finally:
             other.delete()
 

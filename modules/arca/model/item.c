@@ -121,10 +121,11 @@ static arca_error_t *load_extras(arca_db_t *db, apr_pool_t *p, arca_item_t *item
             apr_pstrdup(p, json_is_string(value) ? json_string_value(value) : "");
     }
     json_decref(fields);
-    if (item->kind == ARCA_KIND_SCAN) { /* parameters/addParam, by name */
+    if (item->kind == ARCA_KIND_SCAN) { /* parameters/addParam, in the order first set */
         err = arca_db_query(db, p, &res, "SELECT a.key, a.value FROM arca_scan o, "
                             "jsonb_each_text(o.add_params) a WHERE o.pk = $1::bigint "
-                            "ORDER BY a.key", 1, &key);
+                            "ORDER BY array_position(o.add_param_order, a.key), a.key", 1,
+                            &key);
         for (int r = 0; !err && r < PQntuples(res); r++) {
             APR_ARRAY_PUSH(item->add_param_names, const char *) = PQgetvalue(res, r, 0);
             APR_ARRAY_PUSH(item->add_param_values, const char *) = PQgetvalue(res, r, 1);

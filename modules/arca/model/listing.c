@@ -20,6 +20,7 @@ typedef struct {
     const char *params[MAX_PARAMS];
     int n;
     int scans_joined;   /* an experiments listing joined with its scans as "sc" */
+    int steps_joined;   /* ... or with its provenance steps as "ps" */
 } params_t;
 
 /* Adds a parameter; returns its "$k". */
@@ -102,14 +103,16 @@ static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, param
     case ARCA_KIND_PROJECT:
         *from = "arca_project o";
         *where = "true";
-        /* the projects a subject or experiment is in: its own and its shares */
-        if (loc->projects_of && loc->projects_kind == ARCA_KIND_SUBJECT)
-            *where = apr_pstrcat(p, "o.id IN (SELECT project FROM arca_subject_label "
-                                 "WHERE subject_id = ", param(ps, loc->subject_id), ")", NULL);
-        else if (loc->projects_of)
-            *where = apr_pstrcat(p, "o.id IN (SELECT project FROM arca_experiment_label "
-                                 "WHERE experiment_id = ", param(ps, loc->experiment_id), ")",
+        /* the projects a subject or experiment is in: its own and its shares, joined as
+         * sh so that the order can put its own first (see natural_order) */
+        if (loc->projects_of && loc->projects_kind == ARCA_KIND_SUBJECT) {
+            *from = "arca_project o JOIN arca_subject_label sh ON sh.project = o.id";
+            *where = apr_pstrcat(p, "sh.subject_id = ", param(ps, loc->subject_id), NULL);
+        } else if (loc->projects_of) {
+            *from = "arca_project o JOIN arca_experiment_label sh ON sh.project = o.id";
+            *where = apr_pstrcat(p, "sh.experiment_id = ", param(ps, loc->experiment_id),
                                  NULL);
+        }
         return ARCA_OK;
     case ARCA_KIND_SUBJECT:
         if (loc->project) {
@@ -245,6 +248,33 @@ static const char *subject_alias(arca_kind_t kind, const char *name)
     return "";
 }
 
+/* ".../provenance/processStep/program_version" (or "program/version", in any case): the
+ * arca_process_step column it reads, else NULL. */
+static const char *step_column(apr_pool_t *p, arca_kind_t kind, const char *name)
+{
+    static const char marker[] = "/provenance/processstep/";
+    static const char *const columns[] = {"program", "program_version", "program_arguments",
+        "timestamp", "cvs", "user", "machine", "platform", "platform_version", "compiler",
+        "compiler_version", "library", "library_version", NULL};
+    char *lower, *part;
+
+    if (kind != ARCA_KIND_EXPERIMENT)
+        return NULL;
+    lower = apr_pstrdup(p, name);
+    for (char *c = lower; *c; c++)
+        *c = (char)apr_tolower(*c);
+    if ((part = strstr(lower, marker)) == NULL)
+        return NULL;
+    part += sizeof marker - 1;
+    for (char *c = part; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    for (int i = 0; columns[i]; i++)
+        if (strcmp(part, columns[i]) == 0)
+            return apr_pstrcat(p, "coalesce(ps.\"", columns[i], "\", '')", NULL);
+    return NULL;
+}
+
 /* The SQL of one requested column, or NULL when the name means nothing here. */
 static const char *column_sql(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps,
                               const char *name)
@@ -258,6 +288,8 @@ static const char *column_sql(apr_pool_t *p, const arca_listing_query_t *q, para
         return NULL;
     if (subject)
         name = subject;
+    if (ps->steps_joined && (sql = step_column(p, kind, name)) != NULL)
+        return sql;
     if (scan)
         kind = ARCA_KIND_SCAN;
     if (!arca_field_resolve(p, kind, name, &ref))
@@ -450,10 +482,11 @@ static int add_filter(void *data, const char *name, const char *value)
     return 1;
 }
 
-static const char *natural_order(arca_kind_t kind)
+static const char *natural_order(const arca_location_t *loc)
 {
-    switch (kind) {
-    case ARCA_KIND_PROJECT: return "o.id";
+    switch (loc->kind) {
+    /* a subject's or experiment's projects: its own first, as XNAT lists them */
+    case ARCA_KIND_PROJECT: return loc->projects_of ? "sh.is_primary DESC, o.id" : "o.id";
     case ARCA_KIND_SUBJECT:
     case ARCA_KIND_EXPERIMENT: return "l.label";
     /* scan IDs are numbers as text: 2 before 10 */
@@ -511,6 +544,29 @@ static arca_error_t *join_scans(apr_pool_t *p, const arca_listing_query_t *q, pa
     return ARCA_OK;
 }
 
+/* Columns of provenance/processStep (pyxnat's provenance.get asks for them with the
+ * experiment's ID): one row per step of each experiment, headed in lower case as XNAT
+ * heads the columns of its joins; experiments without steps keep one row of empty ones. */
+static void join_steps(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps,
+                       const char **from)
+{
+    const char *asked = q->args ? apr_table_get(q->args, "columns") : NULL;
+    char *list, *state = NULL, *tok;
+
+    if (asked == NULL || q->loc->kind != ARCA_KIND_EXPERIMENT || ps->scans_joined)
+        return;
+    list = apr_pstrdup(p, asked);
+    for (tok = apr_strtok(list, ",", &state); tok; tok = apr_strtok(NULL, ",", &state)) {
+        apr_collapse_spaces(tok, tok);
+        if (step_column(p, q->loc->kind, tok)) {
+            ps->steps_joined = 1;
+            *from = apr_pstrcat(p, *from, " LEFT JOIN arca_process_step ps "
+                                "ON ps.experiment_id = o.id", NULL);
+            return;
+        }
+    }
+}
+
 /* A listing's statements: its rows, and (for a page) the count of the whole list. */
 typedef struct {
     params_t ps;
@@ -527,7 +583,7 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
     long limit, offset;
     arca_error_t *err;
 
-    b->ps = (params_t){p, {0}, 0, 0};
+    b->ps = (params_t){p, {0}, 0, 0, 0};
     b->names = apr_array_make(p, 16, sizeof(const char *));
     if ((err = parse_count(p, q->args, "limit", -1, 1000000, &limit))
         || (err = parse_count(p, q->args, "offset", 0, 1000000000, &offset))
@@ -535,6 +591,7 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
         return err;
     if ((err = join_scans(p, q, &b->ps, &from)))
         return err;
+    join_steps(p, q, &b->ps, &from);
     {
         const char *filter = access_filter(p, q, &b->ps);
         if (filter)
@@ -546,7 +603,7 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
     if (q->args)
         apr_table_do(add_filter, &fb, q->args, NULL);
     b->n_filters = b->ps.n;
-    choose_columns(p, q, b->names, b->ps.scans_joined);
+    choose_columns(p, q, b->names, b->ps.scans_joined || b->ps.steps_joined);
     for (int i = 0; i < b->names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(b->names, i, const char *);
         const char *sql = column_sql(p, q, &b->ps, name);
@@ -557,9 +614,11 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
         select = apr_pstrcat(p, select ? select : "", select ? ", " : "", "(", sql, ")::text",
                              NULL);
     }
-    order = natural_order(q->loc->kind);
+    order = natural_order(q->loc);
     if (b->ps.scans_joined)
         order = apr_pstrcat(p, order, ", o.id, length(sc.id), sc.id", NULL);
+    if (b->ps.steps_joined)
+        order = apr_pstrcat(p, order, ", o.id, ps.ord", NULL);
     sort_by = q->args ? apr_table_get(q->args, "sortBy") : NULL;
     sort_order = q->args ? apr_table_get(q->args, "sortOrder") : NULL;
     if (sort_by) {
@@ -569,8 +628,9 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
                                      sort_by);
         order = apr_pstrcat(p, "(", expr, ")",
                             sort_order && strcasecmp(sort_order, "DESC") == 0 ? " DESC" : "",
-                            ", ", natural_order(q->loc->kind),
-                            b->ps.scans_joined ? ", o.id, length(sc.id), sc.id" : "", NULL);
+                            ", ", natural_order(q->loc),
+                            b->ps.scans_joined ? ", o.id, length(sc.id), sc.id" : "",
+                            b->ps.steps_joined ? ", o.id, ps.ord" : "", NULL);
     }
     b->sql = apr_pstrcat(p, "SELECT ", select, " FROM ", from, " WHERE ", fb.where,
                          " ORDER BY ", order,

@@ -38,6 +38,8 @@ static const arca_field_t project_fields[] = {
     {"pi_firstname", "pi_firstname", "o.pi_firstname", "PI/firstname", T},
     {"pi_lastname", "pi_lastname", "o.pi_lastname", "PI/lastname", T},
     {"accessibility", NULL, "o.accessibility", "accessibility", T},
+    /* the same, as XNAT's project search lists it (pyxnat's project repr reads it) */
+    {"project_access", NULL, "o.accessibility", NULL, T},
     /* aliases, comma-separated; written by PUT (model_write.c: arca_project_aliases_add) */
     {"alias", NULL, "coalesce((SELECT string_agg(a.alias, ',' ORDER BY a.alias) FROM "
      "arca_project_alias a WHERE a.project = o.id), '')", "aliases/alias/alias|aliases/alias",
@@ -475,6 +477,7 @@ static const arca_display_field_t project_display[] = {
     {"DESCRIPTION", "description"}, {"KEYWORDS", "keywords"}, {"PI", "pi_lastname"},
     {"PI_FIRSTNAME", "pi_firstname"}, {"PI_LASTNAME", "pi_lastname"},
     {"ACCESSIBILITY", "accessibility"}, {"INSERT_DATE", "insert_date"},
+    {"PROJECT_ACCESS", "project_access"},
     {"INSERT_USER", "insert_user"}, {"PROJECT_ID", "ID"},
     {"PROJECT_OWNERS", "project_owners"}, {"PROJ_MR_COUNT", "proj_mr_count"},
     {"PROJ_CT_COUNT", "proj_ct_count"}, {"PROJ_PET_COUNT", "proj_pet_count"},

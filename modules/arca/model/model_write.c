@@ -177,6 +177,20 @@ static const char *merge_jsonb(apr_pool_t *p, apr_array_header_t *params, const 
                         set ? ", " : "", column, column, params->nelts - 1, params->nelts);
 }
 
+/* add_param_order follows merge_jsonb's add_params: the names it set appended (in the
+ * order the client gave them) unless already there, those it removed dropped. It reuses
+ * merge_jsonb's two parameters, the last two in `params`. */
+static const char *param_order(apr_pool_t *p, apr_array_header_t *params, const char *set)
+{
+    int added = params->nelts - 1, removed = params->nelts;
+
+    return apr_psprintf(p, "%s, add_param_order = ARRAY(SELECT u.k FROM unnest("
+                        "add_param_order || ARRAY(SELECT a.k FROM json_each_text($%d::json) "
+                        "WITH ORDINALITY a(k, v, n) ORDER BY a.n)) WITH ORDINALITY u(k, n) "
+                        "WHERE u.k NOT IN (SELECT jsonb_array_elements_text($%d::jsonb)) "
+                        "GROUP BY u.k ORDER BY min(u.n))", set, added, removed);
+}
+
 arca_error_t *arca_changes_apply(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
                                  const char *key, const char *project,
                                  const arca_changes_t *c)
@@ -202,9 +216,11 @@ arca_error_t *arca_changes_apply(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
     }
     if (c->custom_names->nelts > 0)
         set = merge_jsonb(p, params, set, "fields", c->custom_names, c->custom_values);
-    if (c->add_param_names->nelts > 0)
+    if (c->add_param_names->nelts > 0) {
         set = merge_jsonb(p, params, set, "add_params", c->add_param_names,
                           c->add_param_values);
+        set = param_order(p, params, set);
+    }
     return arca_db_query(db, p, NULL,
                          apr_psprintf(p, "UPDATE %s SET %s WHERE %s = $1%s", tables[kind].table,
                                       set, tables[kind].key, tables[kind].key_cast),
