@@ -32,9 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p;
     fuzz_stream_t in = {data, size, 0, 4096};
     int count;
+    /* limits as the import's defaults would set them, small enough that a bomb in the
+     * input is stopped by them rather than by the fuzzer's memory or time limit */
+    const arca_archive_limits_t limits = {64 << 20, 1000, 32};
 
     apr_pool_create(&p, fuzz_root);
-    (void)arca_archive_extract(p, fuzz_stream_read, &in, on_entry, NULL, &count);
+    (void)arca_archive_extract(p, &limits, fuzz_stream_read, &in, on_entry, NULL, &count);
     apr_pool_destroy(p);
     return 0;
 }
