@@ -87,6 +87,8 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
     const arca_location_t *loc = st->loc;
     const char *site = arca_core.site_get(r)->site_id, *user = arca_http_user(r);
     const char *subject_id = NULL, *label = st->changes->label ? st->changes->label : loc->name;
+    /* created under another label than the path's (?label=): never adopts an existing one */
+    int relabelled = loc->name == NULL || (label && strcmp(label, loc->name) != 0);
     arca_error_t *err;
 
     st->created = 1;
@@ -106,9 +108,12 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
                                      "/data/projects/{project}/subjects/");
         if ((err = check_label(r->pool, "subject", label)))
             return err;
-        /* a concurrent PUT of the same new label: one creates, the others update it */
-        err = arca_subject_find_or_create(db, r->pool, site, loc->project, label, user,
-                                          &st->id, &st->created);
+        /* a concurrent PUT of the same new label: one creates, the others update it; a
+         * new subject given another subject's label (?label=) is a clash */
+        err = relabelled
+                  ? arca_subject_create(db, r->pool, site, loc->project, label, user, &st->id)
+                  : arca_subject_find_or_create(db, r->pool, site, loc->project, label, user,
+                                                &st->id, &st->created);
         st->key = st->id;
         return err;
     case ARCA_KIND_EXPERIMENT: {
@@ -135,9 +140,12 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
         if (!loc->subject_missing
             && (err = subject_for_new_experiment(r, db, loc, &subject_id)))
             return err;
-        err = arca_experiment_find_or_create(db, r->pool, site, project, subject_id, label,
-                                             st->xsi_type, loc->session_id, user, &st->id,
-                                             &st->created);
+        err = relabelled
+                  ? arca_experiment_create(db, r->pool, site, project, subject_id, label,
+                                           st->xsi_type, loc->session_id, user, &st->id)
+                  : arca_experiment_find_or_create(db, r->pool, site, project, subject_id,
+                                                   label, st->xsi_type, loc->session_id, user,
+                                                   &st->id, &st->created);
         st->key = st->id;
         return err;
     }

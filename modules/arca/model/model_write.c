@@ -362,8 +362,17 @@ arca_error_t *arca_experiment_find_or_create(arca_db_t *db, apr_pool_t *p, const
                                              const char *session_id, const char *user,
                                              const char **id, int *created)
 {
+    PGresult *res;
     arca_error_t *err = labelled(db, p, ARCA_KIND_EXPERIMENT, project, label, id);
 
+    /* one of that label under another subject is a clash, not this request's object */
+    if (!err && *id
+        && !(err = arca_db_query(db, p, &res, "SELECT 1 FROM arca_experiment WHERE id = $1 "
+                                 "AND subject_id = $2", 2,
+                                 (const char *const[]){*id, subject_id}))
+        && PQntuples(res) == 0)
+        err = arca_error_create(p, 409, "project '%s' already has a %s labelled '%s'",
+                                project, arca_kind_name(ARCA_KIND_EXPERIMENT), label);
     *created = !err && *id == NULL;
     return err || *id ? err : arca_experiment_create(db, p, site, project, subject_id, label,
                                                      xsi_type, session_id, user, id);

@@ -46,7 +46,8 @@ arca_error_t *arca_experiment_create(arca_db_t *db, apr_pool_t *p, const char *s
                                      const char **id);
 /* The subject or experiment of that label in the project, created when there is none;
  * concurrent calls for one label wait for each other (inside a transaction: the wait
- * lasts until the first commits), so exactly one creates it. *created says which. */
+ * lasts until the first commits), so exactly one creates it. *created says which. An
+ * experiment of that label under another subject is a clash (409), as on creation. */
 arca_error_t *arca_subject_find_or_create(arca_db_t *db, apr_pool_t *p, const char *site,
                                           const char *project, const char *label,
                                           const char *user, const char **id, int *created);
