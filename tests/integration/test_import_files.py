@@ -53,8 +53,10 @@ UNREADABLE = {
     # bare dataset shifted by a stray first byte, so no element starts where one should
     "no_meta.dcm": "not a DICOM object",
     # dcmdump: "Non-standard VR '  ' ... (4544,4952) larger (1329808723) than remaining
-    # bytes": the meta header says JPEG Baseline (explicit VR), the dataset is implicit VR
-    "SC_rgb_jpeg.dcm": "malformed DICOM object",
+    # bytes": the meta header says JPEG Baseline (explicit VR), the dataset is implicit VR;
+    # read as explicit VR, an element's length runs past the end of the file
+    "SC_rgb_jpeg.dcm": "truncated or malformed DICOM object: an element runs past the end "
+                       "of the data",
 }
 
 # Files dcmtk reads (dcmdump prints them whole) but that hold no SOP Instance UID (0008,0018)

@@ -186,8 +186,11 @@ long pixel_start(const std::string &buf, size_t off, E_TransferSyntax xfer)
 
 arca_error_t *parse_error(apr_pool_t *p, const OFCondition &cond)
 {
+    // an element's declared length runs past the bytes there: a cut file, or a length read
+    // from bytes that are not one (e.g. an implicit VR dataset under an explicit VR syntax)
     if (cond == EC_StreamNotifyClient)
-        return arca_error_create(p, 400, "truncated DICOM object");
+        return arca_error_create(p, 400, "truncated or malformed DICOM object: an element "
+                                 "runs past the end of the data");
     return arca_error_create(p, 400, "malformed DICOM object");
 }
 
