@@ -14,6 +14,8 @@
 
 typedef struct rest_config_t {
     arca_import_limits_t limits; /* -1: unset */
+    const char *institution_login_url;   /* ArcaInstitutionLogin; NULL: none */
+    const char *institution_login_label;
 } rest_config_t;
 
 void *rest_config_create(apr_pool_t *p, server_rec *s);
@@ -22,5 +24,8 @@ extern const command_rec rest_directives[];
 
 /* The limits on uploaded archives for this request's server. */
 arca_import_limits_t rest_import_limits(request_rec *r);
+
+/* This request's server's configuration. */
+const rest_config_t *rest_config_of(request_rec *r);
 
 #endif
