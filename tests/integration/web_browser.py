@@ -96,13 +96,19 @@ class Browser:
         return self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, css) and
                          d.find_element(By.CSS_SELECTOR, css), timeout, css)
 
+    # texts are read in the page, in one step: an element the app re-renders between a
+    # find and a read would be stale
+    def _text(self, css):
+        return self.js("const e = document.querySelector(arguments[0]);"
+                       "return e ? e.innerText.trim() : null", css)
+
     def text(self, css, timeout=20):
-        return self.find(css, timeout).text
+        return self.wait(lambda d: self._text(css) is not None and self._text(css), timeout, css)
 
     def wait_text(self, css, pred, timeout=20):
         def check(d):
-            els = d.find_elements(By.CSS_SELECTOR, css)
-            return els and pred(els[0].text) and els[0].text
+            t = self._text(css)
+            return t is not None and pred(t) and t
         return self.wait(check, timeout, f"{css} to change")
 
     def js(self, script, *args):
