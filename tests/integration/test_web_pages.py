@@ -77,6 +77,25 @@ class TestWebPages:
         b.screenshot("login")
         b.assert_clean()
 
+    @pytest.mark.parametrize("state,message", [
+        ("enabled", "your account '{}' exists but an administrator has not enabled it yet; "
+                    "ask your site administrator to enable it"),
+        ("verified", "your account '{}' exists but has not been verified yet; ask your "
+                     "site administrator to verify it")])
+    def test_disabled_or_unverified_account_says_so(self, env, browser, project, state,
+                                                    message):
+        b = browser
+        b.expect_failure("/data/JSESSION", 403)
+        login = f"w{state[:3]}{uuid.uuid4().hex[:6]}"
+        r = env.session().post(env.url("/xapi/users"), json={
+            "username": login, "password": "pw-123456789", "enabled": True,
+            "verified": True, state: False})
+        assert r.status_code in (200, 201), r.text
+        b.goto("/")
+        b.log_in(login, "pw-123456789")
+        assert b.text("#login-error") == message.format(login)
+        b.assert_clean()
+
     def test_login_then_projects_with_counts(self, env, browser, project):
         b = browser
         b.goto("/")

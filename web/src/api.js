@@ -22,7 +22,7 @@ async function messageOf(res) {
   if (text.startsWith('{')) {
     try {
       const j = JSON.parse(text);
-      return j.message || j.error || text;
+      return j.message || (j.error && j.error.message) || text;
     } catch { /* not JSON after all */ }
   }
   if (text.startsWith('<')) return `${res.status} ${res.statusText}`;

@@ -10,7 +10,7 @@ import { subjectColumns, subjectsParams } from './subjectsQuery.js';
 
 const features = tableFeatures({ rowSortingFeature, rowPaginationFeature, columnFilteringFeature });
 const PAGE_SIZES = [50, 200, 1000];
-const FILTER_DELAY = 250; // ms after the last key before the server is asked
+const FILTER_DELAY = 150; // ms after the last key before the server is asked
 
 const apply = (updater, old) => (typeof updater === 'function' ? updater(old) : updater);
 
