@@ -14,6 +14,9 @@ import pytest
 ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "artifacts")
 
 webdriver = pytest.importorskip("selenium.webdriver")
+if not os.path.isdir(os.path.join(os.path.dirname(ARTIFACTS), "..", "..", "htdocs", "assets")):
+    pytest.skip("the web pages are not built (configured --disable-web)",
+                allow_module_level=True)
 if not shutil.which("chromium") or not shutil.which("chromedriver"):
     pytest.skip("chromium and chromium-driver are not installed", allow_module_level=True)
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException  # noqa: E402
