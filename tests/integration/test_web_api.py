@@ -93,6 +93,34 @@ def test_login_options_follow_the_configuration_and_the_page_shows_the_button(en
         env.httpd.restart()
 
 
+def test_the_page_logs_out_when_the_session_has_been_idle_too_long(env):
+    """With a 20 s idle time the countdown runs 5 s (the rest is the minute the server's
+    note of use may lag behind, cut short); then the page ends the session itself."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium and chromium-driver are not installed")
+    from web_browser import Browser
+    env.httpd.write_snippet("web-idle", "ArcaSessionIdleTimeout 20\n")
+    env.httpd.restart()
+    b = Browser(env.httpd.base_url)
+    b.expect_failure("/data/auth", 401)
+    try:
+        b.goto("/")
+        b.log_in(env.ADMIN, env.ADMIN_PASSWORD)
+        b.find("#session-left")
+        assert b.wait_text(".notice", lambda t: "without use" in t, timeout=30) == \
+            "Your session ended after a time without use; please log in again."
+        b.find("#login-user")
+        status = b.js_async("const done = arguments[arguments.length - 1];"
+                            "fetch('/data/auth', {headers: {'X-Requested-With': 'XMLHttpRequest'}})"
+                            ".then(r => done(r.status))")
+        assert status == 401  # the page ended the session on the server too
+        b.assert_clean()
+    finally:
+        b.close()
+        env.httpd.remove_snippet("web-idle")
+        env.httpd.restart()
+
+
 def test_institution_login_must_be_a_path_of_this_site(env):
     env.httpd.write_snippet("web-login", "ArcaInstitutionLogin https://evil.example/\n")
     try:

@@ -107,6 +107,22 @@ class TestWebPages:
         assert row == [project, "Phantom study", "Toy phantom scans", "Ada Lovelace", "private",
                        str(N_SUBJECTS), "1"]
         b.screenshot("projects")
+        ids = lambda: b.js("return [...document.querySelectorAll('#projects tbody tr')]"  # noqa: E731
+                           ".map(tr => tr.cells[0].textContent)")
+        b.js("[...document.querySelectorAll('.tabs button')].find(x => x.textContent === "
+             "'Public').click()")
+        b.wait(lambda d: b.js("return !document.querySelector('#projects') || "
+                              "!document.querySelector('#projects tbody').textContent"
+                              ".includes(arguments[0])", project), what="the public projects")
+        b.js("[...document.querySelectorAll('.tabs button')].find(x => x.textContent === "
+             "'My projects').click()")  # the admin created it: its owner
+        b.wait(lambda d: project in (ids() if b.js("return !!document.querySelector("
+                                                   "'#projects')") else []),
+               what="my projects")
+        b.js("[...document.querySelectorAll('.tabs button')].find(x => x.textContent === "
+             "'All').click()")
+        b.wait(lambda d: b.js("return !!document.querySelector('#projects')") and project in ids(),
+               what="all projects")
         b.assert_clean()
 
     def test_project_page_and_subjects_table(self, env, browser, project):

@@ -14,7 +14,7 @@ function mmss(s) {
 }
 
 export function SessionClock({ timeout, onExpired }) {
-  const life = Math.max(30, timeout - SERVER_GRANULARITY);
+  const life = Math.max(5, timeout - SERVER_GRANULARITY);
   const [last, setLast] = useState(Date.now());
   const [now, setNow] = useState(Date.now());
 
