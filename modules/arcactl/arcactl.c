@@ -198,7 +198,7 @@ static int cmd_user(apr_pool_t *p, arca_db_t *db, int argc, const char *const *a
     if (strcmp(sub, "passwd") == 0) {
         if (password == NULL)
             return fail("user passwd: give --password-file FILE");
-        if ((err = arca_account_set_password(db, p, login, password)))
+        if ((err = arca_account_set_password(db, p, login, password, NULL)))
             return fail_err(err);
         printf("password of %s set\n", login);
         return 0;

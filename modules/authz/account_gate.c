@@ -228,16 +228,12 @@ static int gate_fixups(request_rec *r)
     if (arca_is_disabled(account)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10211)
                       "refused '%s': the account is not enabled", account->login);
-        return refuse(r, HTTP_FORBIDDEN, apr_psprintf(r->pool,
-                      "your account '%s' exists but an administrator has not enabled it "
-                      "yet; ask your site administrator to enable it", account->login));
+        return refuse(r, HTTP_FORBIDDEN, arca_unusable_reason(r->pool, account));
     }
     if (arca_is_unverified(account)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ARCA_LOGNO(10212)
                       "refused '%s': the account is not verified", account->login);
-        return refuse(r, HTTP_FORBIDDEN, apr_psprintf(r->pool,
-                      "your account '%s' exists but has not been verified yet; ask your "
-                      "site administrator to verify it", account->login));
+        return refuse(r, HTTP_FORBIDDEN, arca_unusable_reason(r->pool, account));
     }
     return OK;
 }

@@ -15,6 +15,7 @@
 typedef struct {
     unsigned char digest[APR_SHA1_DIGESTSIZE];
     apr_time_t expires;
+    apr_int64_t generation; /* the account's credentials generation when verified */
 } entry;
 
 struct credential_cache {
@@ -60,7 +61,8 @@ static int same_digest(const unsigned char *a, const unsigned char *b)
     return diff == 0;
 }
 
-int credential_cache_check(credential_cache *c, const char *login, const char *password)
+int credential_cache_check(credential_cache *c, const char *login, const char *password,
+                           apr_int64_t *generation)
 {
     unsigned char digest[APR_SHA1_DIGESTSIZE];
     entry *e;
@@ -71,13 +73,16 @@ int credential_cache_check(credential_cache *c, const char *login, const char *p
     digest_of(c, password, digest);
     apr_thread_mutex_lock(c->lock);
     e = apr_hash_get(c->entries, login, APR_HASH_KEY_STRING);
-    if (e && e->expires > apr_time_now())
-        hit = same_digest(e->digest, digest);
+    if (e && e->expires > apr_time_now() && same_digest(e->digest, digest)) {
+        hit = 1;
+        *generation = e->generation;
+    }
     apr_thread_mutex_unlock(c->lock);
     return hit;
 }
 
-void credential_cache_put(credential_cache *c, const char *login, const char *password)
+void credential_cache_put(credential_cache *c, const char *login, const char *password,
+                          apr_int64_t generation)
 {
     entry *e;
 
@@ -95,5 +100,6 @@ void credential_cache_put(credential_cache *c, const char *login, const char *pa
     }
     digest_of(c, password, e->digest);
     e->expires = apr_time_now() + c->ttl;
+    e->generation = generation;
     apr_thread_mutex_unlock(c->lock);
 }

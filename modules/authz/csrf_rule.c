@@ -31,6 +31,22 @@ static int same_origin(const char *origin, const char *scheme, const char *host)
     return strcasecmp(sep + 3, host) == 0;
 }
 
+int csrf_exempt(const char *method, const char *uri)
+{
+    static const char *const logout[] = {"/data/JSESSION", "/data/archive/JSESSION",
+                                         "/REST/JSESSION"};
+
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0
+        || strcmp(method, "OPTIONS") == 0)
+        return 1;
+    if (strcmp(method, "DELETE") != 0 || uri == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof logout / sizeof *logout; i++)
+        if (strcmp(uri, logout[i]) == 0)
+            return 1;
+    return 0;
+}
+
 const char *csrf_refusal(apr_pool_t *p, const csrf_request *req)
 {
     const char *site = req->sec_fetch_site;

@@ -15,6 +15,12 @@ typedef struct {
     const char *host;            /* the request's Host header, or NULL */
 } csrf_request;
 
+/* Whether a request is outside the rule: reads (GET, HEAD, OPTIONS), and ending one's own
+ * session (DELETE of /data/JSESSION, /data/archive/JSESSION or /REST/JSESSION exactly: the
+ * worst a forged one does is log the user out). Every other method on every other path
+ * is a change. */
+int csrf_exempt(const char *method, const char *uri);
+
 /* NULL if the request may go on, else why it is refused (a sentence safe to show). */
 const char *csrf_refusal(apr_pool_t *p, const csrf_request *req);
 

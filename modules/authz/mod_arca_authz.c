@@ -1,6 +1,6 @@
 /* mod_arca_authz: Arca's own logins for httpd.
  * - The authn provider `arca` (AuthBasicProvider arca): local passwords, under the
- *   lock-out and expiry policy, and alias tokens (alias:secret). An account without a
+ *   throttling and expiry policy, and alias tokens (alias:secret). An account without a
  *   local password answers "not found", so httpd goes on to the next provider (ldap).
  * - Server-side sessions: a JSESSIONID cookie authenticates a request before Basic auth
  *   is looked at. Changes must not come from another site (csrf_rule.c).
@@ -18,6 +18,7 @@
 #include "credential_cache.h"
 #include "csrf_rule.h"
 #include "directive_parse.h"
+#include "access/account.h"
 #include "access/secret.h"
 #include "access/session.h"
 #include "access/token.h"
@@ -31,15 +32,15 @@ APLOG_USE_MODULE(arca_authz);
 
 typedef struct {
     int cache_seconds;           /* ArcaAuthCacheTimeout; -1 unset */
-    int lockout_threshold;       /* ArcaLockoutThreshold; -1 unset */
-    int lockout_seconds;         /* ArcaLockoutDuration */
+    int throttle_after;          /* ArcaLoginThrottleAfter (ArcaLockoutThreshold); -1 unset */
+    int throttle_max;            /* ArcaLoginThrottleMax (ArcaLockoutDuration) */
     int password_max_age_days;   /* ArcaPasswordMaxAge */
     int session_idle_seconds;    /* ArcaSessionIdleTimeout */
     credential_cache *cache;
 } authz_conf;
 
-#define DEFAULT_LOCKOUT_THRESHOLD 10
-#define DEFAULT_LOCKOUT_SECONDS 900
+#define DEFAULT_THROTTLE_AFTER 5
+#define DEFAULT_THROTTLE_MAX 300
 #define DEFAULT_SESSION_IDLE 900 /* XNAT's default: 15 minutes */
 
 #define SET_OR(v, dflt) ((v) >= 0 ? (v) : (dflt))
@@ -82,8 +83,8 @@ static void arca_password_policy(request_rec *r, arca_password_policy_t *policy)
 {
     authz_conf *conf = conf_of(r->server);
 
-    policy->lockout_threshold = SET_OR(conf->lockout_threshold, DEFAULT_LOCKOUT_THRESHOLD);
-    policy->lockout_seconds = SET_OR(conf->lockout_seconds, DEFAULT_LOCKOUT_SECONDS);
+    policy->throttle_after = SET_OR(conf->throttle_after, DEFAULT_THROTTLE_AFTER);
+    policy->throttle_max = SET_OR(conf->throttle_max, DEFAULT_THROTTLE_MAX);
     policy->password_max_age = (long)SET_OR(conf->password_max_age_days, 0) * 86400;
 }
 
@@ -97,6 +98,7 @@ static authn_status check_password(request_rec *r, const char *login, const char
     authz_conf *conf = conf_of(r->server);
     arca_password_policy_t policy;
     arca_login_result_t result;
+    apr_int64_t cached, current;
     arca_db_t *db;
     arca_error_t *err;
 
@@ -104,14 +106,19 @@ static authn_status check_password(request_rec *r, const char *login, const char
         return db_unavailable(r, err, login);
     if (arca_token_is_alias(login))
         return check_token(r, db, login, password);
-    if (credential_cache_check(conf->cache, login, password))
-        return AUTH_GRANTED;
+    /* a remembered password counts while the account's credentials are unchanged */
+    if (credential_cache_check(conf->cache, login, password, &cached)) {
+        if ((err = arca_account_generation(db, r->pool, login, &current)))
+            return db_unavailable(r, err, login);
+        if (current == cached)
+            return AUTH_GRANTED;
+    }
     arca_password_policy(r, &policy);
-    /* the attempt's bookkeeping (failure count, lock, audit) is one transaction */
+    /* the attempt's bookkeeping (throttling, audit) is one transaction */
     err = arca_db_begin(db, r->pool);
     if (!err)
         err = arca_account_authenticate(db, r->pool, login, password, &policy,
-                                         r->useragent_ip, &result);
+                                         r->useragent_ip, &result, &current);
     if (!err)
         err = arca_db_commit(db, r->pool);
     if (err) {
@@ -120,19 +127,15 @@ static authn_status check_password(request_rec *r, const char *login, const char
     }
     switch (result) {
     case ARCA_LOGIN_OK:
-        credential_cache_put(conf->cache, login, password);
+        credential_cache_put(conf->cache, login, password, current);
         return AUTH_GRANTED;
     case ARCA_LOGIN_NO_LOCAL_PASSWORD:
         return AUTH_USER_NOT_FOUND;
-    case ARCA_LOGIN_LOCKED:
-        ap_custom_response(r, HTTP_UNAUTHORIZED, "this account is locked after too many "
-                           "failed logins; try again later or ask an administrator");
-        return AUTH_DENIED;
     case ARCA_LOGIN_EXPIRED:
         ap_custom_response(r, HTTP_UNAUTHORIZED, "the password of this account has expired; "
                            "ask an administrator to set a new one");
         return AUTH_DENIED;
-    default:
+    default: /* a wrong password, or throttled: the same answer, so neither tells */
         return AUTH_DENIED;
     }
 }
@@ -189,11 +192,8 @@ static int check_csrf(request_rec *r)
     const char *expected = apr_table_get(r->notes, "arca-session-csrf"), *given, *why;
     apr_table_t *h = r->headers_in;
     csrf_request req;
-    size_t n = strlen(r->uri);
 
-    /* ending one's own session needs no token: the worst a forged one does is log out */
-    if (r->user == NULL || r->method_number == M_GET || r->method_number == M_OPTIONS
-        || (n >= 9 && strcmp(r->uri + n - 9, "/JSESSION") == 0))
+    if (r->user == NULL || csrf_exempt(r->method, r->uri))
         return DECLINED;
     given = apr_table_get(h, "X-XNAT-CSRF");
     if (given == NULL)
@@ -221,7 +221,7 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
 {
     authz_conf *conf = apr_pcalloc(p, sizeof *conf);
 
-    conf->cache_seconds = conf->lockout_threshold = conf->lockout_seconds = -1;
+    conf->cache_seconds = conf->throttle_after = conf->throttle_max = -1;
     conf->password_max_age_days = conf->session_idle_seconds = -1;
     return conf;
 }
@@ -233,8 +233,8 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     authz_conf *base = basev, *add = addv, *conf = apr_pcalloc(p, sizeof *conf);
 
     MERGE(cache_seconds);
-    MERGE(lockout_threshold);
-    MERGE(lockout_seconds);
+    MERGE(throttle_after);
+    MERGE(throttle_max);
     MERGE(password_max_age_days);
     MERGE(session_idle_seconds);
     return conf;
@@ -258,12 +258,21 @@ static const char *set_cache_timeout(cmd_parms *cmd, void *dummy, const char *ar
 static const command_rec authz_directives[] = {
     AP_INIT_TAKE1("ArcaAuthCacheTimeout", set_cache_timeout, NULL, RSRC_CONF,
                   "seconds a verified password is remembered by a process (default 300)"),
+    AP_INIT_TAKE1("ArcaLoginThrottleAfter", set_count,
+                  (void *)APR_OFFSETOF(authz_conf, throttle_after), RSRC_CONF,
+                  "failed logins from one address before it is refused for the account "
+                  "a while (default 5; 0: never)"),
+    AP_INIT_TAKE1("ArcaLoginThrottleMax", set_count,
+                  (void *)APR_OFFSETOF(authz_conf, throttle_max), RSRC_CONF,
+                  "longest refusal, in seconds, of an address after failed logins "
+                  "(default 300)"),
+    /* the names of the lock-out this throttling replaced, still read */
     AP_INIT_TAKE1("ArcaLockoutThreshold", set_count,
-                  (void *)APR_OFFSETOF(authz_conf, lockout_threshold), RSRC_CONF,
-                  "failed logins in a row that lock an account (default 10; 0: never)"),
+                  (void *)APR_OFFSETOF(authz_conf, throttle_after), RSRC_CONF,
+                  "the former name of ArcaLoginThrottleAfter"),
     AP_INIT_TAKE1("ArcaLockoutDuration", set_count,
-                  (void *)APR_OFFSETOF(authz_conf, lockout_seconds), RSRC_CONF,
-                  "seconds a locked account stays locked (default 900)"),
+                  (void *)APR_OFFSETOF(authz_conf, throttle_max), RSRC_CONF,
+                  "the former name of ArcaLoginThrottleMax"),
     AP_INIT_TAKE1("ArcaPasswordMaxAge", set_count,
                   (void *)APR_OFFSETOF(authz_conf, password_max_age_days), RSRC_CONF,
                   "days a local password is valid (default 0: forever)"),

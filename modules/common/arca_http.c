@@ -175,6 +175,31 @@ apr_table_t *arca_http_parse_query(apr_pool_t *p, const char *query)
     return args;
 }
 
+const char *arca_http_query_nul(apr_pool_t *p, const char *query)
+{
+    const char *hit = query ? strstr(query, "%00") : NULL;
+    const char *start, *end;
+    char *name;
+
+    if (hit == NULL)
+        return NULL;
+    for (start = hit; start > query && start[-1] != '&'; start--)
+        ;
+    end = start + strcspn(start, "=&");
+    if (end > hit)
+        end = hit; /* the NUL is in the name itself */
+    name = apr_pstrmemdup(p, start, (apr_size_t)(end - start > 80 ? 80 : end - start));
+    for (char *c = name; *c; c++)
+        if (*c == '+')
+            *c = ' ';
+    if (ap_unescape_url_keep2f(name, 1) != OK)
+        return "(unreadable name)";
+    for (char *c = name; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return name;
+}
+
 const char *arca_http_arg(request_rec *r, const char *name)
 {
     return apr_table_get(arca_http_args(r), name);

@@ -47,6 +47,11 @@ const char *arca_http_arg(request_rec *r, const char *name);
 apr_table_t *arca_http_args(request_rec *r);
 apr_table_t *arca_http_parse_query(apr_pool_t *p, const char *query);
 
+/* The name of the first query parameter whose value holds an encoded NUL byte (%00), which
+ * no C string keeps (decoding would drop or cut the parameter without a word); NULL if
+ * none. Shown bounded, control characters replaced. */
+const char *arca_http_query_nul(apr_pool_t *p, const char *query);
+
 /* The response format: `format=` argument, else `dflt`. */
 arca_error_t *arca_http_format(request_rec *r, arca_format_t dflt, arca_format_t *fmt);
 

@@ -66,8 +66,8 @@ APR_DECLARE_OPTIONAL_FN(arca_error_t *, arca_request_account,
 APR_DECLARE_OPTIONAL_FN(void, arca_request_set_account,
                         (request_rec *r, const arca_account_t *account));
 
-/* The local-password policy in force for the request (ArcaLockoutThreshold,
- * ArcaLockoutDuration, ArcaPasswordMaxAge), from mod_arca_authz, for modules that check a
+/* The local-password policy in force for the request (ArcaLoginThrottleAfter,
+ * ArcaLoginThrottleMax, ArcaPasswordMaxAge), from mod_arca_authz, for modules that check a
  * password themselves (the form login). */
 APR_DECLARE_OPTIONAL_FN(void, arca_password_policy,
                         (request_rec *r, arca_password_policy_t *policy));

@@ -16,7 +16,9 @@ void *dicom_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->receivers = apr_array_make(p, 2, sizeof(arca_dicom_receiver_t *));
     conf->peers = apr_array_make(p, 2, sizeof(arca_dnet_peer_t));
     conf->max_associations = 16;
+    conf->max_per_peer = 8;
     conf->timeout = 30;
+    conf->artim_timeout = 10;
     conf->max_object = (apr_off_t)512 * 1024 * 1024;
     return conf;
 }
@@ -128,7 +130,8 @@ static const char *add_peer(cmd_parms *cmd, void *dummy, const char *ae, const c
     return host_port(cmd, addr, &peer->host, &peer->port);
 }
 
-/* ArcaDicomMaxAssociations, ArcaDicomTimeout: cmd->info is the field's offset. */
+/* ArcaDicomMaxAssociations, ArcaDicomMaxPerPeer, ArcaDicomTimeout, ArcaDicomArtimTimeout:
+ * cmd->info is the field's offset. */
 static const char *set_int(cmd_parms *cmd, void *dummy, const char *arg)
 {
     int *field = (int *)((char *)dicom_conf_get(cmd->server) + (apr_size_t)cmd->info);
@@ -192,9 +195,17 @@ const command_rec dicom_directives[] = {
     AP_INIT_TAKE1("ArcaDicomMaxAssociations", set_int,
                   (void *)APR_OFFSETOF(dicom_conf, max_associations), RSRC_CONF,
                   "associations served at once, over all receivers (default 16)"),
+    AP_INIT_TAKE1("ArcaDicomMaxPerPeer", set_int,
+                  (void *)APR_OFFSETOF(dicom_conf, max_per_peer), RSRC_CONF,
+                  "associations from one IP address at once, and connections from it "
+                  "awaiting their association requests (default 8)"),
     AP_INIT_TAKE1("ArcaDicomTimeout", set_int,
                   (void *)APR_OFFSETOF(dicom_conf, timeout), RSRC_CONF,
                   "seconds a peer may stay silent (default 30)"),
+    AP_INIT_TAKE1("ArcaDicomArtimTimeout", set_int,
+                  (void *)APR_OFFSETOF(dicom_conf, artim_timeout), RSRC_CONF,
+                  "seconds a connection may take to send its association request (ARTIM; "
+                  "default 10, at most ArcaDicomTimeout)"),
     AP_INIT_TAKE1("ArcaDicomMaxObjectSize", set_max_object, NULL, RSRC_CONF,
                   "bytes of one received object (default 536870912)"),
     {NULL}

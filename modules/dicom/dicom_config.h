@@ -12,7 +12,9 @@ typedef struct dicom_conf {
     apr_array_header_t *receivers;   /* arca_dicom_receiver_t * */
     apr_array_header_t *peers;       /* arca_dnet_peer_t */
     int max_associations;            /* ArcaDicomMaxAssociations (default 16) */
+    int max_per_peer;                /* ArcaDicomMaxPerPeer (default 8) */
     int timeout;                     /* ArcaDicomTimeout, seconds (default 30) */
+    int artim_timeout;               /* ArcaDicomArtimTimeout, seconds (default 10) */
     apr_off_t max_object;            /* ArcaDicomMaxObjectSize, bytes (default 512 MiB) */
 } dicom_conf;
 

@@ -172,7 +172,9 @@ static void daemon_main(server_rec *s, apr_pool_t *p)
     cfg.peers = (const arca_dnet_peer_t *)conf->peers->elts;
     cfg.npeers = conf->peers->nelts;
     cfg.max_associations = conf->max_associations;
+    cfg.max_per_peer = conf->max_per_peer;
     cfg.timeout = conf->timeout;
+    cfg.artim_timeout = conf->artim_timeout;
     cfg.max_object = (apr_size_t)conf->max_object;
     if ((err = arca_dnet_bind(p, &cfg, &net))) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, ARCA_LOGNO(10301) "DICOM listener: %s",

@@ -22,6 +22,13 @@ int data_files(request_rec *r, arca_db_t *db, const arca_location_t *loc);
 arca_error_t *data_check_access(request_rec *r, arca_db_t *db, const arca_location_t *loc,
                                 const arca_account_t *who);
 
+/* The part of data_check_access that arca_locate's own 404s go through too: below a
+ * project, or an accession ID, the user may not read, every answer is the one a missing
+ * project or object gets ("no project 'P'", "no experiment 'E'"; a protected project's
+ * 403), so that none tells what exists. */
+arca_error_t *data_check_known(request_rec *r, arca_db_t *db, const arca_location_t *loc,
+                               const arca_account_t *who);
+
 /* May the request's user do `action` in `project`? (401, 403, or 404 for a project the
  * user may not know of.) */
 arca_error_t *data_check_project(request_rec *r, arca_db_t *db, const char *project,

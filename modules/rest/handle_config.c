@@ -8,11 +8,14 @@
  * Site documents are for site admins; a project's for its owners (read: its members).
  * Anonymisation scripts are checked when stored: one that does not compile is a 400 with
  * the line and reason, and is not stored. A project's anon/basicProfile document, when
- * enabled, turns on the PS3.15 Basic Profile for its imports. */
+ * enabled, turns on the PS3.15 Basic Profile for its imports. The site's anon/basicProfile
+ * (on while none is stored) holds the site profile's options; turning it off is logged
+ * with the admin's login. */
 #include <string.h>
 #include <strings.h>
 
 #include <httpd.h>
+#include <http_log.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
 
@@ -116,6 +119,23 @@ static arca_error_t *store(request_rec *r, arca_db_t *db, void *baton)
                                   : c->status, r->useragent_ip);
 }
 
+/* The site's anon/basicProfile: its options must parse; a status change while none is
+ * stored (the default, on) stores the default, with no option, in that status. */
+static arca_error_t *site_profile_change(request_rec *r, arca_db_t *db, config_change *c)
+{
+    arca_config_t *cur;
+    unsigned options;
+    arca_error_t *err;
+
+    if (c->contents)
+        return arca_site_profile_options(r->pool, c->contents, &options);
+    if ((err = arca_config_get(db, r->pool, "anon", "basicProfile", NULL, &cur)))
+        return err;
+    if (cur == NULL)
+        c->contents = "none";
+    return ARCA_OK;
+}
+
 static int put_config(request_rec *r, const char *tool, const char *path, const char *project,
                       const char *status_override)
 {
@@ -139,8 +159,16 @@ static int put_config(request_rec *r, const char *tool, const char *path, const 
         if ((err = arca_deid_compile(r->pool, c.contents, strlen(c.contents), &prog)))
             return arca_http_error(r, err);
     }
+    if (project == NULL && !strcasecmp(tool, "anon") && !strcmp(path, "basicProfile")
+        && (err = site_profile_change(r, db, &c)))
+        return arca_http_error(r, err);
     if ((err = data_in_transaction(r, db, store, &c)))
         return arca_http_error(r, err);
+    if (project == NULL && !strcasecmp(tool, "anon") && !strcmp(path, "basicProfile")
+        && c.status && !strcmp(c.status, "disabled"))
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, ARCA_LOGNO(10550) "site "
+                      "de-identification (PS3.15 Basic Profile) turned off by %s",
+                      arca_http_user(r) ? arca_http_user(r) : "-");
     return OK;
 }
 

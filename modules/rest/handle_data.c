@@ -25,9 +25,18 @@ int handle_data(request_rec *r, const route_match *m)
     const arca_account_t *who;
 
     if ((err = arca_core.request_db(r, &db))
-        || (err = arca_core.request_account(r, &who))
-        || (err = arca_locate(db, r->pool, m->segments, m->nsegments, &loc))
-        || (err = data_check_access(r, db, &loc, who)))
+        || (err = arca_core.request_account(r, &who)))
+        return arca_http_error(r, err);
+    /* a path that goes missing below what the user may not read answers as the hidden
+     * part would: "no project 'P'" whether or not what follows exists */
+    if ((err = arca_locate(db, r->pool, m->segments, m->nsegments, &loc))) {
+        arca_error_t *hidden;
+        if (err->status == HTTP_NOT_FOUND && r->user && who
+            && (hidden = data_check_known(r, db, &loc, who)) != NULL)
+            err = hidden;
+        return arca_http_error(r, err);
+    }
+    if ((err = data_check_access(r, db, &loc, who)))
         return arca_http_error(r, err);
     if (loc.subject_missing && r->method_number != M_PUT && r->method_number != M_POST)
         return arca_http_errorf(r, HTTP_NOT_FOUND, "no subject '%s' in project '%s'",

@@ -23,6 +23,7 @@
 #include "model/model_write.h"
 #include "store/multipart.h"
 #include "base/validate.h"
+#include "rest_config.h"
 #include "zip_answer.h"
 
 extern module AP_MODULE_DECLARE_DATA arca_rest_module;
@@ -148,14 +149,16 @@ static arca_error_t *store_entry(void *baton, const char *name, apr_off_t size,
 
 static arca_error_t *store_archive(store_t *st)
 {
+    arca_archive_limits_t limits = rest_import_limits(st->r);
     arca_http_body_t body;
     int count;
     arca_error_t *err;
 
     arca_http_body_init(&body, st->r);
     st->buf = apr_palloc(st->r->pool, CHUNK);
-    err = arca_archive_extract(st->r->pool, arca_http_body_read, &body, store_entry, st,
-                               &count);
+    /* the import service's limits: the same bomb unpacks to the same disk */
+    err = arca_archive_extract(st->r->pool, &limits, arca_http_body_read, &body, store_entry,
+                               st, &count);
     if (!err && count == 0)
         err = arca_error_create(st->r->pool, 400, "the archive holds no files");
     return err;
@@ -257,10 +260,14 @@ static arca_error_t *upload_body(request_rec *r, arca_db_t *db, void *baton)
         if (!arca_valid_label(loc->resource_label))
             return arca_error_create(r->pool, 400, "'%s' is not a valid resource label",
                                      loc->resource_label);
-        if ((err = arca_resource_create(db, r->pool, loc, loc->resource_label,
-                                        &st->resource_pk, &st->resource_dir)))
+        int created;
+        /* concurrent uploads into one new resource: one creates it, the others wait */
+        if ((err = arca_resource_find_or_create(db, r->pool, loc, loc->resource_label,
+                                                &st->resource_pk, &st->resource_dir,
+                                                &created)))
             return err;
-        st->created_dir = st->resource_dir;
+        if (created)
+            st->created_dir = st->resource_dir;
     }
     if (!arca_safe_relpath(st->resource_dir))
         return arca_error_create(r->pool, 500, "the resource's directory is not usable");

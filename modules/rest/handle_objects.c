@@ -106,10 +106,13 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
                                      "/data/projects/{project}/subjects/");
         if ((err = check_label(r->pool, "subject", label)))
             return err;
-        err = arca_subject_create(db, r->pool, site, loc->project, label, user, &st->id);
+        /* a concurrent PUT of the same new label: one creates, the others update it */
+        err = arca_subject_find_or_create(db, r->pool, site, loc->project, label, user,
+                                          &st->id, &st->created);
         st->key = st->id;
         return err;
     case ARCA_KIND_EXPERIMENT: {
+        int subject_created;
         /* an assessor goes into its session's project unless the path names one */
         const char *project = loc->project ? loc->project
                               : loc->session_id ? loc->experiment_project : NULL;
@@ -125,14 +128,16 @@ static arca_error_t *create_object(request_rec *r, arca_db_t *db, put_state *st)
          * does (the same transaction, the same edit right on the project) */
         if (loc->subject_missing
             && ((err = check_label(r->pool, "subject", loc->subject_label))
-                || (err = arca_subject_create(db, r->pool, site, project, loc->subject_label,
-                                              user, &subject_id))))
+                || (err = arca_subject_find_or_create(db, r->pool, site, project,
+                                                      loc->subject_label, user, &subject_id,
+                                                      &subject_created))))
             return err;
         if (!loc->subject_missing
             && (err = subject_for_new_experiment(r, db, loc, &subject_id)))
             return err;
-        err = arca_experiment_create(db, r->pool, site, project, subject_id, label,
-                                     st->xsi_type, loc->session_id, user, &st->id);
+        err = arca_experiment_find_or_create(db, r->pool, site, project, subject_id, label,
+                                             st->xsi_type, loc->session_id, user, &st->id,
+                                             &st->created);
         st->key = st->id;
         return err;
     }

@@ -34,9 +34,9 @@ static arca_error_t *put_body(request_rec *r, arca_db_t *db, void *baton)
         if (!arca_valid_label(st->loc->name))
             return arca_error_create(r->pool, 400, "'%s' is not a valid resource label: use "
                                      "1-64 letters, digits, '_', '-' or '.'", st->loc->name);
-        if ((err = arca_resource_create(db, r->pool, st->loc, st->loc->name, &st->pk, &dir)))
+        if ((err = arca_resource_find_or_create(db, r->pool, st->loc, st->loc->name, &st->pk,
+                                                &dir, &st->created)))
             return err;
-        st->created = 1;
     }
     return arca_changes_apply(db, r->pool, ARCA_KIND_RESOURCE, st->pk, NULL, st->changes);
 }

@@ -88,10 +88,12 @@ int handle_services_auth(request_rec *r, const route_match *m)
     const char *login, *password;
     APR_OPTIONAL_FN_TYPE(arca_password_policy) *get_policy =
         APR_RETRIEVE_OPTIONAL_FN(arca_password_policy);
-    arca_password_policy_t policy = {10, 900, 0}; /* without mod_arca_authz: its defaults */
+    arca_password_policy_t policy = {5, 300, 0}; /* without mod_arca_authz: its defaults */
     arca_login_result_t result;
+    arca_account_t *account;
     arca_db_t *db;
     arca_error_t *err;
+    const char *why;
     char *buf;
     apr_size_t len;
 
@@ -110,13 +112,20 @@ int handle_services_auth(request_rec *r, const route_match *m)
         get_policy(r, &policy);
     if ((err = arca_core.request_db(r, &db)) || (err = arca_db_begin(db, r->pool))
         || (err = arca_account_authenticate(db, r->pool, login, password, &policy,
-                                            r->useragent_ip, &result))
+                                            r->useragent_ip, &result, NULL))
         || (err = arca_db_commit(db, r->pool))) {
         arca_db_rollback(db, r->pool);
         return arca_http_error(r, err);
     }
+    /* wrong, unknown, throttled, expired: one answer */
     if (result != ARCA_LOGIN_OK)
         return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
+    /* the right password of an account that may not be used opens nothing, as the account
+     * gate refuses it everywhere else */
+    if ((err = arca_account_find(db, r->pool, login, &account)))
+        return arca_http_error(r, err);
+    if ((why = arca_unusable_reason(r->pool, account)) != NULL)
+        return arca_http_errorf(r, HTTP_FORBIDDEN, "%s", why);
     return open_for(r, login);
 }
 

@@ -128,8 +128,9 @@ static arca_error_t *apply_user(request_rec *r, arca_db_t *db, void *baton)
     if (c->create) {
         if ((err = arca_account_add(db, r->pool, c->login, password, 0)))
             return err;
-    } else if (password && (err = arca_account_set_password(db, r->pool, c->login, password))) {
-        return err;
+    } else if (password && (err = arca_account_set_password(db, r->pool, c->login, password,
+                                       apr_table_get(r->notes, "arca-session")))) {
+        return err; /* the session making the change stays; the account's others end */
     }
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *v = json_object_get(c->body, fields[i].json);

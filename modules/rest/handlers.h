@@ -93,6 +93,10 @@ int handle_dicomdump(request_rec *r, const route_match *m);
 int handle_prearchive_code_get(request_rec *r, const route_match *m);
 int handle_prearchive_code_put(request_rec *r, const route_match *m);
 
+/* handle_share_policy.c */
+int handle_share_policy_get(request_rec *r, const route_match *m);
+int handle_share_policy_put(request_rec *r, const route_match *m);
+
 /* handle_project_arc.c */
 int handle_quarantine_code_get(request_rec *r, const route_match *m);
 int handle_current_arc_get(request_rec *r, const route_match *m);

@@ -11,6 +11,7 @@
 #include <util_filter.h>
 
 #include "arca_http.h"
+#include "log_redact.h"
 #include "rest_config.h"
 #include "router.h"
 
@@ -103,6 +104,8 @@ static void rest_register_hooks(apr_pool_t *p)
     ap_hook_post_config(rest_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(rest_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(rest_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
+    /* before any other module can log the request line or the URI */
+    ap_hook_post_read_request(arca_redact_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_error_filter(insert_plain_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter("ARCA_PLAIN_ERROR", plain_error_filter, NULL,
                               AP_FTYPE_CONTENT_SET);

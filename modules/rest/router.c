@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "arca_http.h"
+#include "log_redact.h"
 #include "router.h"
 
 #define MAX_SEGMENTS 64
@@ -37,11 +38,12 @@ static int has_dot_segment(request_rec *r)
     return 0;
 }
 
-/* Splits r->uri into decoded segments. Returns 0 for a path that is not ours or that
- * decodes to something unsafe (a NUL, a '/' inside a segment, "." or ".."). */
+/* Splits the path (r->uri as sent: see log_redact.h) into decoded segments. Returns 0 for
+ * a path that is not ours or that decodes to something unsafe (a NUL, a '/' inside a
+ * segment, "." or ".."). */
 static int split(request_rec *r, split_path *sp)
 {
-    char *path = apr_pstrdup(r->pool, r->uri), *state = NULL, *tok;
+    char *path = apr_pstrdup(r->pool, arca_request_path(r)), *state = NULL, *tok;
     const char *raw[MAX_SEGMENTS + 3];
     int n = 0, skip;
 
@@ -114,8 +116,11 @@ int rest_dispatch(request_rec *r)
     split_path sp;
     route_match m;
     const char *method = r->header_only ? "GET" : r->method;
-    const char *allowed = NULL;
+    const char *allowed = NULL, *nul;
 
+    if ((nul = arca_http_query_nul(r->pool, r->args)) != NULL)
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "the parameter '%s' holds a NUL byte "
+                                "(%%00), which no value may contain", nul);
     if (has_dot_segment(r))
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "path segments '.' and '..' are not "
                                 "allowed");

@@ -62,6 +62,8 @@ const route rest_routes[] = {
     {"POST", "data:projects/{project}/accessibility/{level}", handle_accessibility_put},
     {"GET", "data:projects/{project}/prearchive_code", handle_prearchive_code_get},
     {"PUT", "data:projects/{project}/prearchive_code/{code}", handle_prearchive_code_put},
+    {"GET", "data:projects/{project}/share_policy", handle_share_policy_get},
+    {"PUT", "data:projects/{project}/share_policy/{policy}", handle_share_policy_put},
     {"GET", "data:projects/{project}/quarantine_code", handle_quarantine_code_get},
     {"GET", "data:projects/{project}/current_arc", handle_current_arc_get},
     {"GET", "data:projects/{project}/config/{tool}/**", handle_project_config},

@@ -264,6 +264,11 @@ class ArcaEnv:
         self.arcactl("user", "add", self.ADMIN, "--admin", "--password-file", pwfile)
         self.httpd = Httpd(os.path.join(self.tmp, "server"), free_port(), self.database)
         self.httpd.start()
+        # The shared session keeps the objects' values as sent (most modules check them);
+        # test_deid_default.py runs a fresh install of its own, de-identifying by default.
+        r = self.session().put(self.url("/data/config/anon/basicProfile"),
+                               params={"status": "disabled"}, timeout=30)
+        r.raise_for_status()
 
     @property
     def httpd_moduledir(self):

@@ -79,8 +79,11 @@ def encode_dataset(ds):
 class Peer:
     """One TCP connection to a DICOM listener."""
 
-    def __init__(self, port, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=10, source="127.0.0.1"):
+        """source: the local address to connect from (any of 127.0.0.0/8 on Linux), so
+        that a test can be several peers."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0))
 
     def send(self, data):
         self.sock.sendall(data)

@@ -7,6 +7,7 @@ import glob
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -517,29 +518,19 @@ class TestRobustness:
         rows_have_files(env, dicom.project)
 
     def test_a_flood_of_silent_connections_is_bounded(self, env, dicom):
-        """ArcaDicomMaxAssociations (16) connections may await their requests at once; the
-        next is closed at once (not queued behind them), and once they go all is served."""
-        before = env.httpd.error_log().count("ARCA10322")
+        """Connections that never send a request hold no association slot, and past
+        ArcaDicomMaxPerPeer (8) of them from one address each new one closes the one that
+        has waited longest: the flood stays bounded and a caller is still served at once."""
         silent = [pdu.Peer(dicom.port_arc) for _ in range(16)]
         try:
             time.sleep(0.3)  # each taken by its thread
-            extra = pdu.Peer(dicom.port_arc)
-            try:
-                assert extra.closed_within(2)
-            finally:
-                extra.close()
-            assert env.httpd.wait_for_log("ARCA10322").count("ARCA10322") > before
+            for peer in silent[:8]:
+                assert peer.closed_within(1)
+            assert env.httpd.wait_for_log("ARCA10460")
+            assert timed_echo(dicom.port_arc) < 2
         finally:
             for peer in silent:
                 peer.close()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            r = run(["echoscu", "-aec", "ARCA_ARC", "127.0.0.1", str(dicom.port_arc)],
-                    check=False)
-            if r.returncode == 0:
-                break
-            time.sleep(0.1)
-        assert r.returncode == 0
 
     def test_abort_after_half_a_p_data_stores_nothing(self, env, dicom):
         sess = "Hlf" + uuid.uuid4().hex[:6]
@@ -574,8 +565,8 @@ class TestRobustness:
         dicom_lines = [line for line in log.splitlines()
                        if "ARCA1031" in line or "ARCA1032" in line]
         assert dicom_lines
-        for line in dicom_lines:
-            assert "127.0.0.1" in line, line
+        for line in dicom_lines:  # other modules connect from 127.0.0.x too
+            assert re.search(r"\b127\.0\.0\.\d+\b", line), line
 
 
 def findscu(port, called, level, keys, model="-S", caller="FINDSCU"):

@@ -137,7 +137,7 @@ static arca_error_t *extract(apr_pool_t *p, const bytes_t *archive, collect_t *c
 {
     source_t s = source_of(archive->data, archive->len);
 
-    return arca_archive_extract(p, source_read, &s, collect, c, count);
+    return arca_archive_extract(p, NULL, source_read, &s, collect, c, count);
 }
 
 static int entry_index(const collect_t *c, const char *name)
@@ -561,19 +561,19 @@ static void not_an_archive(void **state)
 
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         source_t s = source_of(inputs[i], lens[i]);
-        err = arca_archive_extract(p, source_read, &s, collect, collector(p), &count);
+        err = arca_archive_extract(p, NULL, source_read, &s, collect, collector(p), &count);
         assert_non_null(err);
         assert_int_equal(err->status, 400);
         assert_int_equal(count, 0);
     }
     {
         source_t s = source_of(text, sizeof text - 1);
-        err = arca_archive_extract(p, source_read, &s, collect, collector(p), &count);
+        err = arca_archive_extract(p, NULL, source_read, &s, collect, collector(p), &count);
         assert_string_equal(err->message, "not a zip or tar archive");
     }
     {
         source_t s = source_of(noise + 4096, 60000);
-        err = arca_archive_extract(p, source_read, &s, collect, collector(p), &count);
+        err = arca_archive_extract(p, NULL, source_read, &s, collect, collector(p), &count);
         assert_non_null(err);
         assert_int_equal(err->status, 400);
     }
@@ -595,7 +595,7 @@ static void not_an_archive(void **state)
         archive_write_close(a);
         archive_write_free(a);
         s = source_of(gz.data, gz.len);
-        err = arca_archive_extract(p, source_read, &s, collect, collector(p), &count);
+        err = arca_archive_extract(p, NULL, source_read, &s, collect, collector(p), &count);
         assert_non_null(err);
         assert_int_equal(err->status, 400);
         assert_string_equal(err->message, "not a zip or tar archive");
@@ -661,11 +661,114 @@ static void read_error_is_passed_on(void **state)
         /* At the very start, or halfway through the entry's data. */
         s.fail_at = at ? 100000 : 0;
         s.err = mine;
-        assert_ptr_equal(arca_archive_extract(p, source_read, &s, collect, collector(p),
+        assert_ptr_equal(arca_archive_extract(p, NULL, source_read, &s, collect, collector(p),
                                               &count),
                          mine);
         assert_int_equal(count, 0);
     }
+}
+
+/* ---- limits against bombs ------------------------------------------------------------ */
+
+static arca_error_t *extract_limited(apr_pool_t *p, const bytes_t *archive, collect_t *c,
+                                     const arca_archive_limits_t *l, int *count)
+{
+    source_t s = source_of(archive->data, archive->len);
+
+    return arca_archive_extract(p, l, source_read, &s, collect, c, count);
+}
+
+static void ratio_bomb_is_refused(void **state)
+{
+    apr_pool_t *p = *state;
+    size_t n = 8 * MiB;
+    char *zeros = apr_pcalloc(p, n);
+    const spec_t specs[] = {{"zeros", 0, zeros, n, NULL}};
+    const arca_archive_limits_t l = {0, 100, 0};
+    bytes_t zip = build(p, "zip", 0, specs, 1);
+    int count = -1;
+    arca_error_t *err;
+
+    /* 8 MiB of zeros deflate to a few KiB: far past 100 times */
+    assert_true(zip.len * 100 < n);
+    err = extract_limited(p, &zip, collector(p), &l, &count);
+    assert_non_null(err);
+    assert_int_equal(err->status, 413);
+    assert_non_null(strstr(err->message, "ArcaImportMaxRatio"));
+    assert_int_equal(count, 0);
+    /* the same archive without limits goes through */
+    assert_null(extract_limited(p, &zip, collector(p), NULL, &count));
+    assert_int_equal(count, 1);
+}
+
+static void expanded_limit_counts_unread_data(void **state)
+{
+    apr_pool_t *p = *state;
+    char *big = pattern(p, 300000, 8);
+    const spec_t specs[] = {{"a", 0, big, 200000, NULL}, {"b", 0, big, 300000, NULL}};
+    const arca_archive_limits_t l = {400000, 0, 0};
+    bytes_t tar = build(p, "pax", 0, specs, 2);
+    collect_t *c = collector(p);
+    int count = -1;
+    arca_error_t *err;
+
+    /* the callback reads nothing: the bytes are still counted, not skipped */
+    c->read_nothing = 1;
+    err = extract_limited(p, &tar, c, &l, &count);
+    assert_non_null(err);
+    assert_int_equal(err->status, 413);
+    assert_non_null(strstr(err->message, "ArcaImportMaxExpanded"));
+    assert_int_equal(count, 1);
+}
+
+/* A callback that swallows read errors, as the import does for a member it rejects. */
+static arca_error_t *swallow(void *baton, const char *name, apr_off_t size,
+                             arca_archive_entry_t *e)
+{
+    char buf[1000];
+    apr_size_t got;
+
+    (void)baton, (void)name, (void)size;
+    while (arca_archive_entry_read(e, buf, sizeof buf, &got) == ARCA_OK && got > 0)
+        ;
+    return ARCA_OK;
+}
+
+static void crossed_limit_wins_over_the_callback(void **state)
+{
+    apr_pool_t *p = *state;
+    char *big = pattern(p, 300000, 9);
+    const spec_t specs[] = {{"a", 0, big, 300000, NULL}, {"b", 0, big, 10, NULL}};
+    const arca_archive_limits_t l = {100000, 0, 0};
+    bytes_t zip = build(p, "zip", 0, specs, 2);
+    source_t s = source_of(zip.data, zip.len);
+    int count = -1;
+    arca_error_t *err;
+
+    err = arca_archive_extract(p, &l, source_read, &s, swallow, NULL, &count);
+    assert_non_null(err);
+    assert_int_equal(err->status, 413);
+    assert_int_equal(count, 0);
+}
+
+static void depth_limit(void **state)
+{
+    apr_pool_t *p = *state;
+    const spec_t specs[] = {{"a/b/c/d.dcm", 0, "x", 1, NULL}};
+    const arca_archive_limits_t deep_ok = {0, 0, 4}, too_deep = {0, 0, 3};
+    bytes_t zip = build(p, "zip", 0, specs, 1);
+    collect_t *c = collector(p);
+    int count = -1;
+    arca_error_t *err;
+
+    assert_null(extract_limited(p, &zip, c, &deep_ok, &count));
+    assert_int_equal(count, 1);
+    c = collector(p);
+    err = extract_limited(p, &zip, c, &too_deep, &count);
+    assert_non_null(err);
+    assert_int_equal(err->status, 413);
+    assert_non_null(strstr(err->message, "ArcaImportMaxDepth"));
+    assert_int_equal(c->n, 0); /* refused before the callback saw it */
 }
 
 int main(void)
@@ -691,6 +794,10 @@ int main(void)
         cmocka_unit_test(truncated_archives),
         cmocka_unit_test(entry_callback_error_stops),
         cmocka_unit_test(read_error_is_passed_on),
+        cmocka_unit_test(ratio_bomb_is_refused),
+        cmocka_unit_test(expanded_limit_counts_unread_data),
+        cmocka_unit_test(crossed_limit_wins_over_the_callback),
+        cmocka_unit_test(depth_limit),
     };
     return RUN(tests);
 }

@@ -95,6 +95,25 @@ static void basic_credentials_are_held_to_the_cross_site_rule_only(void **state)
     assert_non_null(csrf_refusal(*state, &r));
 }
 
+static void only_reads_and_logging_out_are_exempt(void **state)
+{
+    const char *changes[] = {"POST", "PUT", "DELETE", "PATCH", "PROPPATCH"};
+
+    (void)state;
+    assert_true(csrf_exempt("GET", "/data/projects/P/subjects/JSESSION"));
+    assert_true(csrf_exempt("HEAD", "/data/projects"));
+    assert_true(csrf_exempt("OPTIONS", "/data/projects"));
+    assert_true(csrf_exempt("DELETE", "/data/JSESSION"));
+    assert_true(csrf_exempt("DELETE", "/REST/JSESSION"));
+    /* a path that merely ends like the session endpoint is data */
+    for (size_t i = 0; i < sizeof changes / sizeof *changes; i++) {
+        assert_false(csrf_exempt(changes[i], "/data/projects/P/subjects/JSESSION"));
+        assert_false(csrf_exempt(changes[i], "/data/projects/P/resources/R/files/JSESSION"));
+    }
+    assert_false(csrf_exempt("POST", "/data/JSESSION")); /* a new session is a change */
+    assert_false(csrf_exempt("DELETE", "/data/JSESSION/x"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +123,7 @@ int main(void)
         cmocka_unit_test(same_origin_browser_needs_token_or_fetch_metadata),
         cmocka_unit_test(https_origin_behind_a_tls_proxy_is_this_server),
         cmocka_unit_test(basic_credentials_are_held_to_the_cross_site_rule_only),
+        cmocka_unit_test(only_reads_and_logging_out_are_exempt),
     };
     return RUN(tests);
 }

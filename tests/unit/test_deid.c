@@ -437,6 +437,37 @@ static void runtime_errors_reject_with_the_line(void **state)
     assert_non_null(strstr(err->message, "line 3: bad regular expression"));
 }
 
+/* Stacked and nested repetitions are refused before regcomp, which unrolls them into a
+ * program exponential in size (found by tests/fuzz: "^SUBJ\\\\+++...+" took over 2 GB). */
+static void regex_repetitions_are_capped(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const refused[] = {
+        "^SUBJ\\\\++++++++++++++++++++++$", "a**************************",
+        "(x{100}){200}", "((a+)+)+b{5000}{3}", "x{99999}",
+    };
+    static const char *const accepted[] = {
+        "^SUBJ[0-9]+$", "[[:alpha:]]{2,8}_(a|b)*c{3}", "\\d{4}-[]a-z]+", "x{500}", "a{2,}",
+        "[+*]+",
+    };
+    arca_error_t *err;
+    size_t k;
+
+    for (k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        err = compile_error(p, apr_psprintf(p, "version \"6.1\"\n(0010,0010) ~ \"%s\" ? -(0010,0010)\n",
+                                            refused[k]));
+        if (!strstr(err->message, "line 2: bad regular expression: too many repetitions"))
+            fail_msg("'%s': %s", refused[k], err->message);
+    }
+    for (k = 0; k < sizeof accepted / sizeof accepted[0]; k++)
+        assert_non_null(compile(p, apr_psprintf(p, "version \"6.1\"\nx := ismatch[(0010,0010), "
+                                                "\"%s\"]\n", accepted[k])));
+    /* a pattern computed at run time is held to the same cap */
+    err = run_error(p, "version \"6.1\"\nr := concatenate[\"a+++++++++++\", \"++++++++++++\"]\n"
+                       "(0010,0010) ~ r ? -(0010,0010)\n");
+    assert_non_null(strstr(err->message, "line 3: bad regular expression: too many repetitions"));
+}
+
 /* ---- Basic Profile ------------------------------------------------------------------- */
 typedef struct {
     apr_pool_t *p;
@@ -569,6 +600,7 @@ int main(void)
         cmocka_unit_test(variables_are_read_back),
         cmocka_unit_test(string_functions),
         cmocka_unit_test(runtime_errors_reject_with_the_line),
+        cmocka_unit_test(regex_repetitions_are_capped),
         cmocka_unit_test(basic_profile),
         cmocka_unit_test(throughput_of_examples),
     };

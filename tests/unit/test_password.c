@@ -25,6 +25,16 @@ static void no_hash_never_matches(void **state)
     assert_false(arca_password_matches("x", "x"));
 }
 
+static void dummy_hash_costs_as_much_as_a_real_one(void **state)
+{
+    const char *prefix = apr_psprintf(*state, "$2y$%02d$", ARCA_BCRYPT_COST);
+
+    assert_int_equal(strncmp(arca_password_dummy_hash, prefix, strlen(prefix)), 0);
+    assert_int_equal(strlen(arca_password_dummy_hash), 60);
+    assert_false(arca_password_matches("", arca_password_dummy_hash));
+    arca_password_waste_time("anything");
+}
+
 static void random_passwords(void **state)
 {
     apr_pool_t *p = *state;
@@ -42,6 +52,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hash_then_match),
         cmocka_unit_test(no_hash_never_matches),
+        cmocka_unit_test(dummy_hash_costs_as_much_as_a_real_one),
         cmocka_unit_test(random_passwords),
     };
     return RUN(tests);

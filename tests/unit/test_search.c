@@ -4,6 +4,7 @@
 
 #include "test_util.h"
 
+#include "format/xml_read.h"
 #include "search/search.h"
 
 #define XDAT "xmlns:xdat=\"http://nrg.wustl.edu/security\""
@@ -467,6 +468,61 @@ static void xml_refusals(void **state)
     }
 }
 
+/* An element of n attributes, a, a1 ... */
+static char *element_with(apr_pool_t *p, const char *name, int n, const char *rest)
+{
+    apr_array_header_t *parts = apr_array_make(p, n + 2, sizeof(char *));
+
+    APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(p, "<", name, NULL);
+    for (int i = 0; i < n; i++) /* '=' and '>' inside values */
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(p, " a%d=\"v=%d>\"", i, i);
+    APR_ARRAY_PUSH(parts, const char *) = rest;
+    return apr_array_pstrcat(p, parts, '\0');
+}
+
+static void xml_counted_before_parsing(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *ok = element_with(p, "a", ARCA_XML_MAX_ATTRIBUTES, "/>");
+    const char *many = element_with(p, "a", ARCA_XML_MAX_ATTRIBUTES + 1, "/>");
+    const char *quoted = "<a><!-- <!DOCTYPE x> --><![CDATA[<!ENTITY y 'z'> a=b c=d]]>"
+                         "<?pi <!DOCTYPE?></a>";
+    apr_array_header_t *parts = apr_array_make(p, ARCA_XML_MAX_NODES, sizeof(char *));
+    const char *nodes;
+    char *attack;
+    apr_size_t len = 0;
+    apr_time_t t0;
+    arca_error_t *err;
+
+    assert_null(arca_xml_check(p, ok, strlen(ok), "the test document"));
+    assert_refused(p, arca_xml_check(p, many, strlen(many), "the test document"), 400,
+                   "the test document has an element with more than 64 attributes");
+    /* markup inside comments, CDATA and processing instructions is not markup */
+    assert_null(arca_xml_check(p, quoted, strlen(quoted), "d"));
+    assert_refused(p, arca_xml_check(p, "<!DOCTYPE a><a/>", 16, "d"), 400, "DOCTYPE");
+
+    /* the root and its children: at the limit, then one past it */
+    APR_ARRAY_PUSH(parts, const char *) = "<r>";
+    for (int i = 1; i < ARCA_XML_MAX_NODES; i++)
+        APR_ARRAY_PUSH(parts, const char *) = "<b/>";
+    APR_ARRAY_PUSH(parts, const char *) = "</r>";
+    nodes = apr_array_pstrcat(p, parts, '\0');
+    assert_null(arca_xml_check(p, nodes, strlen(nodes), "d"));
+    nodes = apr_pstrcat(p, "<r><c/>", nodes + 3, NULL);
+    assert_refused(p, arca_xml_check(p, nodes, strlen(nodes), "d"), 400,
+                   "more than 200000 nodes");
+
+    /* the issue's search document: 50,000 attributes on one element, refused before
+     * libxml2 spends its quadratic time on them */
+    attack = element_with(p, "xdat:bundle " XDAT, 50000, "/>");
+    len = strlen(attack);
+    t0 = apr_time_now();
+    err = arca_search_parse_xml(p, attack, len, &(arca_search_t *){NULL});
+    print_message("50,000 attributes (%zu bytes) refused in %.3f s\n", (size_t)len,
+                  (double)(apr_time_now() - t0) / APR_USEC_PER_SEC);
+    assert_refused(p, err, 400, "more than 64 attributes");
+}
+
 static void metacharacters_stay_parameters(void **state)
 {
     apr_pool_t *p = *state;
@@ -524,6 +580,7 @@ int main(void)
         cmocka_unit_test(json_form),
         cmocka_unit_test(json_refusals),
         cmocka_unit_test(xml_refusals),
+        cmocka_unit_test(xml_counted_before_parsing),
         cmocka_unit_test(metacharacters_stay_parameters),
         cmocka_unit_test(streamed_resultset),
     };

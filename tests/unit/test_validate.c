@@ -2,6 +2,7 @@
 #include "test_util.h"
 
 #include "base/validate.h"
+#include "model/model.h"
 
 static void site_ids(void **state)
 {
@@ -37,12 +38,48 @@ static void conninfo_strings(void **state)
     assert_false(arca_valid_conninfo(p, "host='unterminated", &why));
 }
 
+/* Numbers are decimal and fit the column: no NaN, Infinity, hex or overflow. */
+static void numeric_values(void **state)
+{
+    apr_pool_t *p;
+    static const char *const good_ints[] = {"0", "-5", "+7", "2147483647", "-2147483648"};
+    static const char *const bad_ints[] = {"2147483648", "-2147483649", "99999999999999999999",
+                                           " 1", "1 ", "0x10", "1e3", "1.0", "-", "NaN"};
+    static const char *const good_floats[] = {"1.5", "-0.25", ".5", "5.", "2e-3", "1E+10",
+                                              "+3", "1.7976931348623157e308"};
+    static const char *const bad_floats[] = {"NaN", "nan", "Infinity", "-inf", "INF", "0x1p3",
+                                             "1e999", "1e-400", "1e", ".", "e5", " 1", "1,5"};
+
+    (void)state;
+    apr_pool_create(&p, NULL);
+    for (size_t i = 0; i < sizeof good_ints / sizeof *good_ints; i++)
+        assert_null(arca_value_check(p, "n", ARCA_TYPE_INTEGER, good_ints[i]));
+    for (size_t i = 0; i < sizeof bad_ints / sizeof *bad_ints; i++) {
+        arca_error_t *err = arca_value_check(p, "n", ARCA_TYPE_INTEGER, bad_ints[i]);
+        if (err == NULL)
+            fail_msg("integer '%s' was accepted", bad_ints[i]);
+        else
+            assert_int_equal(err->status, 400);
+    }
+    for (size_t i = 0; i < sizeof good_floats / sizeof *good_floats; i++)
+        assert_null(arca_value_check(p, "x", ARCA_TYPE_FLOAT, good_floats[i]));
+    for (size_t i = 0; i < sizeof bad_floats / sizeof *bad_floats; i++) {
+        arca_error_t *err = arca_value_check(p, "x", ARCA_TYPE_FLOAT, bad_floats[i]);
+        if (err == NULL)
+            fail_msg("float '%s' was accepted", bad_floats[i]);
+        else
+            assert_non_null(strstr(err->message, "x: '"));
+    }
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(site_ids),
         cmocka_unit_test(logins),
         cmocka_unit_test(conninfo_strings),
+        cmocka_unit_test(numeric_values),
     };
     return RUN(tests);
 }

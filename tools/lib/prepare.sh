@@ -12,9 +12,10 @@ BUILD_PACKAGES="$BUILD_PACKAGES nodejs npm"
 # PACS the DICOM tests talk to, a private instance on free ports with its own
 # configuration (tests/integration/orthanc_env.py); the package may also start a system
 # Orthanc on 8042 and 4242, which the tests never use. cppcheck: the static checks
-# tools/test runs before the unit tests.
+# tools/test runs before the unit tests. clang: the fuzz targets (tests/fuzz/run; its
+# libFuzzer runtime comes with clang's libclang-common-*-dev).
 TEST_PACKAGES="python3-pytest libxml2-utils python3-requests python3-pyxnat python3-pydicom dcmtk
- slapd ldap-utils libapache2-mod-auth-openidc nodejs npm orthanc cppcheck"
+ slapd ldap-utils libapache2-mod-auth-openidc nodejs npm orthanc cppcheck clang"
 
 # chromium, chromium-driver and python3-selenium: the web pages' tests drive Debian's
 # headless Chromium (tests/integration/web_browser.py); they need no Node.

@@ -6,7 +6,9 @@
 
 #include "access/account.h"
 #include "access/audit.h"
+#include "access/login_throttle.h"
 #include "access/password.h"
+#include "access/secret.h"
 #include "base/validate.h"
 
 #define ACCOUNT_COLUMNS \
@@ -94,7 +96,7 @@ arca_error_t *arca_account_add(arca_db_t *db, apr_pool_t *p, const char *login,
 }
 
 arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char *login,
-                                        const char *password)
+                                        const char *password, const char *keep_session)
 {
     const char *hash = NULL;
     PGresult *res;
@@ -102,14 +104,40 @@ arca_error_t *arca_account_set_password(arca_db_t *db, apr_pool_t *p, const char
 
     if (password && (err = arca_password_hash(p, password, &hash)))
         return err;
-    err = arca_db_query(db, p, &res, "UPDATE arca_account SET password_hash = $2, "
-                        "password_changed_at = now(), failed_logins = 0, locked_until = NULL "
-                        "WHERE login = $1", 2, (const char *const[]){login, hash});
+    /* One statement, so that no caller (arcactl runs without a transaction) can leave the
+     * new password with the old one's tokens and sessions alive. Failed logins are
+     * forgotten too (addresses that logged in stay trusted): an administrator's new
+     * password lets its owner in at once, while scripts still send the old one. */
+    err = arca_db_query(db, p, &res,
+        "WITH a AS (UPDATE arca_account SET password_hash = $2, password_changed_at = now() "
+        "  WHERE login = $1 RETURNING id), "
+        "s AS (DELETE FROM arca_session WHERE account_id IN (SELECT id FROM a) "
+        "  AND id_hash IS DISTINCT FROM $3), "
+        "t AS (DELETE FROM arca_token WHERE account_id IN (SELECT id FROM a)), "
+        "f AS (UPDATE arca_login_throttle SET failures = 0, blocked_until = NULL "
+        "  WHERE account_id IN (SELECT id FROM a)) "
+        "SELECT 1 FROM a", 3, (const char *const[]){login, hash,
+            keep_session ? arca_sha256_hex(p, keep_session) : NULL});
     if (err)
         return err;
-    if (strcmp(PQcmdTuples(res), "0") == 0)
+    if (PQntuples(res) == 0)
         return arca_error_create(p, 404, "no account '%s'", login);
     return ARCA_OK;
+}
+
+arca_error_t *arca_account_generation(arca_db_t *db, apr_pool_t *p, const char *login,
+                                      apr_int64_t *generation)
+{
+    PGresult *res;
+    /* on every request a cached password is used: prepared, one index look-up */
+    arca_error_t *err = arca_db_query_prepared(db, p, &res, "arca_account_generation",
+        "SELECT credentials_generation FROM arca_account WHERE login = $1 "
+        "AND password_hash IS NOT NULL", 1, &login);
+
+    *generation = -1;
+    if (!err && PQntuples(res) == 1)
+        *generation = apr_atoi64(PQgetvalue(res, 0, 0));
+    return err;
 }
 
 arca_error_t *arca_account_check_password(arca_db_t *db, apr_pool_t *p, const char *login,
@@ -172,58 +200,78 @@ arca_error_t *arca_account_set(arca_db_t *db, apr_pool_t *p, const char *login,
     return arca_error_create(p, 500, "no account field '%s'", field);
 }
 
+/* A wrong password: counted for the address, audited, and a refusal window it starts
+ * audited too. */
+static arca_error_t *login_failed(arca_db_t *db, apr_pool_t *p, const char *login,
+                                  const char *id, const arca_password_policy_t *policy,
+                                  const char *source, const char *remote)
+{
+    arca_error_t *err;
+    long window;
+
+    if ((err = arca_throttle_failure(db, p, id, source, policy->throttle_after,
+                                     policy->throttle_max, &window))
+        || (err = arca_audit(db, p, login, "login_failed", login, "wrong password", remote)))
+        return err;
+    if (window == 0)
+        return ARCA_OK;
+    return arca_audit(db, p, "", "login_throttled", login, apr_psprintf(p, "logins from %s "
+                      "refused for %ld s", source, window), remote);
+}
+
 arca_error_t *arca_account_authenticate(arca_db_t *db, apr_pool_t *p, const char *login,
                                         const char *password,
                                         const arca_password_policy_t *policy, const char *remote,
-                                        arca_login_result_t *result)
+                                        arca_login_result_t *result, apr_int64_t *generation)
 {
     PGresult *res;
     arca_error_t *err;
-    int locked, expired;
+    const char *id, *source = arca_throttle_source(p, remote);
+    int refused = 0, matches;
 
     *result = ARCA_LOGIN_NO_LOCAL_PASSWORD;
+    if (generation)
+        *generation = -1;
     err = arca_db_query(db, p, &res,
-        "SELECT password_hash, coalesce(locked_until > now(), false), "
+        "SELECT id, password_hash, credentials_generation, "
         "  NOT non_expiring AND $2::bigint > 0 AND coalesce(password_changed_at, created_at) "
         "  < now() - make_interval(secs => $2::bigint) "
-        "FROM arca_account WHERE login = $1 AND password_hash IS NOT NULL", 2,
+        "FROM arca_account WHERE login = $1", 2,
         (const char *const[]){login, apr_ltoa(p, policy->password_max_age)});
-    if (err || PQntuples(res) != 1)
+    if (err)
         return err;
-    locked = is_true(res, 0, 1);
-    expired = is_true(res, 0, 2);
-    if (locked) {
-        *result = ARCA_LOGIN_LOCKED;
-        return arca_audit(db, p, login, "login_refused", login, "account locked", remote);
-    }
-    if (!arca_password_matches(password, PQgetvalue(res, 0, 0))) {
-        /* one statement counts the failure and, at the threshold, locks */
-        err = arca_db_query(db, p, &res,
-            "UPDATE arca_account SET failed_logins = failed_logins + 1, locked_until = "
-            "CASE WHEN $2::int > 0 AND failed_logins + 1 >= $2::int "
-            "THEN now() + make_interval(secs => $3::bigint) END "
-            "WHERE login = $1 RETURNING locked_until IS NOT NULL", 3,
-            (const char *const[]){login, apr_itoa(p, policy->lockout_threshold),
-                                  apr_ltoa(p, policy->lockout_seconds)});
-        if (err)
-            return err;
-        *result = ARCA_LOGIN_WRONG_PASSWORD;
-        if ((err = arca_audit(db, p, login, "login_failed", login, "wrong password", remote)))
-            return err;
-        if (PQntuples(res) == 1 && is_true(res, 0, 0))
-            return arca_audit(db, p, "", "account_locked", login,
-                              apr_psprintf(p, "%d failed logins", policy->lockout_threshold),
-                              remote);
+    if (PQntuples(res) != 1) {
+        arca_password_waste_time(password); /* unknown: as slow as a known login */
         return ARCA_OK;
     }
-    if (expired) {
+    /* An account that logs in elsewhere (LDAP) goes on to the next provider at once: a
+     * bcrypt here would slow each of its requests. Its existence is no secret there. */
+    if (PQgetisnull(res, 0, 1))
+        return ARCA_OK;
+    id = PQgetvalue(res, 0, 0);
+    if (generation)
+        *generation = apr_atoi64(PQgetvalue(res, 0, 2));
+    if (policy->throttle_after > 0
+        && (err = arca_throttle_refused(db, p, id, source, &refused)))
+        return err;
+    /* checked even when refused, so that a refusal takes a wrong password's time */
+    matches = arca_password_matches(password, PQgetvalue(res, 0, 1));
+    if (refused) {
+        *result = ARCA_LOGIN_THROTTLED;
+        return arca_audit(db, p, login, "login_refused", login, "throttled", remote);
+    }
+    if (!matches) {
+        *result = ARCA_LOGIN_WRONG_PASSWORD;
+        return login_failed(db, p, login, id, policy, source, remote);
+    }
+    if (is_true(res, 0, 3)) {
         *result = ARCA_LOGIN_EXPIRED;
         return arca_audit(db, p, login, "login_refused", login, "password expired", remote);
     }
     *result = ARCA_LOGIN_OK;
-    if ((err = arca_db_query(db, p, NULL, "UPDATE arca_account SET failed_logins = 0, "
-                             "locked_until = NULL, last_login_at = now() WHERE login = $1",
-                             1, &login)))
+    if ((err = arca_throttle_success(db, p, id, source))
+        || (err = arca_db_query(db, p, NULL, "UPDATE arca_account SET last_login_at = now() "
+                                "WHERE id = $1::bigint", 1, &id)))
         return err;
     return arca_audit(db, p, login, "login", login, "", remote);
 }

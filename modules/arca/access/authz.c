@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "access/authz.h"
+#include "access/share_policy.h"
 
 int arca_is_site_admin(const arca_account_t *who)
 {
@@ -29,6 +30,18 @@ int arca_is_disabled(const arca_account_t *who)
 int arca_is_unverified(const arca_account_t *who)
 {
     return who && !who->verified;
+}
+
+const char *arca_unusable_reason(apr_pool_t *p, const arca_account_t *who)
+{
+    if (arca_is_disabled(who))
+        return apr_psprintf(p, "your account '%s' exists but an administrator has not "
+                            "enabled it yet; ask your site administrator to enable it",
+                            who->login);
+    if (arca_is_unverified(who))
+        return apr_psprintf(p, "your account '%s' exists but has not been verified yet; ask "
+                            "your site administrator to verify it", who->login);
+    return NULL;
 }
 
 int arca_may_list_users(const arca_account_t *who)
@@ -129,6 +142,66 @@ arca_error_t *arca_can_read_object(arca_db_t *db, apr_pool_t *p, const arca_acco
         (const char *const[]){id, who ? who->id : NULL});
     *allowed = !err && PQntuples(res) > 0;
     return err;
+}
+
+/* May `who` share out of `project`: its owners, or its members when its policy says so.
+ * Who edits all data may too: reading everything and writing everywhere, a share gives
+ * them nothing they could not copy. */
+static arca_error_t *may_share_out(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
+                                   const char *project, int owners_only, int *allowed)
+{
+    const char *policy;
+    int visible;
+    arca_error_t *err = arca_can_project(db, p, who, project, ARCA_MANAGE, allowed, &visible);
+
+    if (!err && arca_edits_all(who))
+        *allowed = 1;
+    if (err || *allowed || owners_only)
+        return err;
+    if ((err = arca_share_policy_get(db, p, project, &policy)))
+        return err;
+    if (strcmp(policy, "members") != 0)
+        return ARCA_OK;
+    return arca_can_project(db, p, who, project, ARCA_EDIT, allowed, &visible);
+}
+
+arca_error_t *arca_can_share(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
+                             const arca_share_t *share, arca_share_rule_t rule)
+{
+    const char *kind = arca_kind_name(share->kind);
+    int out = 0, in, dest_visible;
+    arca_error_t *err;
+
+    if ((err = arca_can_project(db, p, who, share->dest, ARCA_EDIT, &in, &dest_visible)))
+        return err;
+    if (share->remove) {
+        if (!in && (err = may_share_out(db, p, who, share->source, 1, &out)))
+            return err;
+        if (in || out)
+            return ARCA_OK;
+        return arca_error_create(p, 403, "a share of this %s is removed by the owners of "
+                                 "project '%s' or by those who may add data to project "
+                                 "'%s'", kind, share->source, share->dest);
+    }
+    if (!dest_visible)
+        return arca_error_create(p, 404, "no project '%s'", share->dest);
+    if (!in)
+        return arca_error_create(p, 403, "you may not add data to project '%s'", share->dest);
+    if (share->make_primary || rule == ARCA_SHARE_OWNER) {
+        if ((err = may_share_out(db, p, who, share->source, share->make_primary, &out)))
+            return err;
+        if (out)
+            return ARCA_OK;
+        return arca_error_create(p, 403, share->make_primary
+                                 ? "moving this %s out of project '%s' is for its owners"
+                                 : "sharing this %s out of project '%s' is for its owners"
+                                   " (or its members, when its share policy says so)",
+                                 kind, share->source);
+    }
+    /* XNAT's rule: reading the object is enough */
+    if ((err = arca_can_read_object(db, p, who, share->kind, share->id, &out)))
+        return err;
+    return out ? ARCA_OK : arca_error_create(p, 404, "no %s '%s'", kind, share->id);
 }
 
 int arca_role_parse(const char *project, const char *group, const char **role)

@@ -38,6 +38,39 @@ arca_error_t *arca_can_project(arca_db_t *db, apr_pool_t *p, const arca_account_
 arca_error_t *arca_can_read_object(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
                                    arca_kind_t kind, const char *id, int *allowed);
 
+/* Sharing a subject or experiment into another project, or removing a share.
+ *   ARCA_SHARE_OWNER (the default): sharing out needs the Owner role in the object's own
+ *     (primary) project, or the Member role when that project's share policy is "members"
+ *     (share_policy.h); never the Collaborator role, which only reads. Sharing in needs the
+ *     right to add data to the destination (Member or Owner there).
+ *   ARCA_SHARE_XNAT (a site's choice, ArcaShareRule xnat): XNAT's rule, whoever may read
+ *     the object and add data to the destination.
+ * Under both, making the destination the object's own project (primary=true) needs the
+ * Owner role of the project it leaves, and a share is removed by the Owners of the
+ * object's own project or by whoever may add data to the project it is shared into (who
+ * put it there). The site admin, and whoever edits all data (arca_edits_all), may do
+ * all of it. */
+typedef enum {
+    ARCA_SHARE_OWNER,
+    ARCA_SHARE_XNAT
+} arca_share_rule_t;
+
+typedef struct {
+    arca_kind_t kind;     /* ARCA_KIND_SUBJECT or ARCA_KIND_EXPERIMENT */
+    const char *id;       /* its accession ID */
+    const char *source;   /* its own (primary) project */
+    const char *dest;     /* the project it is shared into, or out of */
+    int remove;           /* removing the share */
+    int make_primary;     /* primary=true: dest becomes its own project */
+} arca_share_t;
+
+/* May `who` make (or remove) this share under `rule`? ARCA_OK when so; else the refusal:
+ * 404 "no project" for a destination `who` may not know of, 403 saying why otherwise (or
+ * a database error). Whether the object itself may be known is the caller's question
+ * (arca_can_read_object), asked first. */
+arca_error_t *arca_can_share(arca_db_t *db, apr_pool_t *p, const arca_account_t *who,
+                             const arca_share_t *share, arca_share_rule_t rule);
+
 /* The questions about a person alone. Each takes NULL (anonymous) and answers no for it;
  * an account that is not enabled is never an admin and never sees or edits all. */
 
@@ -57,6 +90,10 @@ int arca_is_disabled(const arca_account_t *who);
 
 /* An account not verified yet: the account gate refuses it, as a disabled one. */
 int arca_is_unverified(const arca_account_t *who);
+
+/* Why `who` may not be used at all (disabled or unverified), as the message for a 403 that
+ * says what to do; NULL when it may. The account gate and the form login answer with it. */
+const char *arca_unusable_reason(apr_pool_t *p, const arca_account_t *who);
 
 /* May `who` read the site's user list (/data/users: login, names, email of the enabled
  * accounts)? Any enabled account, as XNAT lets every logged-in user while its

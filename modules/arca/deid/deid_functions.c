@@ -46,6 +46,91 @@ static void regex_cleanup_register(apr_pool_t *p, regex_t *re)
     apr_pool_cleanup_register(p, re, regex_cleanup, apr_pool_cleanup_null);
 }
 
+/* glibc's regcomp unrolls repetitions, copying the repeated atom ("x+" is "xx*", "x{2,5}"
+ * five x), so stacked or nested repetitions make the compiled program, and its memory,
+ * grow exponentially: "a" and twenty '+' took 700 MB, which a script (or, through a
+ * computed pattern, a DICOM value) could ask of the server; and the time of its closure
+ * computation grows faster than the size (10,000 atoms took over 10 s). The pattern's
+ * size once unrolled is estimated, counting every repetition at least twice, and capped
+ * before regcomp sees it; DicomEdit patterns are a few dozen atoms. */
+#define DEID_REGEX_MAX_UNROLLED 1000
+#define DEID_REGEX_MAX_GROUPS 64
+
+static int regex_too_large(const char *ere)
+{
+    unsigned long total[DEID_REGEX_MAX_GROUPS + 1] = {0}, last = 0, factor;
+    int depth = 0;
+
+    for (const char *c = ere; *c; c++) {
+        switch (*c) {
+        case '(':
+            if (++depth > DEID_REGEX_MAX_GROUPS)
+                return 1;
+            total[depth] = 0;
+            last = 0;
+            continue;
+        case ')':
+            if (depth == 0) { /* regcomp refuses it */
+                last = 1;
+                break;
+            }
+            last = total[depth--] + 1;
+            total[depth] += last;
+            continue;
+        case '|':
+            last = 0;
+            continue;
+        case '*': case '+': case '?': case '{':
+            factor = 2;
+            if (*c == '{') { /* {m}, {m,}, {m,n}: copied n times, or m + 1 */
+                char *end;
+                unsigned long m = strtoul(c + 1, &end, 10), n = m;
+                if (*end == ',')
+                    n = end[1] == '}' ? m + 1 : strtoul(end + 1, &end, 10);
+                if ((end = strchr(end, '}')) == NULL) {
+                    last = 1; /* no interval: a literal '{' */
+                    break;
+                }
+                c = end;
+                factor = n > m ? n : m;
+                if (factor > DEID_REGEX_MAX_UNROLLED)
+                    return 1;
+                if (factor < 2)
+                    factor = 2;
+            }
+            total[depth] += last * (factor - 1);
+            last *= factor;
+            if (total[depth] > DEID_REGEX_MAX_UNROLLED)
+                return 1;
+            continue;
+        case '[': /* a bracket expression is one atom: "[]...]", "[^]...]", "[[:alpha:]]" */
+            c += c[1] == '^' ? 2 : 1;
+            if (*c == ']')
+                c++;
+            for (; *c && *c != ']'; c++)
+                if (*c == '[' && (c[1] == ':' || c[1] == '.' || c[1] == '=')) {
+                    const char *end = strchr(c + 2, c[1]);
+                    if (end == NULL)
+                        return 0; /* regcomp refuses it */
+                    c = end[1] == ']' ? end + 1 : end;
+                }
+            if (*c == '\0')
+                return 0;
+            last = 1;
+            break;
+        case '\\':
+            if (c[1])
+                c++;
+            last = 1;
+            break;
+        default:
+            last = 1;
+        }
+        total[depth] += 1;
+    }
+    return total[0] > DEID_REGEX_MAX_UNROLLED;
+}
+
 const char *deid_regex_compile(apr_pool_t *p, const char *pattern, int full, regex_t **out)
 {
     size_t n = strlen(pattern), i;
@@ -89,6 +174,8 @@ const char *deid_regex_compile(apr_pool_t *p, const char *pattern, int full, reg
         *o++ = '$';
     }
     *o = '\0';
+    if (regex_too_large(buf))
+        return "too many repetitions";
     if ((rc = regcomp(re, buf, REG_EXTENDED | (full ? REG_NOSUB : 0)))) {
         char msg[128];
 

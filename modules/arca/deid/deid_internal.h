@@ -114,6 +114,8 @@ struct arca_deid_program {
     const char *method;        /* Basic Profile: (0012,0063) */
     const void *profile;       /* Basic Profile: its table, sorted by tag */
     int profile_n;
+    const char *uid_salt;      /* Basic Profile without a caller's map_uid: UIDs are
+                                * hashed salted with it ("salt:uid"); NULL: unsalted */
 };
 
 /* ---- run ---------------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /* The DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile, as a built-in
- * program: one walk over the dataset (every depth), one action per element from the table
+ * program, with three of its options (deid_script.h: ARCA_DEID_KEEP_*): one walk over the dataset (every depth), one action per element from the table
  * below, then the marks (0012,0062) "YES", (0012,0063) and (0012,0064) code 113100.
  *
  * The combined action codes are resolved without knowing the IOD, keeping an element
@@ -17,6 +17,7 @@
  * every element and every instance: references (0008,1155) and (0002,0003) follow. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -67,6 +68,46 @@ static const profile_entry table[] = {
     {0x00081140, 'K'}, {0x00082112, 'K'},
 };
 
+/* What each option keeps (the entries of the table above it takes out of the run). */
+static const struct {
+    unsigned tag, option;
+} kept[] = {
+    {0x00080020, ARCA_DEID_KEEP_DATES}, {0x00080030, ARCA_DEID_KEEP_DATES},
+    {0x00080021, ARCA_DEID_KEEP_DATES}, {0x00080031, ARCA_DEID_KEEP_DATES},
+    {0x00080022, ARCA_DEID_KEEP_DATES}, {0x00080032, ARCA_DEID_KEEP_DATES},
+    {0x0008002A, ARCA_DEID_KEEP_DATES}, {0x00080023, ARCA_DEID_KEEP_DATES},
+    {0x00080033, ARCA_DEID_KEEP_DATES}, {0x00080012, ARCA_DEID_KEEP_DATES},
+    {0x00080013, ARCA_DEID_KEEP_DATES}, {0x00080201, ARCA_DEID_KEEP_DATES},
+    {0x00400244, ARCA_DEID_KEEP_DATES}, {0x00400245, ARCA_DEID_KEEP_DATES},
+    {0x00181000, ARCA_DEID_KEEP_DEVICE}, {0x00081010, ARCA_DEID_KEEP_DEVICE},
+    {0x0018700A, ARCA_DEID_KEEP_DEVICE}, {0x00181002, ARCA_DEID_KEEP_DEVICE},
+    {0x00100040, ARCA_DEID_KEEP_PATIENT}, {0x00101010, ARCA_DEID_KEEP_PATIENT},
+    {0x00101020, ARCA_DEID_KEEP_PATIENT}, {0x00101030, ARCA_DEID_KEEP_PATIENT},
+    {0x00102160, ARCA_DEID_KEEP_PATIENT}, {0x001021C0, ARCA_DEID_KEEP_PATIENT},
+};
+
+unsigned arca_deid_profile_option(const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"keepDates", ARCA_DEID_KEEP_DATES}, {"keepDevice", ARCA_DEID_KEEP_DEVICE},
+                 {"keepPatientCharacteristics", ARCA_DEID_KEEP_PATIENT}};
+
+    for (size_t k = 0; name && k < sizeof names / sizeof names[0]; k++)
+        if (!strcasecmp(name, names[k].name))
+            return names[k].bit;
+    return 0;
+}
+
+static int kept_by(unsigned tag, unsigned options)
+{
+    for (size_t k = 0; k < sizeof kept / sizeof kept[0]; k++)
+        if (kept[k].tag == tag && (kept[k].option & options))
+            return 1;
+    return 0;
+}
+
 static int by_tag(const void *a, const void *b)
 {
     unsigned x = ((const profile_entry *)a)->tag, y = ((const profile_entry *)b)->tag;
@@ -74,24 +115,40 @@ static int by_tag(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-arca_error_t *arca_deid_basic_profile(apr_pool_t *p, const char *method,
-                                      arca_deid_program **out)
+arca_error_t *arca_deid_basic_profile_then(apr_pool_t *p, const char *method,
+                                           unsigned options, const char *uid_salt,
+                                           const arca_deid_program *then,
+                                           arca_deid_program **out)
 {
     arca_deid_program *prog = apr_pcalloc(p, sizeof *prog);
-    profile_entry *sorted = apr_pmemdup(p, table, sizeof table);
+    profile_entry *sorted = apr_palloc(p, sizeof table);
+    size_t n = 0;
     deid_stmt *st;
 
-    qsort(sorted, sizeof table / sizeof table[0], sizeof *sorted, by_tag);
+    for (size_t k = 0; k < sizeof table / sizeof table[0]; k++)
+        if (!kept_by(table[k].tag, options))
+            sorted[n++] = table[k];
+    qsort(sorted, n, sizeof *sorted, by_tag);
     prog->profile = sorted;
-    prog->profile_n = (int)(sizeof table / sizeof table[0]);
+    prog->profile_n = (int)n;
+    prog->uid_salt = uid_salt ? apr_pstrdup(p, uid_salt) : NULL;
     prog->method = method ? method : "DICOM PS3.15 Basic Application Confidentiality Profile";
-    prog->stmts = apr_array_make(p, 1, sizeof(deid_stmt));
-    prog->vars = apr_array_make(p, 1, sizeof(const char *));
+    /* the script's variables keep their slots: the profile's statement uses none */
+    prog->vars = then ? then->vars : apr_array_make(p, 1, sizeof(const char *));
+    prog->stmts = apr_array_make(p, 1 + (then ? then->stmts->nelts : 0), sizeof(deid_stmt));
     st = apr_array_push(prog->stmts);
     memset(st, 0, sizeof *st);
     st->then.kind = DA_PROFILE;
+    if (then)
+        apr_array_cat(prog->stmts, then->stmts);
     *out = prog;
     return ARCA_OK;
+}
+
+arca_error_t *arca_deid_basic_profile(apr_pool_t *p, const char *method,
+                                      arca_deid_program **out)
+{
+    return arca_deid_basic_profile_then(p, method, 0, NULL, NULL, out);
 }
 
 static char action_of(const arca_deid_program *prog, unsigned tag)
@@ -175,6 +232,9 @@ static arca_error_t *remap(deid_run *r, const char *value, const char **out)
                 // cppcheck-suppress returnDanglingLifetime ; false positive: cppcheck
                 // takes a callback's result for the address of the local given to it
                 return err;
+        } else if (r->prog->uid_salt) {
+            uid = arca_deid_hash_uid(r->p, apr_pstrcat(r->p, r->prog->uid_salt, ":", tok,
+                                                       NULL));
         } else {
             uid = arca_deid_hash_uid(r->p, tok);
         }

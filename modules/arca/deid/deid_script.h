@@ -75,6 +75,28 @@ arca_error_t *arca_deid_compile(apr_pool_t *p, const char *text, size_t len,
 arca_error_t *arca_deid_basic_profile(apr_pool_t *p, const char *method,
                                       arca_deid_program **out);
 
+/* PS3.15 Annex E options of the Basic Profile: attributes the profile then keeps. */
+#define ARCA_DEID_KEEP_DATES    1u /* Retain Longitudinal Temporal Information with Full
+                                    * Dates: study, series, acquisition, content dates and
+                                    * times (not the birth date) */
+#define ARCA_DEID_KEEP_DEVICE   2u /* Retain Device Identity: serial number, station name,
+                                    * detector ID, device UID */
+#define ARCA_DEID_KEEP_PATIENT  4u /* Retain Patient Characteristics: sex, age, size,
+                                    * weight, ethnic group, pregnancy status */
+
+/* An option's bit from its name ("keepDates", "keepDevice", "keepPatientCharacteristics",
+ * case-insensitive); 0 for an unknown name. */
+unsigned arca_deid_profile_option(const char *name);
+
+/* The Basic Profile with `options` (ARCA_DEID_KEEP_*), its UIDs replaced by hashUID of
+ * "uid_salt:uid" when no map_uid is given at run time (uid_salt NULL: of the UID alone),
+ * followed by `then` (a compiled script, or NULL): one program, so a site's labels go in
+ * after the profile has emptied the names. */
+arca_error_t *arca_deid_basic_profile_then(apr_pool_t *p, const char *method,
+                                           unsigned options, const char *uid_salt,
+                                           const arca_deid_program *then,
+                                           arca_deid_program **out);
+
 /* Runs a program against one dataset. Everything allocated goes into `p` (use a pool per
  * object). A failure is a 400 "line N: reason" for script errors (bad date, regex, ...)
  * or the status of a failing dataset operation; the dataset may then be half edited and

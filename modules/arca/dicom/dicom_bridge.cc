@@ -191,6 +191,52 @@ arca_error_t *parse_error(apr_pool_t *p, const OFCondition &cond)
     return arca_error_create(p, 400, "malformed DICOM object");
 }
 
+// dcmtk allocates an element's declared length before reading its value from a stream
+// that cannot be read again later (DcmInputBufferStream): a few bytes declaring 4 GiB
+// allocated 4 GiB (found by tests/fuzz). This stream can be read again from any offset of
+// the buffer, so dcmtk skips a long value (over DCM_MaxReadLength) instead and a length
+// past the bytes there is a truncation, allocating nothing. The values skipped are loaded
+// right after a successful parse (loadAllDataIntoMemory), while the buffer is unchanged.
+// Not inside a deflated stream, whose offsets are not the buffer's.
+class RereadableBufferStream : public DcmInputBufferStream {
+  public:
+    RereadableBufferStream(const char *data, offile_off_t len) : data_(data), len_(len)
+    {
+        setBuffer(data, len);
+        setEos();
+    }
+    ~RereadableBufferStream() { releaseBuffer(); }
+    OFCondition installCompressionFilter(E_StreamCompression type)
+    {
+        compressed_ = true;
+        return DcmInputBufferStream::installCompressionFilter(type);
+    }
+    DcmInputStreamFactory *newFactory() const
+    {
+        return compressed_ ? NULL : new Factory(data_, len_, tell());
+    }
+
+  private:
+    class Factory : public DcmInputStreamFactory {
+      public:
+        Factory(const char *data, offile_off_t len, offile_off_t at)
+            : data_(data), len_(len), at_(at) {}
+        DcmInputStream *create() const
+        {
+            return new RereadableBufferStream(data_ + at_, len_ - at_);
+        }
+        DcmInputStreamFactory *clone() const { return new Factory(*this); }
+        DcmInputStreamFactoryType ident() const { return DFT_DcmInputFileStreamFactory; }
+
+      private:
+        const char *data_;
+        offile_off_t len_, at_;
+    };
+    const char *data_;
+    offile_off_t len_;
+    bool compressed_ = false;
+};
+
 // One attempt at parsing buf[0..size) as a complete object. stop: stop at pixel data.
 OFCondition parse_prefix(arca_dicom_t *d, bool stop, offile_off_t *off)
 {
@@ -198,16 +244,15 @@ OFCondition parse_prefix(arca_dicom_t *d, bool stop, offile_off_t *off)
     d->ff = NULL;
     d->ff = new DcmFileFormat;
 
-    DcmInputBufferStream in;
-    in.setBuffer(d->buf->data(), static_cast<offile_off_t>(d->buf->size()));
-    in.setEos();
+    RereadableBufferStream in(d->buf->data(), static_cast<offile_off_t>(d->buf->size()));
     d->ff->transferInit();
     OFCondition cond = stop ? d->ff->readUntilTag(in, EXS_Unknown, EGL_noChange,
                                                   DCM_MaxReadLength, DCM_PixelData)
                             : d->ff->read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
     d->ff->transferEnd();
     *off = in.tell();
-    in.releaseBuffer();
+    if (cond.good())
+        cond = d->ff->loadAllDataIntoMemory();
     return cond;
 }
 
@@ -455,13 +500,12 @@ arca_error_t *write_tail(arca_dicom_t *d, DcmOutputStream &os, SinkConsumer &out
     for (size_t i = d->pos; i < d->buf->size() && zeros; i++)
         zeros = (*d->buf)[i] == 0;
     if (n > 0 && !zeros) {
-        DcmInputBufferStream in;
-        in.setBuffer(d->buf->data() + d->pos, static_cast<offile_off_t>(n));
-        in.setEos();
+        RereadableBufferStream in(d->buf->data() + d->pos, static_cast<offile_off_t>(n));
         tail.transferInit();
         OFCondition cond = tail.read(in, d->xfer, EGL_noChange, DCM_MaxReadLength);
         tail.transferEnd();
-        in.releaseBuffer();
+        if (cond.good()) // before the buffer is cleared below
+            cond = tail.loadAllDataIntoMemory();
         if (cond.bad())
             return arca_error_create(d->pool, 400, "malformed DICOM data after the pixel data");
     }

@@ -3,9 +3,14 @@
 //
 // One thread polls every listener; each connection is taken (accepted, its association
 // request read), checked, negotiated and served in a thread of its own, so that a peer slow
-// to send its request holds up nobody else. At most max_associations are served at once,
-// and at most as many more may be sending their requests. dcmtk's logging is off: its
-// messages may quote element values.
+// to send its request holds up nobody else. At most max_associations are served at once
+// (and max_per_peer from one address): a request past either limit is answered at once
+// with a transient rejection. A connection that sends no request is closed after the
+// ARTIM timeout; and idle connections never lock others out: past max_associations of
+// them at once, or max_per_peer from one address, a new connection closes the one that
+// has waited longest (a live peer sends its request as soon as it connects, so only an
+// idle one is ever there long). dcmtk's logging is off: its messages may quote element
+// values.
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcostrma.h"
@@ -23,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -44,16 +50,18 @@ extern "C" {
 }
 
 // A connection being taken by its thread: the acceptor shuts it down past its deadline
-// (ArcaDicomTimeout and a second for the whole association request: the socket's receive
-// timeout alone lets a peer that trickles its request a byte at a time hold the thread
-// for ever). fd is a dup of
-// the connection's socket, made from inside dcmtk's accept, so that its number cannot
-// be reused by another connection while it is here.
+// (the ARTIM timeout for the whole association request: the socket's receive timeout
+// alone lets a peer that trickles its request a byte at a time hold the thread for ever),
+// and a newer connection may shut it down earlier (evicted). fd is a dup of the
+// connection's socket, made from inside dcmtk's accept, so that its number cannot be
+// reused by another connection while it is here; ip is its peer's address.
 struct Taking {
     arca_dnet_t *net;
     std::chrono::steady_clock::time_point deadline;
     int fd = -1;
+    std::string ip;
     bool shut = false;
+    bool evicted = false;
 };
 
 struct arca_dnet_t {
@@ -64,6 +72,7 @@ struct arca_dnet_t {
     int taking = 0;                // connections whose association request is awaited
     int threads = 0;               // connection threads alive (under mu)
     std::set<struct Taking *> pending; // connections being taken (under mu)
+    std::map<std::string, int> active_by_ip; // associations served, by peer address (under mu)
     std::mutex mu;
     std::condition_variable idle;
     const arca_dnet_service_t *svc;
@@ -147,6 +156,36 @@ std::string peer_of(int fd)
     return std::string(host) + ":" + std::to_string(port);
 }
 
+// The address part of peer_of's "address:port".
+std::string ip_of(const std::string &peer)
+{
+    size_t colon = peer.rfind(':');
+    return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+// Seconds a connection may take to send its association request.
+int artim_of(const arca_dnet_config_t &cfg)
+{
+    int t = cfg.artim_timeout > 0 ? cfg.artim_timeout : cfg.timeout;
+    return t < cfg.timeout ? t : cfg.timeout;
+}
+
+// Closes the connection awaiting its request that has waited longest, among those from
+// `ip` (or from anywhere when ip is NULL), but `self`. Under net->mu. False if none is.
+bool evict_oldest(arca_dnet_t *net, const std::string *ip, const Taking *self)
+{
+    Taking *oldest = NULL;
+    for (Taking *t : net->pending)
+        if (t != self && t->fd >= 0 && !t->shut && (ip == NULL || t->ip == *ip)
+            && (oldest == NULL || t->deadline < oldest->deadline))
+            oldest = t;
+    if (oldest == NULL)
+        return false;
+    shutdown(oldest->fd, SHUT_RDWR);
+    oldest->shut = oldest->evicted = true;
+    return true;
+}
+
 // The acceptor and a connection's thread meet here: the thread says when dcmtk has taken
 // the connection off the listening socket, and the acceptor goes back to polling.
 struct Handoff {
@@ -167,6 +206,34 @@ thread_local std::shared_ptr<Handoff> tl_handoff; // the connection this thread 
 thread_local Taking *tl_taking;                   // the same, for the acceptor's watch
 thread_local std::string tl_peer;                 // and its peer, once accepted
 
+// A connection just accepted: watched for its deadline, and counted against its address's
+// limit. Past it, the connection from that address that has waited longest for its
+// request is closed, so that idle connections cannot keep a live peer out.
+void register_taken(Taking *t, int fd)
+{
+    arca_dnet_t *net = t->net;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    bool evicted = false;
+    int from_ip = 0;
+    {
+        std::lock_guard<std::mutex> g(net->mu);
+        t->fd = d;
+        t->ip = ip_of(tl_peer);
+        for (const Taking *o : net->pending)
+            if (o->fd >= 0 && !o->shut && o->ip == t->ip)
+                from_ip++;
+        auto a = net->active_by_ip.find(t->ip);
+        if (a != net->active_by_ip.end())
+            from_ip += a->second;
+        if (from_ip > net->cfg.max_per_peer)
+            evicted = evict_oldest(net, &t->ip, t);
+    }
+    if (evicted)
+        say(net, ARCA_DNET_NOTICE, 10460, "%d connections from %s at once (ArcaDicomMaxPerPeer "
+            "%d): the one that has waited longest for its association request is closed",
+            from_ip, t->ip.c_str(), net->cfg.max_per_peer);
+}
+
 // dcmtk's TCP transport, plus: Nagle's algorithm off on every connection (dcmtk turns it
 // off only when the environment says TCP_NODELAY=1; with it on, each C-STORE response
 // waits for a delayed ACK: 20 times slower on loopback), and the hand-off above, told from
@@ -182,11 +249,8 @@ public:
         int one = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         tl_peer = peer_of(fd);
-        if (tl_taking) {
-            int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-            std::lock_guard<std::mutex> g(tl_taking->net->mu);
-            tl_taking->fd = d;
-        }
+        if (tl_taking)
+            register_taken(tl_taking, fd);
         DcmTransportConnection *c = DcmTransportLayer::createConnection(fd, secure);
         // after the connection's constructor, which sets dcmtk's own (60 s)
         struct timeval tv = {timeout_, 0};
@@ -270,7 +334,7 @@ struct Assoc {
     T_ASC_Association *assoc;
     const arca_dnet_listener_cfg_t *listener;
     arca_dnet_assoc_t a;
-    std::string calling, called, peer;
+    std::string calling, called, peer, ip;
     int stored = 0, failed = 0;
     std::string buf; // the object being received, its capacity kept for the next one
 };
@@ -788,6 +852,7 @@ void serve_assoc(Assoc *as)
 {
     arca_dnet_t *net = as->net;
     T_ASC_Association *assoc = as->assoc;
+    const std::string ip = as->ip; // as is gone by the end
     int released = 0;
 
     try {
@@ -857,6 +922,9 @@ void serve_assoc(Assoc *as)
     {
         std::lock_guard<std::mutex> g(net->mu);
         net->active--;
+        auto a = net->active_by_ip.find(ip);
+        if (a != net->active_by_ip.end() && --a->second <= 0)
+            net->active_by_ip.erase(a);
     }
     net->idle.notify_all();
 }
@@ -879,6 +947,7 @@ void admit(arca_dnet_t *net, int i, T_ASC_Association *assoc)
         tl_peer = peer;
     }
     as->peer = tl_peer;
+    as->ip = ip_of(tl_peer);
     as->a.calling_ae = as->calling.c_str();
     as->a.called_ae = as->called.c_str();
     as->a.peer = as->peer.c_str();
@@ -897,14 +966,22 @@ void admit(arca_dnet_t *net, int i, T_ASC_Association *assoc)
         reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_REASON_SU_NOREASON);
         why = "no presentation context (SOP class and transfer syntax) it proposed is served";
     } else {
+        // both limits answer at once, with a transient rejection: the peer may try again
         std::lock_guard<std::mutex> g(net->mu);
+        int &from_ip = net->active_by_ip[as->ip];
         if (net->active >= net->cfg.max_associations) {
             reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
             why = "ArcaDicomMaxAssociations reached";
+        } else if (from_ip >= net->cfg.max_per_peer) {
+            reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+            why = "ArcaDicomMaxPerPeer reached for its address";
         } else {
             net->active++;
+            from_ip++;
             ok = true;
         }
+        if (from_ip == 0)
+            net->active_by_ip.erase(as->ip);
     }
     if (!ok) {
         say(net, ARCA_DNET_NOTICE, 10311, "association from %s (%s) to %s refused: %s",
@@ -925,10 +1002,10 @@ void take(arca_dnet_t *net, int i, std::shared_ptr<Handoff> h)
     T_ASC_Association *assoc = NULL;
 
     Taking t;
-    bool shut;
+    bool shut, evicted;
 
     t.net = net;
-    t.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(net->cfg.timeout + 1);
+    t.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(artim_of(net->cfg));
     {
         std::lock_guard<std::mutex> g(net->mu);
         net->pending.insert(&t);
@@ -951,6 +1028,7 @@ void take(arca_dnet_t *net, int i, std::shared_ptr<Handoff> h)
             net->pending.erase(&t);
             net->taking--;
             shut = t.shut;
+            evicted = t.evicted;
         }
         tl_taking = NULL;
         if (t.fd >= 0)
@@ -965,13 +1043,17 @@ void take(arca_dnet_t *net, int i, std::shared_ptr<Handoff> h)
         if (c.bad()) {
             if (shut)
                 c = DUL_READTIMEOUT;
-            if (c == DUL_NETWORKCLOSED)
+            if (evicted)
+                say(net, ARCA_DNET_INFO, 10461, "connection from %s on %s:%d closed before "
+                     "its association request: newer connections needed its place",
+                     tl_peer.c_str(), l->host, l->port);
+            else if (c == DUL_NETWORKCLOSED)
                 say(net, ARCA_DNET_INFO, 10310, "connection from %s on %s:%d closed without "
                      "an association request", tl_peer.c_str(), l->host, l->port);
             else if (c == DUL_READTIMEOUT)
                 say(net, ARCA_DNET_NOTICE, 10310, "connection from %s on %s:%d dropped: no "
-                     "association request within %d s", tl_peer.c_str(), l->host, l->port,
-                     net->cfg.timeout);
+                     "association request within %d s (ARTIM)", tl_peer.c_str(), l->host,
+                     l->port, artim_of(net->cfg));
             else if (!tl_peer.empty())
                 say(net, ARCA_DNET_WARNING, 10310, "connection from %s on %s:%d dropped: its "
                      "association request could not be read: %s", tl_peer.c_str(), l->host,
@@ -1002,20 +1084,31 @@ void take(arca_dnet_t *net, int i, std::shared_ptr<Handoff> h)
 }
 
 // A connection is waiting on listener i: a thread of its own takes it; this one waits
-// only until the connection is off the listening socket. Past the limit of requests
-// awaited at once, the connection is closed at once.
+// only until the connection is off the listening socket. At most max_associations
+// connections await their requests at once: past that, the one that has waited longest
+// is closed to make room. Only when the threads of those closed have not ended yet
+// (twice the limit) is the new connection closed at once.
 void hand_off(arca_dnet_t *net, int i, int listen_fd)
 {
     const arca_dnet_listener_cfg_t *l = &net->cfg.listeners[i];
-    bool room;
+    bool room, evicted = false;
+    int cap = net->cfg.max_associations;
     {
         std::lock_guard<std::mutex> g(net->mu);
-        room = net->taking < net->cfg.max_associations;
+        int live = 0;
+        for (const Taking *t : net->pending)
+            live += !t->shut;
+        if (live >= cap && net->taking < 2 * cap)
+            evicted = evict_oldest(net, NULL, NULL);
+        room = net->taking < 2 * cap && (live < cap || evicted);
         if (room) {
             net->taking++;
             net->threads++;
         }
     }
+    if (evicted)
+        say(net, ARCA_DNET_NOTICE, 10462, "%d connections await their association requests "
+            "(ArcaDicomMaxAssociations): the one that has waited longest is closed", cap);
     if (room) {
         std::shared_ptr<Handoff> h = std::make_shared<Handoff>();
         try {
@@ -1032,8 +1125,8 @@ void hand_off(arca_dnet_t *net, int i, int listen_fd)
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd >= 0) {
         say(net, ARCA_DNET_WARNING, 10322, "connection from %s on %s:%d closed: %d others "
-             "are still to send their association requests", peer_of(fd).c_str(), l->host,
-             l->port, net->cfg.max_associations);
+             "are still to send their association requests or to close", peer_of(fd).c_str(),
+             l->host, l->port, 2 * cap);
         close(fd);
     }
 }

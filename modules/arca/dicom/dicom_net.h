@@ -53,7 +53,11 @@ typedef struct arca_dnet_config_t {
     const arca_dnet_peer_t *peers;
     int npeers;
     int max_associations;      /* at once, over all listeners; more are refused (transient) */
-    int timeout;               /* seconds: association set-up, a silent peer, a send */
+    int max_per_peer;          /* associations from one IP address at once, and as many
+                                * connections from it awaiting their requests */
+    int timeout;               /* seconds: a silent peer, a send */
+    int artim_timeout;         /* seconds a connection may take to send its association
+                                * request (ARTIM); never more than timeout */
     apr_size_t max_object;     /* bytes of one received object */
 } arca_dnet_config_t;
 

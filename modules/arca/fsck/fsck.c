@@ -201,16 +201,21 @@ int fsck_orphan(fsck_ctx *c, apr_pool_t *p, arca_fsck_kind_t kind, const char *r
     return gone;
 }
 
-/* A directory that ended up empty (its orphans removed, or never filled): removed, but only
- * while it is empty (rmdir), so a file a request puts there meanwhile stays. */
+/* A directory that ended up empty (its orphans removed, or never filled, like the session
+ * folders a cut import left): reported always; removed with remove_orphans, but only while
+ * it is empty (rmdir), so a file a request puts there meanwhile stays. Returns whether it
+ * is gone, or would be when nothing is removed, so that a tree of empty directories is
+ * reported up to its top. */
 int fsck_prune(fsck_ctx *c, apr_pool_t *p, const char *rel)
 {
-    arca_fsck_finding_t f = {ARCA_FSCK_EMPTY_DIR, ARCA_FSCK_WOULD_REMOVE, c->root_name, rel,
+    arca_fsck_finding_t f = {ARCA_FSCK_EMPTY_DIR, ARCA_FSCK_REPORTED, c->root_name, rel,
                              NULL, 0, 0, NULL};
     apr_status_t rv;
     char buf[128];
 
-    if (!c->o->dry_run) {
+    if (c->o->remove_orphans && c->o->dry_run) {
+        f.action = ARCA_FSCK_WOULD_REMOVE;
+    } else if (c->o->remove_orphans) {
         rv = apr_dir_remove(apr_pstrcat(p, c->root, "/", rel, NULL), p);
         if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
             if (APR_STATUS_IS_ENOTEMPTY(rv) || APR_STATUS_IS_EEXIST(rv))
@@ -222,7 +227,7 @@ int fsck_prune(fsck_ctx *c, apr_pool_t *p, const char *rel)
         }
     }
     fsck_report(c, &f);
-    return f.action == ARCA_FSCK_REMOVED;
+    return f.action != ARCA_FSCK_REMOVE_FAILED;
 }
 
 arca_error_t *arca_fsck_temp_files(apr_pool_t *p, const arca_fsck_options_t *o,

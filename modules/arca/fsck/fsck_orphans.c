@@ -191,8 +191,9 @@ static arca_error_t *walk(fsck_ctx *c, apr_pool_t *p, const char *rel,
         err = flush(c, &b, &kept);
     apr_pool_destroy(b.pool);
     apr_pool_destroy(ep);
-    if (!err && *rel && !own && kept == 0 && c->o->remove_orphans
-        && arca_fsck_settled(dir_fi, c->cutoff))
+    /* (reported without remove_orphans too: it once asked for it, and empty session
+     * folders went unseen) */
+    if (!err && *rel && !own && kept == 0 && arca_fsck_settled(dir_fi, c->cutoff))
         *gone = fsck_prune(c, p, rel);
     return err;
 }

@@ -73,7 +73,6 @@ struct arca_import_t {
     int *new_label;              /* and the count of studies under its label */
     int savepoint;               /* the current object has a savepoint */
     int count;
-    apr_off_t received, expanded;/* archive bytes read and unpacked, for the limits */
 };
 
 typedef struct {
@@ -85,16 +84,12 @@ typedef struct {
     arca_error_t *err;   /* the store's own error (a full disk: 507), kept for the answer */
 } writer_t;
 
-#define RATIO_FLOOR (1024 * 1024) /* small archives may expand as they like */
 #define CHUNK (64 * 1024)
 
 typedef struct {
     arca_import_t *imp;
-    arca_read_fn read;
-    void *baton;
     char *buf;
     arca_archive_entry_t *e;
-    arca_error_t *limit;   /* a limit crossed: the upload's failure, not the member's */
 } archive_state;
 
 typedef struct {
@@ -126,7 +121,6 @@ static arca_error_t *session_of(arca_import_t *imp, apr_pool_t *p, const arca_di
                                 session_t **out);
 static arca_error_t *resource_of(arca_import_t *imp, apr_pool_t *p, const session_t *s,
                                  const arca_dicom_info_t *in, const char **pk, const char **dir);
-static arca_error_t *read_counted(void *baton, const void **data, apr_size_t *len);
 static arca_error_t *each_member(void *baton, const char *name, apr_off_t size,
                                  arca_archive_entry_t *e);
 static arca_error_t *list_files(apr_pool_t *p, const char *dir, apr_array_header_t *out);
@@ -217,9 +211,10 @@ const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
 
 arca_error_t *arca_import_archive(arca_import_t *imp, arca_read_fn read, void *baton)
 {
-    archive_state st = {imp, read, baton, apr_palloc(imp->pool, CHUNK), NULL, NULL};
+    archive_state st = {imp, apr_palloc(imp->pool, CHUNK), NULL};
 
-    return arca_archive_extract(imp->pool, read_counted, &st, each_member, &st, NULL);
+    return arca_archive_extract(imp->pool, &imp->o.limits, read, baton, each_member, &st,
+                                NULL);
 }
 
 arca_error_t *arca_import_finish(arca_import_t *imp)
@@ -272,7 +267,18 @@ int arca_import_count(const arca_import_t *imp)
 
 void arca_import_abort(arca_import_t *imp)
 {
+    apr_array_header_t *dirs = arca_placements_dirs(imp->placed, imp->pool);
+
     arca_placements_rollback(imp->placed);
+    /* the session folders the import made for those files, now empty: a project's own
+     * <project>/arc001 (archive) or <project> (prearchive) stays */
+    for (int i = 0; i < dirs->nelts; i++) {
+        const char *dir = APR_ARRAY_IDX(dirs, i, const char *);
+        if (imp->o.archive)
+            arca_prune_empty_dirs(imp->pool, imp->o.archive, dir, 2);
+        if (imp->o.prearchive)
+            arca_prune_empty_dirs(imp->pool, imp->o.prearchive, dir, 1);
+    }
 }
 
 void arca_import_committed(arca_import_t *imp)
@@ -792,61 +798,23 @@ static arca_error_t *resource_of(arca_import_t *imp, apr_pool_t *p, const sessio
 
 /* ---- archives, within the limits ------------------------------------------------------ */
 
-static arca_error_t *read_counted(void *baton, const void **data, apr_size_t *len)
-{
-    archive_state *st = baton;
-    arca_error_t *err = st->read(st->baton, data, len);
-
-    st->imp->received += (apr_off_t)*len;
-    return err;
-}
-
+/* The limits are arca_archive_extract's: its reads count every byte, and a limit crossed
+ * fails the extraction whatever a member's import made of the read error. */
 static arca_error_t *read_member(void *baton, const void **data, apr_size_t *len)
 {
     archive_state *st = baton;
-    const arca_import_limits_t *l = &st->imp->o.limits;
-    arca_error_t *err = arca_archive_entry_read(st->e, st->buf, CHUNK, len);
 
     *data = st->buf;
-    if (err)
-        return err;
-    st->imp->expanded += (apr_off_t)*len;
-    if (l->max_expanded && st->imp->expanded > l->max_expanded)
-        return st->limit = arca_error_create(st->imp->pool, 413, "the archive unpacks to more than %"
-                                 APR_OFF_T_FMT " bytes (ArcaImportMaxExpanded): refused",
-                                 l->max_expanded);
-    if (l->max_ratio && st->imp->expanded > RATIO_FLOOR
-        && st->imp->expanded / l->max_ratio > st->imp->received)
-        return st->limit = arca_error_create(st->imp->pool, 413, "the archive unpacks to more than %d "
-                                 "times its size (ArcaImportMaxRatio): refused as a "
-                                 "decompression bomb", l->max_ratio);
-    return ARCA_OK;
+    return arca_archive_entry_read(st->e, st->buf, CHUNK, len);
 }
 
 static arca_error_t *each_member(void *baton, const char *name, apr_off_t size,
                                  arca_archive_entry_t *e)
 {
     archive_state *st = baton;
-    int depth = 1;
-    arca_error_t *err;
 
-    for (const char *c = name; *c; c++)
-        depth += *c == '/';
-    if (st->imp->o.limits.max_depth && depth > st->imp->o.limits.max_depth)
-        return arca_error_create(st->imp->pool, 413, "a member of the archive is %d folders "
-                                 "deep, more than %d (ArcaImportMaxDepth): refused", depth,
-                                 st->imp->o.limits.max_depth);
     st->e = e;
-    err = arca_import_object(st->imp, name, read_member, st);
-    /* what the object left unread is read here, not skipped by libarchive, so that the
-     * limits see it too: a bomb may hide behind a first few bytes that are not DICOM */
-    while (!err && !st->limit) {
-        const void *data;
-        apr_size_t len;
-        if (read_member(st, &data, &len) || len == 0)
-            break;
-    }
-    return st->limit ? st->limit : err;
+    return arca_import_object(st->imp, name, read_member, st);
 }
 
 /* Every regular file below `dir`, sorted. */

@@ -28,12 +28,6 @@ typedef enum {
 /* 0, or the policy's enum value + 1 for "none", "append", "delete" (case-insensitive). */
 int arca_overwrite_parse(const char *s, arca_overwrite_t *out);
 
-/* Limits on an uploaded archive, against zip bombs (0: no limit). */
-typedef struct arca_import_limits_t {
-    apr_off_t max_expanded;   /* bytes of all members together, unpacked */
-    int max_ratio;            /* unpacked bytes per byte received, once past 1 MiB */
-    int max_depth;            /* directory levels of a member's name */
-} arca_import_limits_t;
 
 /* How an import runs: the cases that exist. Each fixes how its objects are committed and
  * made durable, and whether the account's rights are checked (the rules are spelled out
@@ -92,7 +86,7 @@ typedef struct arca_import_options_t {
      * mode; a destination, not a way of running, hence apart from the mode */
     int to_prearchive;
     arca_overwrite_t overwrite;
-    arca_import_limits_t limits;
+    arca_archive_limits_t limits; /* against zip bombs (store/archive_stream.h) */
     /* custom routing (routing_rules.h: arca_routing_rule_t *), after the names above and
      * before XNAT's conventions; NULL: none */
     const apr_array_header_t *routing_rules;

@@ -1,5 +1,6 @@
 /* The configured de-identification of an import (see import_deid.h). */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -7,11 +8,12 @@
 #include "import/import_deid.h"
 
 /* What XNAT's default script does, in Arca's words: the DICOM carries the archive's labels
- * (and the project's ID as Study Description when the project is known). */
+ * (and the project's ID as Study Description when the project is known). It runs after the
+ * site's Basic Profile (on unless an admin turned it off), which has emptied the names. */
 static const char default_site_script[] =
     "// Arca's default site-wide anonymisation script.\n"
-    "// It labels each object with the archive's names; it removes nothing. Replace it\n"
-    "// with a de-identification script, or use the project's Basic Profile option.\n"
+    "// It labels each object with the archive's names. The site's PS3.15 Basic Profile\n"
+    "// (config anon/basicProfile, on by default) runs before it and removes the PHI.\n"
     "version \"6.1\"\n"
     "project != \"Unassigned\" ? (0008,1030) := project\n"
     "(0010,0010) := subject\n"
@@ -42,10 +44,67 @@ static arca_error_t *script(arca_db_t *db, apr_pool_t *p, const char *path,
     return ARCA_OK;
 }
 
+arca_error_t *arca_site_profile_options(apr_pool_t *p, const char *text, unsigned *out)
+{
+    char *copy = apr_pstrdup(p, text ? text : ""), *tok, *state;
+
+    *out = 0;
+    for (tok = apr_strtok(copy, ", \t\r\n", &state); tok;
+         tok = apr_strtok(NULL, ", \t\r\n", &state)) {
+        unsigned bit = arca_deid_profile_option(tok);
+        if (bit == 0 && strcasecmp(tok, "none"))
+            return arca_error_create(p, 400, "unknown Basic Profile option '%.64s': the "
+                                     "options are keepDates, keepDevice, "
+                                     "keepPatientCharacteristics (or none)", tok);
+        *out |= bit;
+    }
+    return ARCA_OK;
+}
+
+arca_error_t *arca_site_profile(arca_db_t *db, apr_pool_t *p, int *on, unsigned *options)
+{
+    arca_config_t *c;
+    arca_error_t *err = arca_config_get(db, p, "anon", "basicProfile", NULL, &c);
+
+    *on = 0;
+    *options = 0;
+    if (err)
+        return err;
+    if (c == NULL) { /* never set: a fresh install de-identifies */
+        *on = 1;
+        return ARCA_OK;
+    }
+    *on = strcmp(c->status, "enabled") == 0;
+    return *on ? arca_site_profile_options(p, c->contents, options) : ARCA_OK;
+}
+
 arca_error_t *arca_import_site_script(arca_db_t *db, apr_pool_t *p,
                                       const arca_deid_program **out)
 {
-    return script(db, p, "script", NULL, default_site_script, out);
+    const arca_deid_program *labels;
+    arca_deid_program *prog;
+    PGresult *res;
+    unsigned options;
+    int on;
+    arca_error_t *err;
+
+    if ((err = script(db, p, "script", NULL, default_site_script, &labels))
+        || (err = arca_site_profile(db, p, &on, &options)))
+        return err;
+    *out = labels;
+    if (!on)
+        return ARCA_OK;
+    if ((err = arca_db_query(db, p, &res, "SELECT value FROM arca_site_secret "
+                             "WHERE name = 'uid_salt'", 0, NULL)))
+        return err;
+    /* (0012,0063) is LO: at most 64 characters */
+    if ((err = arca_deid_basic_profile_then(p, "Arca site: PS3.15 Basic Application Level "
+                                            "Confidentiality Profile", options,
+                                            PQntuples(res) ? PQgetvalue(res, 0, 0) : NULL,
+                                            labels, &prog)))
+        return err;
+    *out = prog;
+    return ARCA_OK;
 }
 
 /* The project's Basic Profile option: its config document anon/basicProfile, enabled.

@@ -11,10 +11,21 @@
 /* The built-in site script: the archive's labels go into the objects; nothing is removed. */
 const char *arca_default_site_script(void);
 
-/* The site's script, compiled; NULL when disabled. A stored script that no longer
- * compiles is a 500 (it was checked when stored). */
+/* The site's de-identification, compiled: the PS3.15 Basic Profile with the site's
+ * options (anon/basicProfile: on when never set, UIDs replaced with the site's secret)
+ * followed by the site's script (anon/script, Arca's default until one is stored); NULL
+ * when both are off. A stored script that no longer compiles is a 500 (it was checked
+ * when stored). */
 arca_error_t *arca_import_site_script(arca_db_t *db, apr_pool_t *p,
                                       const arca_deid_program **out);
+
+/* The site's Basic Profile setting: *on (the document anon/basicProfile enabled, or
+ * none stored) and its options (ARCA_DEID_KEEP_*). */
+arca_error_t *arca_site_profile(arca_db_t *db, apr_pool_t *p, int *on, unsigned *options);
+
+/* The options of the site's anon/basicProfile document: names separated by commas or
+ * white space (deid_script.h), or "none"; an unknown name is a 400. */
+arca_error_t *arca_site_profile_options(apr_pool_t *p, const char *text, unsigned *out);
 
 /* A project's de-identification, as found for the objects routed to it. */
 typedef struct arca_import_project_t {

@@ -186,21 +186,15 @@ static void read_children(apr_pool_t *p, xmlNodePtr parent, const char *path,
 arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len,
                                   arca_xml_item_t **out)
 {
-    /* no NOENT (entities stay unexpanded), no DTD loading, no network */
-    xmlDocPtr doc = xmlReadMemory(xml, (int)len, "item.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOWARNING
-                                  | XML_PARSE_NOERROR);
+    /* a DOCTYPE is refused, as for a search: no entity is ever declared or expanded */
+    xmlDocPtr doc;
     xmlNodePtr root;
     arca_xml_item_t *item;
+    arca_error_t *err = arca_xml_parse(p, xml, len, "the XML document", XML_PARSE_NOBLANKS,
+                                       &doc);
 
-    if (doc == NULL) {
-        const xmlError *e = xmlGetLastError();
-        return arca_error_create(p, 400, "the XML document is not well-formed%s%s",
-                                 e && e->message ? ": " : "",
-                                 e && e->message ? apr_pstrndup(p, e->message,
-                                                                strcspn(e->message, "\n"))
-                                                 : "");
-    }
+    if (err)
+        return err;
     root = xmlDocGetRootElement(doc);
     item = apr_pcalloc(p, sizeof *item);
     item->fields = apr_table_make(p, 16);
@@ -218,10 +212,8 @@ arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len
         item->xsi_type = arca_xsi_of_element(p, apr_pstrcat(p, (const char *)root->ns->prefix,
                                                             ":", (const char *)root->name,
                                                             NULL));
-    if (item->xsi_type == NULL || !arca_valid_xsi_type(item->xsi_type)) {
-        xmlFreeDoc(doc);
+    if (item->xsi_type == NULL || !arca_valid_xsi_type(item->xsi_type))
         return arca_error_create(p, 400, "the XML document is not an XNAT item (no xsi:type)");
-    }
     for (xmlAttrPtr a = root->properties; a; a = a->next) {
         const char *name = (const char *)a->name;
         xmlChar *v;
@@ -233,7 +225,6 @@ arca_error_t *arca_item_xml_parse(apr_pool_t *p, const char *xml, apr_size_t len
         xmlFree(v);
     }
     read_children(p, root, NULL, item, 0);
-    xmlFreeDoc(doc);
     *out = item;
     return ARCA_OK;
 }

@@ -498,11 +498,18 @@ arca_error_t *arca_locate(arca_db_t *db, apr_pool_t *p, const char *const *seg, 
     top = next(&w);
     if (top == NULL)
         return bad_path(&w);
-    if (strcmp(top, "projects") == 0)
+    loc->top_name = n > 1 ? seg[1] : NULL;
+    if (strcmp(top, "projects") == 0) {
+        loc->top_kind = ARCA_KIND_PROJECT;
         return walk_project(&w);
-    if (strcmp(top, "subjects") == 0)
+    }
+    if (strcmp(top, "subjects") == 0) {
+        loc->top_kind = ARCA_KIND_SUBJECT;
         return walk_subject(&w);
-    if (strcmp(top, "experiments") == 0)
+    }
+    if (strcmp(top, "experiments") == 0) {
+        loc->top_kind = ARCA_KIND_EXPERIMENT;
         return walk_experiment(&w);
+    }
     return bad_path(&w);
 }

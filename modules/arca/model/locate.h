@@ -49,6 +49,9 @@ typedef struct arca_location_t {
     arca_kind_t projects_kind;
     int subject_missing;      /* ".../subjects/S/experiments/E" with no subject S in the
                                  project: a PUT creates both (subject_label is S) */
+    arca_kind_t top_kind;     /* what the path starts with: projects, subjects, experiments */
+    const char *top_name;     /* the segment after it, as given (a project's alias stays an
+                                 alias), for answers that must not tell found from hidden */
 } arca_location_t;
 
 arca_error_t *arca_locate(arca_db_t *db, apr_pool_t *p, const char *const *seg, int n,

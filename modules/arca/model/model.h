@@ -40,6 +40,7 @@ typedef struct arca_field_t {
     const char *paths;          /* '|'-separated XPaths (after "{type}/") naming it too */
     arca_type_t type;
     long min, max;              /* integers: the range allowed, when max > min */
+    int decimal_text;           /* text kept as sent, but a number (XNAT's xs:float) */
 } arca_field_t;
 
 /* A client's name for a field, resolved. */

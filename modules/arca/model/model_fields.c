@@ -3,6 +3,9 @@
  * row in the listing's project, s/sl: the subject and its label, e: the experiment, r: the
  * resource); client text never reaches SQL except as a parameter. */
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -74,8 +77,8 @@ static const arca_field_t subject_fields[] = {
     {"education", "education", "o.education", DEMO "education|demographics/education", T},
     {"race", "race", "o.race", DEMO "race|demographics/race", T},
     {"ethnicity", "ethnicity", "o.ethnicity", DEMO "ethnicity|demographics/ethnicity", T},
-    {"height", "height", "o.height", DEMO "height|demographics/height", T},
-    {"weight", "weight", "o.weight", DEMO "weight|demographics/weight", T},
+    {"height", "height", "o.height", DEMO "height|demographics/height", T, 0, 0, 1},
+    {"weight", "weight", "o.weight", DEMO "weight|demographics/weight", T, 0, 0, 1},
     {"age", "age", "o.age::text", DEMO "age|demographics/age", I, 0, 200},
     {"src", "src", "o.src", "src", T},
     {"group", "grp", "o.grp", "group", T},
@@ -572,7 +575,8 @@ const char *arca_type_name(arca_type_t type)
 
 arca_error_t *arca_field_check(apr_pool_t *p, const arca_field_t *f, const char *value)
 {
-    arca_error_t *err = arca_value_check(p, f->alias, f->type, value);
+    arca_error_t *err = arca_value_check(p, f->alias, f->decimal_text ? ARCA_TYPE_FLOAT
+                                                                      : f->type, value);
 
     if (err || f->max <= f->min || *value == '\0' || strcmp(value, "NULL") == 0)
         return err;
@@ -627,17 +631,51 @@ static int valid_time(const char *v)
            && (n == 5 || (v[5] == ':' && all_digits(v + 6, 2) && atoi(v + 6) < 60));
 }
 
-static int valid_number(const char *v, int integer)
+/* Integers as PostgreSQL's integer holds them: an optional sign and decimal digits, within
+ * 32 bits (strtoll alone would take " 12", clamp 99999999999 and let the column fail). */
+static int valid_integer(const char *v)
 {
-    char *end;
+    const char *d = v + (*v == '-' || *v == '+');
+    long long n;
 
-    if (*v == '\0' || isspace((unsigned char)*v))
+    if (!all_digits(d, strlen(d)))
         return 0;
-    if (integer)
-        (void)strtoll(v, &end, 10);
-    else
-        (void)strtod(v, &end);
-    return *end == '\0';
+    errno = 0;
+    n = strtoll(v, NULL, 10);
+    return errno == 0 && n >= INT32_MIN && n <= INT32_MAX;
+}
+
+static const char *skip_digits(const char *s, size_t *count)
+{
+    for (; isdigit((unsigned char)*s); s++)
+        ++*count;
+    return s;
+}
+
+/* Floats in decimal ("-1.5", ".5", "2e-3") that a double holds: strtod alone would also take
+ * NaN, Infinity, hex and numbers past the double's range, none of which is a measurement. */
+static int valid_float(const char *v)
+{
+    const char *s = v + (*v == '-' || *v == '+');
+    size_t digits = 0, exponent = 0;
+    double d;
+
+    s = skip_digits(s, &digits);
+    if (*s == '.')
+        s = skip_digits(s + 1, &digits);
+    if (digits == 0)
+        return 0;
+    if (*s == 'e' || *s == 'E') {
+        s += 1 + (s[1] == '-' || s[1] == '+');
+        s = skip_digits(s, &exponent);
+        if (exponent == 0)
+            return 0;
+    }
+    if (*s != '\0')
+        return 0;
+    errno = 0;
+    d = strtod(v, NULL);
+    return errno == 0 && isfinite(d);
 }
 
 arca_error_t *arca_value_check(apr_pool_t *p, const char *field, arca_type_t type,
@@ -648,8 +686,8 @@ arca_error_t *arca_value_check(apr_pool_t *p, const char *field, arca_type_t typ
     if (*value == '\0' || strcmp(value, "NULL") == 0)
         return ARCA_OK;
     switch (type) {
-    case ARCA_TYPE_INTEGER: ok = valid_number(value, 1); break;
-    case ARCA_TYPE_FLOAT: ok = valid_number(value, 0); break;
+    case ARCA_TYPE_INTEGER: ok = valid_integer(value); break;
+    case ARCA_TYPE_FLOAT: ok = valid_float(value); break;
     case ARCA_TYPE_BOOLEAN:
         ok = !strcasecmp(value, "true") || !strcasecmp(value, "false") || !strcmp(value, "1")
              || !strcmp(value, "0");

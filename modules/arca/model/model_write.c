@@ -302,6 +302,57 @@ arca_error_t *arca_experiment_create(arca_db_t *db, apr_pool_t *p, const char *s
     return insert_primary_label(db, p, ARCA_KIND_EXPERIMENT, *id, project, label);
 }
 
+/* Creations of one name wait for each other: a transaction-scoped advisory lock on the
+ * name, then a look for what a transaction that held it before may have committed. Two
+ * concurrent PUTs of one new label thus make one object, and the second sees the first
+ * instead of failing on the unique label (409). */
+static arca_error_t *lock_name(arca_db_t *db, apr_pool_t *p, const char *name)
+{
+    return arca_db_query(db, p, NULL, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                         1, &name);
+}
+
+static arca_error_t *labelled(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
+                              const char *project, const char *label, const char **id)
+{
+    PGresult *res;
+    arca_error_t *err = lock_name(db, p, apr_pstrcat(p, "arca-create|", arca_kind_name(kind),
+                                                     "|", project, "|", label, NULL));
+
+    *id = NULL;
+    if (!err)
+        err = arca_db_query(db, p, &res, apr_psprintf(p, "SELECT %s FROM %s WHERE project = "
+                                                      "$1 AND label = $2", label_key(kind),
+                                                      label_table(kind)), 2,
+                            (const char *const[]){project, label});
+    if (!err && PQntuples(res) > 0)
+        *id = PQgetvalue(res, 0, 0);
+    return err;
+}
+
+arca_error_t *arca_subject_find_or_create(arca_db_t *db, apr_pool_t *p, const char *site,
+                                          const char *project, const char *label,
+                                          const char *user, const char **id, int *created)
+{
+    arca_error_t *err = labelled(db, p, ARCA_KIND_SUBJECT, project, label, id);
+
+    *created = !err && *id == NULL;
+    return err || *id ? err : arca_subject_create(db, p, site, project, label, user, id);
+}
+
+arca_error_t *arca_experiment_find_or_create(arca_db_t *db, apr_pool_t *p, const char *site,
+                                             const char *project, const char *subject_id,
+                                             const char *label, const char *xsi_type,
+                                             const char *session_id, const char *user,
+                                             const char **id, int *created)
+{
+    arca_error_t *err = labelled(db, p, ARCA_KIND_EXPERIMENT, project, label, id);
+
+    *created = !err && *id == NULL;
+    return err || *id ? err : arca_experiment_create(db, p, site, project, subject_id, label,
+                                                     xsi_type, session_id, user, id);
+}
+
 arca_error_t *arca_scan_create(arca_db_t *db, apr_pool_t *p, const char *experiment_id,
                                const char *scan_id, const char *xsi_type, const char **pk)
 {
@@ -386,6 +437,39 @@ arca_error_t *arca_resource_create(arca_db_t *db, apr_pool_t *p, const arca_loca
         *dir = PQgetvalue(res, 0, 1);
     }
     return err;
+}
+
+arca_error_t *arca_resource_find_or_create(arca_db_t *db, apr_pool_t *p,
+                                           const arca_location_t *loc, const char *label,
+                                           const char **pk, const char **dir, int *created)
+{
+    const char *dflt = resource_dir(p, loc, label);
+    PGresult *res;
+    arca_error_t *err;
+
+    /* the owner's readable directory names it: one lock per owner and label */
+    if ((err = lock_name(db, p, apr_pstrcat(p, "arca-create|resource|", dflt, NULL)))
+        || (err = arca_db_query(db, p, &res,
+            "SELECT pk, dir FROM arca_resource WHERE label = $1 AND project IS NOT DISTINCT "
+            "FROM $2 AND subject_id IS NOT DISTINCT FROM $3 AND experiment_id IS NOT "
+            "DISTINCT FROM $4 AND scan_pk IS NOT DISTINCT FROM $5::bigint AND recon_pk IS "
+            "NOT DISTINCT FROM $6::bigint", 6,
+            (const char *const[]){label,
+                                  loc->owner == ARCA_KIND_PROJECT ? loc->project : NULL,
+                                  loc->owner == ARCA_KIND_SUBJECT ? loc->subject_id : NULL,
+                                  loc->owner == ARCA_KIND_EXPERIMENT ? loc->experiment_id
+                                                                     : NULL,
+                                  loc->owner == ARCA_KIND_SCAN ? loc->scan_pk : NULL,
+                                  loc->owner == ARCA_KIND_RECONSTRUCTION ? loc->recon_pk
+                                                                         : NULL})))
+        return err;
+    *created = PQntuples(res) == 0;
+    if (!*created) {
+        *pk = PQgetvalue(res, 0, 0);
+        *dir = PQgetvalue(res, 0, 1);
+        return ARCA_OK;
+    }
+    return arca_resource_create(db, p, loc, label, pk, dir);
 }
 
 arca_error_t *arca_relabel(arca_db_t *db, apr_pool_t *p, arca_kind_t kind, const char *id,

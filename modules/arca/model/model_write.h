@@ -44,6 +44,17 @@ arca_error_t *arca_experiment_create(arca_db_t *db, apr_pool_t *p, const char *s
                                      const char *label, const char *xsi_type,
                                      const char *session_id, const char *user,
                                      const char **id);
+/* The subject or experiment of that label in the project, created when there is none;
+ * concurrent calls for one label wait for each other (inside a transaction: the wait
+ * lasts until the first commits), so exactly one creates it. *created says which. */
+arca_error_t *arca_subject_find_or_create(arca_db_t *db, apr_pool_t *p, const char *site,
+                                          const char *project, const char *label,
+                                          const char *user, const char **id, int *created);
+arca_error_t *arca_experiment_find_or_create(arca_db_t *db, apr_pool_t *p, const char *site,
+                                             const char *project, const char *subject_id,
+                                             const char *label, const char *xsi_type,
+                                             const char *session_id, const char *user,
+                                             const char **id, int *created);
 arca_error_t *arca_scan_create(arca_db_t *db, apr_pool_t *p, const char *experiment_id,
                                const char *scan_id, const char *xsi_type, const char **pk);
 /* A reconstruction in a session; its pk in *pk. 409 if its ID is taken there. */
@@ -54,6 +65,12 @@ arca_error_t *arca_reconstruction_create(arca_db_t *db, apr_pool_t *p,
  * the archive) is chosen here, human-readable like XNAT's. */
 arca_error_t *arca_resource_create(arca_db_t *db, apr_pool_t *p, const arca_location_t *loc,
                                    const char *label, const char **pk, const char **dir);
+
+/* The resource of that label at loc's owner, created when there is none; concurrent
+ * calls wait for each other as above. */
+arca_error_t *arca_resource_find_or_create(arca_db_t *db, apr_pool_t *p,
+                                           const arca_location_t *loc, const char *label,
+                                           const char **pk, const char **dir, int *created);
 
 /* Renames the object's label in a project (409 if the label is taken there). */
 arca_error_t *arca_relabel(arca_db_t *db, apr_pool_t *p, arca_kind_t kind, const char *id,

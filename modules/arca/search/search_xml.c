@@ -1,8 +1,8 @@
 /* XNAT's search document (xdat:bundle) in and out, and the checks both search forms share.
  *
- * The parser is libxml2 with the network off and without entity substitution or DTD
- * loading; a document with a DOCTYPE is refused before libxml2 sees it, so no entity of
- * any kind (external, or billions of nested internal ones) is ever declared. */
+ * The document is read by arca_xml_parse (format/xml_read.h): a DOCTYPE is refused before
+ * libxml2 sees it, so no entity of any kind (external, or billions of nested internal ones)
+ * is ever declared, and the attributes and nodes are counted before libxml2 builds them. */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -306,27 +306,9 @@ static arca_error_t *parse_group(parse_t *ps, xmlNodePtr n, int depth,
     return ARCA_OK;
 }
 
-static apr_status_t free_doc(void *doc)
-{
-    xmlFreeDoc(doc);
-    return APR_SUCCESS;
-}
-
-/* A DOCTYPE (and with it any entity declaration) is refused before parsing. */
-static int has_doctype(const char *doc, apr_size_t len)
-{
-    static const char *const marks[] = {"<!DOCTYPE", "<!doctype", "<!ENTITY", "<!entity"};
-
-    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-        if (memmem(doc, len, marks[i], strlen(marks[i])))
-            return 1;
-    return 0;
-}
-
 arca_error_t *arca_search_parse_xml(apr_pool_t *p, const char *doc, apr_size_t len,
                                     arca_search_t **out)
 {
-    xmlParserCtxtPtr ctxt;
     xmlDocPtr xdoc;
     xmlNodePtr root;
     arca_search_t *s;
@@ -339,24 +321,8 @@ arca_error_t *arca_search_parse_xml(apr_pool_t *p, const char *doc, apr_size_t l
     if (len == 0)
         return arca_error_create(p, 400, "no search document: send XNAT's search XML "
                                  "(xdat:bundle) or the JSON form as the body");
-    if (has_doctype(doc, len))
-        return arca_error_create(p, 400, "the search document has a DOCTYPE: DTDs and "
-                                 "entities are not accepted");
-    if ((ctxt = xmlNewParserCtxt()) == NULL)
-        return arca_error_create(p, 500, "out of memory");
-    xdoc = xmlCtxtReadMemory(ctxt, doc, (int)len, "search.xml", NULL,
-                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (xdoc == NULL) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        err = arca_error_create(p, 400, "the search document is not well-formed XML: line "
-                                "%d: %s", e ? e->line : 0,
-                                arca_search_quote(p, e && e->message
-                                                  ? trimmed(p, e->message) : "unreadable"));
-        xmlFreeParserCtxt(ctxt);
+    if ((err = arca_xml_parse(p, doc, len, "the search document", 0, &xdoc)))
         return err;
-    }
-    xmlFreeParserCtxt(ctxt);
-    apr_pool_cleanup_register(p, xdoc, free_doc, apr_pool_cleanup_null);
     root = xmlDocGetRootElement(xdoc);
     if (root == NULL || (!arca_xml_is(root, "bundle") && !arca_xml_is(root, "search")
                          && !arca_xml_is(root, "stored_search")))

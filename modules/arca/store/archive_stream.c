@@ -16,6 +16,7 @@
 
 #define CHUNK (64 * 1024)
 #define SHOWN_NAME_MAX 200
+#define RATIO_FLOOR (1024 * 1024) /* small archives may expand as they like */
 
 /* An entry name for a message: it came from a client and the message reaches the log, so
  * no control characters and a bounded length. */
@@ -286,13 +287,23 @@ typedef struct {
     void *baton;
     arca_error_t *err; /* the stream's own failure, reported instead of libarchive's view */
     int eof;
+    apr_off_t received; /* archive bytes read, for the ratio */
 } source_t;
+
+/* What an extraction has unpacked so far, against its limits. */
+typedef struct {
+    const arca_archive_limits_t *limits; /* NULL: none */
+    apr_off_t expanded;
+    arca_error_t *crossed;               /* the limit crossed, once one is */
+    char *drain_buf;                     /* for what on_entry leaves unread */
+} meter_t;
 
 struct arca_archive_entry_t {
     apr_pool_t *pool;
     struct archive *a;
     source_t *src;
     ctype_t *ctype;
+    meter_t *meter;
     const char *name;
 };
 
@@ -315,8 +326,60 @@ static la_ssize_t src_read(struct archive *a, void *data, const void **buf)
     }
     if (n == 0)
         s->eof = 1;
+    s->received += (apr_off_t)n;
     *buf = b;
     return (la_ssize_t)n;
+}
+
+/* The one check of the size limits, as each unpacked chunk is handed over. */
+static arca_error_t *count_expanded(arca_archive_entry_t *e, apr_size_t n)
+{
+    meter_t *m = e->meter;
+    const arca_archive_limits_t *l = m->limits;
+
+    if (m->crossed)
+        return m->crossed;
+    m->expanded += (apr_off_t)n;
+    if (l == NULL)
+        return ARCA_OK;
+    if (l->max_expanded && m->expanded > l->max_expanded)
+        m->crossed = arca_error_create(e->pool, 413, "the archive unpacks to more than %"
+                                       APR_OFF_T_FMT " bytes (ArcaImportMaxExpanded): refused",
+                                       l->max_expanded);
+    else if (l->max_ratio && m->expanded > RATIO_FLOOR
+             && m->expanded / l->max_ratio > e->src->received)
+        m->crossed = arca_error_create(e->pool, 413, "the archive unpacks to more than %d "
+                                       "times its size (ArcaImportMaxRatio): refused as a "
+                                       "decompression bomb", l->max_ratio);
+    return m->crossed;
+}
+
+static arca_error_t *check_depth(apr_pool_t *p, const arca_archive_limits_t *l,
+                                 const char *name)
+{
+    int depth = 1;
+
+    for (const char *c = name; *c; c++)
+        depth += *c == '/';
+    if (l && l->max_depth && depth > l->max_depth)
+        return arca_error_create(p, 413, "a member of the archive is %d folders deep, more "
+                                 "than %d (ArcaImportMaxDepth): refused", depth, l->max_depth);
+    return ARCA_OK;
+}
+
+/* What on_entry left unread, read through the meter rather than skipped by libarchive. */
+static arca_error_t *drain(arca_archive_entry_t *e)
+{
+    apr_size_t got;
+    arca_error_t *err;
+
+    if (e->meter->drain_buf == NULL)
+        e->meter->drain_buf = apr_palloc(e->pool, CHUNK);
+    do {
+        if ((err = arca_archive_entry_read(e, e->meter->drain_buf, CHUNK, &got)))
+            return err;
+    } while (got > 0);
+    return ARCA_OK;
 }
 
 arca_error_t *arca_archive_entry_read(arca_archive_entry_t *e, void *buf, apr_size_t cap,
@@ -335,7 +398,7 @@ arca_error_t *arca_archive_entry_read(arca_archive_entry_t *e, void *buf, apr_si
                                  shown(e->pool, e->name), why(e->pool, e->a));
     }
     *got = (apr_size_t)r;
-    return ARCA_OK;
+    return count_expanded(e, *got);
 }
 
 /* What is wrong with one entry, or NULL if it is a file to hand over. */
@@ -358,10 +421,12 @@ static arca_error_t *check_entry(apr_pool_t *p, struct archive_entry *entry, con
     return ARCA_OK;
 }
 
-arca_error_t *arca_archive_extract(apr_pool_t *p, arca_read_fn read, void *read_baton,
+arca_error_t *arca_archive_extract(apr_pool_t *p, const arca_archive_limits_t *limits,
+                                   arca_read_fn read, void *read_baton,
                                    arca_entry_fn on_entry, void *entry_baton, int *count)
 {
-    source_t src = {read, read_baton, NULL, 0};
+    source_t src = {read, read_baton, NULL, 0, 0};
+    meter_t meter = {limits, 0, NULL, NULL};
     ctype_t ctype = {newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), (locale_t)0};
     struct archive *a;
     struct archive_entry *entry;
@@ -413,6 +478,8 @@ arca_error_t *arca_archive_extract(apr_pool_t *p, arca_read_fn read, void *read_
         if (name == NULL)
             name = archive_entry_pathname(entry);
         err = check_entry(p, entry, name, &rel);
+        if (!err)
+            err = check_depth(p, limits, rel);
         if (err)
             break;
 
@@ -421,10 +488,16 @@ arca_error_t *arca_archive_extract(apr_pool_t *p, arca_read_fn read, void *read_
         e.a = a;
         e.src = &src;
         e.ctype = &ctype;
+        e.meter = &meter;
         e.name = rel;
         utf8_leave(&ctype);
         err = on_entry(entry_baton, rel, size, &e);
+        if (!err && limits)
+            err = drain(&e);
         utf8_enter(&ctype);
+        /* a limit crossed is the upload's failure, whatever on_entry made of it */
+        if (meter.crossed)
+            err = meter.crossed;
         if (err)
             break;
         files++;

@@ -32,7 +32,17 @@ typedef arca_error_t *(*arca_read_fn)(void *baton, const void **buf, apr_size_t 
 
 typedef struct arca_archive_entry_t arca_archive_entry_t;
 
-/* Reads the current entry's data; *got 0 = end of this entry. A damaged entry: 400. */
+/* Limits on an uploaded archive, against decompression bombs (0: no limit). The import
+ * service and a resource's extract=true apply the same ones (ArcaImportMax*). */
+typedef struct arca_archive_limits_t {
+    apr_off_t max_expanded;   /* bytes of all members together, unpacked */
+    int max_ratio;            /* unpacked bytes per byte received, once past 1 MiB */
+    int max_depth;            /* directory levels of a member's name */
+} arca_archive_limits_t;
+
+/* Reads the current entry's data; *got 0 = end of this entry. A damaged entry: 400. Past a
+ * limit of the extraction: 413 naming the directive, and the extraction fails with it
+ * whatever on_entry then returns. */
 arca_error_t *arca_archive_entry_read(arca_archive_entry_t *e, void *buf, apr_size_t cap,
                                       apr_size_t *got);
 
@@ -51,8 +61,13 @@ typedef arca_error_t *(*arca_entry_fn)(void *baton, const char *name, apr_off_t 
  * failure; 0 with no error is an empty archive.
  * A zip read as a stream shows only its local headers, which carry no file type: a symlink
  * stored in a zip comes through as a small regular file holding the link's target. That is
- * harmless, as nothing here creates links, but it is not refused. Tar links are. */
-arca_error_t *arca_archive_extract(apr_pool_t *p, arca_read_fn read, void *read_baton,
+ * harmless, as nothing here creates links, but it is not refused. Tar links are.
+ * limits (NULL: none) are checked as the bytes come: a member deeper than max_depth is
+ * refused before on_entry sees it, and the bytes on_entry leaves unread are read (not
+ * skipped) so that a bomb behind a short first member is counted too. Crossing one: 413
+ * naming the directive, returned as the extraction's error. */
+arca_error_t *arca_archive_extract(apr_pool_t *p, const arca_archive_limits_t *limits,
+                                   arca_read_fn read, void *read_baton,
                                    arca_entry_fn on_entry, void *entry_baton, int *count);
 
 #endif

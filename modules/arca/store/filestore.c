@@ -591,6 +591,25 @@ static arca_error_t *remove_contents(apr_pool_t *errp, apr_pool_t *p, const char
     return err;
 }
 
+void arca_prune_empty_dirs(apr_pool_t *p, const char *root, const char *dir, int keep)
+{
+    size_t n = strlen(root);
+    char *d = apr_pstrdup(p, dir), *slash;
+
+    if (strncmp(d, root, n) != 0 || d[n] != '/')
+        return;
+    for (;;) {
+        int depth = 0;
+        for (const char *c = d + n; *c; c++)
+            depth += *c == '/';
+        if (depth <= keep || apr_dir_remove(d, p) != APR_SUCCESS)
+            return;
+        if ((slash = strrchr(d, '/')) == NULL)
+            return;
+        *slash = '\0';
+    }
+}
+
 arca_error_t *arca_remove_tree(apr_pool_t *p, const char *dir)
 {
     apr_finfo_t fi;

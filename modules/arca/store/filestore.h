@@ -65,6 +65,11 @@ arca_error_t *arca_file_md5(apr_pool_t *p, const char *path, const char **hex, a
  * shared by a group); 500 with the path on failure. */
 arca_error_t *arca_mkdirs(apr_pool_t *p, const char *dir);
 
+/* Removes dir and then each parent while it is empty (rmdir: one a request fills
+ * meanwhile stays), keeping the first `keep` levels below root and root itself; dir must
+ * lie below root. For the folders an import that failed had made. */
+void arca_prune_empty_dirs(apr_pool_t *p, const char *root, const char *dir, int keep);
+
 /* Removes a directory tree (for DELETE ?removeFiles=true); a missing tree is not an error.
  * Symbolic links are removed, never followed. */
 arca_error_t *arca_remove_tree(apr_pool_t *p, const char *dir);

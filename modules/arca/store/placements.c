@@ -1,4 +1,5 @@
 /* Undoable placements (see placements.h). */
+#include <string.h>
 #include <unistd.h>
 
 #include <apr_file_info.h>
@@ -68,6 +69,18 @@ arca_error_t *arca_placements_put(arca_placements_t *pl, arca_upload_t *up, cons
     APR_ARRAY_PUSH(pl->placed, const char *) = final;
     apr_hash_set(pl->placed_set, final, APR_HASH_KEY_STRING, final);
     return ARCA_OK;
+}
+
+apr_array_header_t *arca_placements_dirs(const arca_placements_t *pl, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+
+    for (int i = 0; i < pl->placed->nelts; i++) {
+        const char *f = APR_ARRAY_IDX(pl->placed, i, const char *), *slash = strrchr(f, '/');
+        if (slash)
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrndup(p, f, (apr_size_t)(slash - f));
+    }
+    return out;
 }
 
 void arca_placements_rollback(arca_placements_t *pl)

@@ -24,6 +24,10 @@ arca_error_t *arca_placements_put(arca_placements_t *pl, arca_upload_t *up, cons
 int arca_placements_has(const arca_placements_t *pl, const char *final_path);
 
 /* After a rollback: removes what was put, and puts back what it replaced. */
+/* The directories of the files placed so far (one entry per file), in p: for the caller
+ * to prune what a rollback leaves empty (arca_prune_empty_dirs). */
+apr_array_header_t *arca_placements_dirs(const arca_placements_t *pl, apr_pool_t *p);
+
 void arca_placements_rollback(arca_placements_t *pl);
 
 /* After the commit: drops the replaced files kept for a rollback, and forgets what was
