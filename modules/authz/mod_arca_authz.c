@@ -88,6 +88,11 @@ static void arca_password_policy(request_rec *r, arca_password_policy_t *policy)
     policy->password_max_age = (long)SET_OR(conf->password_max_age_days, 0) * 86400;
 }
 
+static long arca_session_idle_seconds(request_rec *r)
+{
+    return SET_OR(conf_of(r->server)->session_idle_seconds, DEFAULT_SESSION_IDLE);
+}
+
 static authn_status check_password(request_rec *r, const char *login, const char *password)
 {
     authz_conf *conf = conf_of(r->server);
@@ -314,6 +319,7 @@ static void authz_register_hooks(apr_pool_t *p)
     ap_hook_child_init(authz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     account_gate_register_hooks(p);
     APR_REGISTER_OPTIONAL_FN(arca_password_policy);
+    APR_REGISTER_OPTIONAL_FN(arca_session_idle_seconds);
     require_register_providers(p);
     ap_hook_check_authn(session_authn, NULL, NULL, APR_HOOK_FIRST, AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(check_csrf, NULL, NULL, APR_HOOK_FIRST);

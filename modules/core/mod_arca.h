@@ -72,6 +72,10 @@ APR_DECLARE_OPTIONAL_FN(void, arca_request_set_account,
 APR_DECLARE_OPTIONAL_FN(void, arca_password_policy,
                         (request_rec *r, arca_password_policy_t *policy));
 
+/* Seconds a session lives unused (ArcaSessionIdleTimeout), from mod_arca_authz, for the
+ * web pages' auto-logout countdown. */
+APR_DECLARE_OPTIONAL_FN(long, arca_session_idle_seconds, (request_rec *r));
+
 /* A module that fails a request because the database is unavailable, but cannot choose
  * the status itself (an authn provider can only return AUTH_GENERAL_ERROR, which httpd
  * answers with 500), sets this note; mod_arca then answers 503 with a clear body. */

@@ -7,6 +7,7 @@
 /* handle_version.c */
 int handle_version(request_rec *r, const route_match *m);
 int handle_build_info(request_rec *r, const route_match *m);
+int handle_login_options(request_rec *r, const route_match *m);
 int handle_build_info_property(request_rec *r, const route_match *m);
 
 /* handle_user_list.c */

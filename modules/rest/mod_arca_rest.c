@@ -1,5 +1,7 @@
 /* mod_arca_rest: the XNAT-compatible REST API (/data, /REST, /xapi). Enabled where the
  * admin says `SetHandler arca-rest`; authentication and authorization are httpd's. */
+#include <strings.h>
+
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
@@ -58,9 +60,19 @@ static int rest_post_read_request(request_rec *r)
     return DECLINED;
 }
 
-/* ... and are labelled text/plain, not httpd's text/html. */
+/* ... and are labelled text/plain, not httpd's text/html. A script of a page that says
+ * so (X-Requested-With: XMLHttpRequest, as the web pages do) gets its 401 without the
+ * WWW-Authenticate that would make the browser ask for a login in its own dialog: the
+ * page has its own form. (httpd has moved the header into headers_out by now, out of
+ * reach of mod_headers' "always".) */
 static apr_status_t plain_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
+    const char *xrw = apr_table_get(f->r->headers_in, "X-Requested-With");
+
+    if (f->r->status == HTTP_UNAUTHORIZED && xrw && strcasecmp(xrw, "XMLHttpRequest") == 0) {
+        apr_table_unset(f->r->headers_out, "WWW-Authenticate");
+        apr_table_unset(f->r->err_headers_out, "WWW-Authenticate");
+    }
     ap_set_content_type(f->r, "text/plain; charset=utf-8");
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);

@@ -1,5 +1,6 @@
 /* mod_arca_rest's own directives, per server: the limits on uploaded archives (against
- * decompression bombs), and the rule for sharing data into other projects. */
+ * decompression bombs), the rule for sharing data into other projects, and the login
+ * page's institution login. */
 #include <strings.h>
 
 #include <httpd.h>
@@ -35,7 +36,16 @@ void *rest_config_merge(apr_pool_t *p, void *basev, void *addv)
     c->limits.max_depth = add->limits.max_depth != UNSET ? add->limits.max_depth
                                                          : base->limits.max_depth;
     c->share_rule = add->share_rule != UNSET ? add->share_rule : base->share_rule;
+    c->institution_login_url = add->institution_login_url ? add->institution_login_url
+                                                          : base->institution_login_url;
+    c->institution_login_label = add->institution_login_url ? add->institution_login_label
+                                                            : base->institution_login_label;
     return c;
+}
+
+const rest_config_t *rest_config_of(request_rec *r)
+{
+    return ap_get_module_config(r->server->module_config, &arca_rest_module);
 }
 
 arca_archive_limits_t rest_import_limits(request_rec *r)
@@ -98,6 +108,21 @@ static const char *set_share_rule(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* The address of a login made elsewhere (a location under AuthType openid-connect that
+ * comes back to the pages), offered on the login page; a path of this site only, so the
+ * page never sends anyone to a site the configuration did not name on purpose. */
+static const char *set_institution_login(cmd_parms *cmd, void *dummy, const char *url,
+                                         const char *label)
+{
+    rest_config_t *c = conf_of(cmd);
+
+    if (url[0] != '/' || url[1] == '/')
+        return "ArcaInstitutionLogin: give a path of this site, such as /login/institution";
+    c->institution_login_url = url;
+    c->institution_login_label = label ? label : "Log in with your institution";
+    return NULL;
+}
+
 /* One row per directive: the shape repeats by design. */
 const command_rec rest_directives[] = {
     AP_INIT_TAKE1("ArcaImportMaxExpanded", set_max_expanded, NULL, RSRC_CONF,
@@ -108,5 +133,8 @@ const command_rec rest_directives[] = {
                   "the most folder levels in a member's name of an uploaded archive"),
     AP_INIT_TAKE1("ArcaShareRule", set_share_rule, NULL, RSRC_CONF,
                   "who may share data into other projects: owner (default) or xnat"),
+    AP_INIT_TAKE12("ArcaInstitutionLogin", set_institution_login, NULL, RSRC_CONF,
+                   "the path of the login made elsewhere (OpenID Connect) the login page "
+                   "offers, and its button's label"),
     {NULL}
 };

@@ -16,6 +16,8 @@
 typedef struct rest_config_t {
     arca_archive_limits_t limits; /* -1: unset */
     int share_rule;               /* an arca_share_rule_t; -1: unset (owner) */
+    const char *institution_login_url;   /* ArcaInstitutionLogin; NULL: none */
+    const char *institution_login_label;
 } rest_config_t;
 
 void *rest_config_create(apr_pool_t *p, server_rec *s);
@@ -27,5 +29,8 @@ arca_archive_limits_t rest_import_limits(request_rec *r);
 
 /* ArcaShareRule: who may share data into other projects (authz.h, arca_can_share). */
 arca_share_rule_t rest_share_rule(request_rec *r);
+
+/* This request's server's configuration. */
+const rest_config_t *rest_config_of(request_rec *r);
 
 #endif

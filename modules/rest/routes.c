@@ -36,6 +36,7 @@ const route rest_routes[] = {
      "{resource}/files", handle_prearchive_files},
     {"GET", "data:prearchive/projects/{project}/{timestamp}/{session}/scans/{scan}/resources/"
      "{resource}/files/{file}", handle_prearchive_files},
+    {"GET", "data:services/login-options", handle_login_options},
     {"PUT", "data:services/auth", handle_services_auth},
     {"POST", "data:services/auth", handle_services_auth},
     {"GET", "data:services/tokens/issue", handle_token_issue},

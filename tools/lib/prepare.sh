@@ -5,6 +5,8 @@ BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
  apache2 apache2-dev libapr1-dev libaprutil1-dev libpq-dev postgresql
  libdcmtk-dev libsndfile1-dev libxml2-dev libjansson-dev libarchive-dev libcmocka-dev
  libssl-dev"
+# node and npm build the web pages (web/, npm ci then vite build; Debian 12's Node 18 will do)
+BUILD_PACKAGES="$BUILD_PACKAGES nodejs npm"
 # slapd, ldap-utils, mod_auth_openidc, node and npm: the private LDAP server and OpenID
 # provider the login tests run (tests/integration/ldap_env.py, oidc_env.py). orthanc: the
 # PACS the DICOM tests talk to, a private instance on free ports with its own
@@ -14,6 +16,10 @@ BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
 # libFuzzer runtime comes with clang's libclang-common-*-dev).
 TEST_PACKAGES="python3-pytest libxml2-utils python3-requests python3-pyxnat python3-pydicom dcmtk
  slapd ldap-utils libapache2-mod-auth-openidc nodejs npm orthanc cppcheck clang"
+
+# chromium, chromium-driver and python3-selenium: the web pages' tests drive Debian's
+# headless Chromium (tests/integration/web_browser.py); they need no Node.
+TEST_PACKAGES="$TEST_PACKAGES chromium chromium-driver python3-selenium"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'arca: %s\n' "$*" >&2; exit 1; }

@@ -63,6 +63,12 @@ const char *arca_listed_projects_sql(apr_pool_t *p, const char *ph)
                        ph, "::bigint", NULL);
 }
 
+const char *arca_role_projects_sql(apr_pool_t *p, const char *ph, const char *roles)
+{
+    return apr_pstrcat(p, "SELECT project FROM arca_project_member WHERE account_id = ", ph,
+                       "::bigint AND role IN (", roles, ")", NULL);
+}
+
 const char *arca_editable_projects_sql(apr_pool_t *p, const char *ph)
 {
     return apr_pstrcat(p, "SELECT project FROM arca_project_member WHERE account_id = ", ph,

@@ -109,6 +109,9 @@ const char *arca_readable_projects_sql(apr_pool_t *p, const char *ph);
 
 /* Likewise, the projects `who` may see listed: readable, or protected. */
 const char *arca_listed_projects_sql(apr_pool_t *p, const char *ph);
+/* SQL selecting the projects where account `ph` has one of `roles`, a comma-separated
+ * list of fixed role names (owner, member, collaborator): XNAT's "my projects". */
+const char *arca_role_projects_sql(apr_pool_t *p, const char *ph, const char *roles);
 
 /* Likewise, the projects whose data `who` may edit through a role in them (owner,
  * member). Those who edit all (arca_edits_all) are to be let through by the caller. */

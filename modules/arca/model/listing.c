@@ -95,6 +95,25 @@ static const char *access_filter(apr_pool_t *p, const arca_listing_query_t *q, p
                        arca_readable_projects_sql(p, ph), "))", NULL);
 }
 
+/* XNAT's owner=true, member=true, collaborator=true on a projects listing: only the
+ * projects where the caller has one of the roles asked (any of them); NULL when none is
+ * asked. Everyone's own roles, site admins' too. */
+static const char *role_filter(apr_pool_t *p, const arca_listing_query_t *q, params_t *ps)
+{
+    static const char *const roles[] = {"owner", "member", "collaborator"};
+    const char *list = NULL, *v;
+
+    if (q->loc->kind != ARCA_KIND_PROJECT || q->args == NULL)
+        return NULL;
+    for (int i = 0; i < 3; i++)
+        if ((v = apr_table_get(q->args, roles[i])) && strcasecmp(v, "true") == 0)
+            list = apr_pstrcat(p, list ? list : "", list ? ", '" : "'", roles[i], "'", NULL);
+    if (list == NULL)
+        return NULL;
+    return apr_pstrcat(p, "o.id IN (", arca_role_projects_sql(p, param(ps, q->who ? q->who->id
+                       : NULL), list), ")", NULL);
+}
+
 /* FROM and WHERE of each kind's listing, in the context the location gives. */
 static arca_error_t *from_where(apr_pool_t *p, const arca_location_t *loc, params_t *ps,
                                 const char **from, const char **where)
@@ -425,7 +444,8 @@ static int is_control_arg(const char *name)
 {
     static const char *const control[] = {
         "format", "columns", "sortBy", "sortOrder", "limit", "offset", "req_format",
-        "event_reason", "_", "accept-not-found", "xsiType_filter", NULL};
+        "event_reason", "_", "accept-not-found", "xsiType_filter", "owner", "member",
+        "collaborator", NULL};
     for (int i = 0; control[i]; i++)
         if (strcmp(name, control[i]) == 0)
             return 1;
@@ -593,9 +613,11 @@ static arca_error_t *build(apr_pool_t *p, const arca_listing_query_t *q, built_t
         return err;
     join_steps(p, q, &b->ps, &from);
     {
-        const char *filter = access_filter(p, q, &b->ps);
+        const char *filter = access_filter(p, q, &b->ps), *mine = role_filter(p, q, &b->ps);
         if (filter)
             where = apr_pstrcat(p, where, " AND ", filter, NULL);
+        if (mine)
+            where = apr_pstrcat(p, where, " AND ", mine, NULL);
     }
     /* parameters in this order: context, filters (the count query stops here), then
      * the columns' and the sort's */

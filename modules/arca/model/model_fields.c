@@ -52,6 +52,12 @@ static const arca_field_t project_fields[] = {
     {"proj_ct_count", NULL, PROJ_COUNT_SQL("xnat:ctSessionData"), NULL, I},
     {"proj_pet_count", NULL, PROJ_COUNT_SQL("xnat:petSessionData"), NULL, I},
     {"proj_ut_count", NULL, PROJ_COUNT_SQL("xnat:usSessionData"), NULL, I},
+    /* the project's subjects and experiments, its own and those shared into it (the
+     * projects page shows them; not XNAT's columns, which it computes in its UI) */
+    {"subject_count", NULL, "(SELECT count(*) FROM arca_subject_label x "
+     "WHERE x.project = o.id)", NULL, I},
+    {"experiment_count", NULL, "(SELECT count(*) FROM arca_experiment_label x "
+     "WHERE x.project = o.id)", NULL, I},
     /* the Owners group, as XNAT shows it: "Lastname, Firstname<br/>" each */
     {"project_owners", NULL, "coalesce((SELECT string_agg(a.lastname || ', ' || a.firstname "
      "|| '<br/>', '' ORDER BY a.lastname, a.firstname, a.login) FROM arca_project_member m "

@@ -1,0 +1,83 @@
+// The app's frame: who is logged in, the login page until someone is, then the page the
+// address names, under a header with the session's countdown and the logout.
+import { useEffect, useState } from 'preact/hooks';
+import { onUnauthorized } from './api.js';
+import { currentUser, loginOptions, logOut } from './session.js';
+import { match, navigate, onLinkClick, useLocation } from './router.js';
+import { LoginPage } from './pages/LoginPage.jsx';
+import { SessionClock } from './SessionClock.jsx';
+import { ProjectsPage } from './pages/ProjectsPage.jsx';
+import { ProjectPage } from './pages/ProjectPage.jsx';
+import { SubjectPage } from './pages/SubjectPage.jsx';
+import { SessionPage } from './pages/SessionPage.jsx';
+import { ScanPage } from './pages/ScanPage.jsx';
+
+const PAGES = {
+  projects: ProjectsPage,
+  project: ProjectPage,
+  subject: SubjectPage,
+  session: SessionPage,
+  scan: ScanPage,
+};
+
+export function App() {
+  const path = useLocation();
+  const [user, setUser] = useState(undefined); // undefined: not known yet
+  const [options, setOptions] = useState(null);
+  const [notice, setNotice] = useState('');
+
+  useEffect(() => {
+    loginOptions().then(setOptions);
+    currentUser().then(setUser, () => setUser(null));
+    return onUnauthorized(() => {
+      setNotice('Your session has ended; please log in again.');
+      setUser(null);
+    });
+  }, []);
+
+  if (user === undefined || options === null) return <p class="loading">Loading…</p>;
+  if (user === null) {
+    return (
+      <LoginPage
+        options={options}
+        notice={notice}
+        onLoggedIn={(u) => { setNotice(''); setUser(u); }}
+      />
+    );
+  }
+
+  const ended = (message) => {
+    setNotice(message);
+    setUser(null);
+  };
+  const doLogout = async () => {
+    try { await logOut(); } finally {
+      ended('You have logged out.');
+      navigate('/');
+    }
+  };
+  const route = match(path);
+  const Page = route ? PAGES[route.name] : null;
+  return (
+    <div class="frame" onClick={onLinkClick}>
+      <header class="top">
+        <a href="/" data-route class="brand">Arca</a>
+        <nav aria-label="Main"><a href="/" data-route>Projects</a></nav>
+        <div class="who">
+          <span>Logged in as <strong>{user}</strong></span>
+          <SessionClock
+            timeout={options.sessionTimeout}
+            onExpired={() => logOut().catch(() => {}).finally(() =>
+              ended('Your session ended after a time without use; please log in again.'))}
+          />
+          <button type="button" onClick={doLogout}>Log out</button>
+        </div>
+      </header>
+      <main id="main">
+        {Page ? <Page key={path} params={route.params} user={user} /> : (
+          <section><h1>Not found</h1><p>There is no page at this address.</p></section>
+        )}
+      </main>
+    </div>
+  );
+}
