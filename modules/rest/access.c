@@ -41,31 +41,25 @@ static arca_error_t *no_object(request_rec *r, arca_kind_t kind, const char *nam
                              name);
 }
 
+/* seen: the user can read the object, so a refusal is a 403 (seeing it but not being
+ * allowed to change it tells nothing new), even when the project it belongs to is private
+ * and the user reads it where it is shared. */
+static arca_error_t *check_in_project(request_rec *r, arca_db_t *db, const arca_account_t *who,
+                                      const char *project, arca_action_t action, int seen)
+{
+    int allowed, visible;
+    arca_error_t *err = arca_can_project(db, r->pool, who, project, action, &allowed,
+                                         &visible);
+
+    if (err || allowed)
+        return err;
+    return refuse(r, project, seen || visible, action);
+}
+
 static arca_error_t *check_project(request_rec *r, arca_db_t *db, const arca_account_t *who,
                                    const char *project, arca_action_t action)
 {
-    int allowed, visible;
-    arca_error_t *err = arca_can_project(db, r->pool, who, project, action, &allowed,
-                                         &visible);
-
-    if (err || allowed)
-        return err;
-    return refuse(r, project, visible, action);
-}
-
-/* The same, about an object the user can read: a refusal is then a 403 (seeing it but not
- * being allowed to change it tells nothing new), even when the project it belongs to is
- * private and the user reads it where it is shared. */
-static arca_error_t *check_seen(request_rec *r, arca_db_t *db, const arca_account_t *who,
-                                const char *project, arca_action_t action)
-{
-    int allowed, visible;
-    arca_error_t *err = arca_can_project(db, r->pool, who, project, action, &allowed,
-                                         &visible);
-
-    if (err || allowed)
-        return err;
-    return refuse(r, project, 1, action);
+    return check_in_project(r, db, who, project, action, 0);
 }
 
 arca_error_t *data_check_known(request_rec *r, arca_db_t *db, const arca_location_t *loc,
@@ -220,5 +214,5 @@ arca_error_t *data_check_access(request_rec *r, arca_db_t *db, const arca_locati
     if (action == ARCA_DELETE
         && (loc->kind == ARCA_KIND_RESOURCE || loc->kind == ARCA_KIND_FILE))
         action = ARCA_EDIT;
-    return check_seen(r, db, who, owner, action);
+    return check_in_project(r, db, who, owner, action, 1);
 }

@@ -14,6 +14,7 @@ import pytest
 
 import dicom_pdu as pdu
 from arca_env import free_port
+from test_dicom_net import log_line
 
 pytest.importorskip("pydicom")  # dicom_pdu needs it
 if not shutil.which("echoscu"):
@@ -53,19 +54,6 @@ def timed_echo(port, caller="ECHOER"):
                         "127.0.0.1", str(port)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, f"echoscu failed:\n{r.stdout}{r.stderr}"
     return time.monotonic() - t0
-
-
-def log_line(env, *parts, timeout=5):
-    """The listener's line holding every one of parts, once it is there (its lines reach
-    the error log through a queue)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for line in env.httpd.error_log().splitlines():
-            if all(p in line for p in parts):
-                return line
-        assert time.monotonic() < deadline, f"no line with {parts}:\n" \
-            + env.httpd.error_log()[-3000:]
-        time.sleep(0.05)
 
 
 def request(port, source, calling="HOLDER"):
