@@ -371,6 +371,79 @@ def test_transfer_syntaxes_are_kept(env, project):
         assert str(out.PatientName) == "TsSubject"
 
 
+# ---- the deflated transfer syntax ---------------------------------------------------------
+
+REGRESSIONS = Path(__file__).resolve().parents[1] / "fuzz" / "regressions" / "dicom"
+
+
+def deflated(extra):
+    """A deflated object made here: a secondary capture with 8 KiB of pixel data and the
+    elements `extra` sets (it gets the dataset)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, \
+        meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "OT", 5, 1
+    ds.PatientName, ds.PatientID = "Deflated^Patient", "DFL"
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.Rows, ds.Columns = 64, 64
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = bytes((k * 13) & 0xFF for k in range(64 * 64 * 2))
+    extra(ds)
+    buf = io.BytesIO()
+    ds.save_as(buf, write_like_original=False)
+    return ds, buf.getvalue()
+
+
+def test_deflated_object_is_stored_deflated_and_readable(env, project):
+    """Inflated by the archive to read it, stored deflated again: dcmdump and pydicom read
+    the stored file, pixel data and a long private value as sent."""
+    def extra(ds):
+        ds.add_new(0x00090010, "LO", "ARCA TEST")
+        ds.add_new(0x00091000, "OB", bytes(k & 0xFF for k in range(10000)))
+    src, raw = deflated(extra)
+    r = import_(env, project, "DflSubject", "Dfl1", raw, "gradual-DICOM")
+    assert r.status_code == 200, r.text
+    (scan, frow, data), = stored_objects(env, project, "DflSubject", "Dfl1")
+    assert frow["Name"] == f"{src.SOPInstanceUID}.dcm"
+    dcmdump(data)
+    out = pydicom.dcmread(io.BytesIO(data))
+    assert out.file_meta.TransferSyntaxUID == pydicom.uid.DeflatedExplicitVRLittleEndian
+    assert out.PixelData == src.PixelData
+    assert out[0x00091000].value == src[0x00091000].value
+    assert str(out.PatientName) == "DflSubject"
+
+
+@pytest.mark.parametrize("name,reason", [
+    # an element declaring 4 GiB in a few bytes of deflated data (found by fuzzing)
+    ("deflated-declared-length-4gib",
+     "truncated or malformed DICOM object: an element runs past the end of the data"),
+    # 65 MiB of zeros deflate to some 65 KiB
+    ("expands-past-the-limit", "deflated DICOM object expands past 64 MiB"),
+])
+def test_deflated_object_past_the_bounds_is_refused(env, project, name, reason):
+    """Refused with the reason, nothing stored."""
+    if name == "expands-past-the-limit":
+        _, raw = deflated(lambda ds: ds.add_new(0x00091000, "OB", bytes(65 << 20)))
+        assert len(raw) < 1 << 20
+    else:
+        raw = (REGRESSIONS / name).read_bytes()
+    session = "DflBad" + str(len(name))
+    r = import_(env, project, "DflSubject", session, raw, "gradual-DICOM")
+    assert r.status_code == 400, r.text
+    assert r.text.strip().splitlines() == ["the upload holds no DICOM object:",
+                                           f"rejected (body): {reason}"]
+    assert env.session().get(env.url(
+        f"/data/projects/{project}/subjects/DflSubject/experiments/{session}")) \
+        .status_code == 404
+
+
 # ---- synthetic series ----------------------------------------------------------------------
 
 def synthetic_series(modality, n=20, rows=64, cols=64, series_number=3,

@@ -1,6 +1,7 @@
 /* The DICOM bridge over dcmtk: pydicom's test files (every transfer syntax dcmtk reads),
  * element access and changes, round trips with the pixel data byte for byte, bad input,
- * synthetic objects and a 64 MiB object streamed in constant memory.
+ * synthetic objects and a 64 MiB object streamed in constant memory, deflated objects read
+ * within bounds.
  * ARCA_DICOM_TEST_OUT=dir keeps the files written, for checks with dcmdump or pydicom. */
 #include "test_util.h"
 
@@ -10,6 +11,7 @@
 #include <sys/resource.h>
 
 #include <apr_file_io.h>
+#include <zlib.h>
 
 #include "deid/deid_script.h"
 #include "dicom/dicom.h"
@@ -656,6 +658,176 @@ static void large_object_streams_in_constant_memory(void **state)
     apr_file_close(fs.f);
 }
 
+/* ---- the deflated transfer syntax ------------------------------------------------------ */
+
+/* Appends an explicit VR little endian element that declares `declared` bytes and holds the
+ * n bytes of v (fewer than declared: cut short). */
+static void put_element(mem_t *m, unsigned g, unsigned e, const char *vr, const void *v,
+                        size_t n, apr_uint32_t declared)
+{
+    unsigned char h[12] = {g & 0xFF, g >> 8, e & 0xFF, e >> 8, vr[0], vr[1], 0, 0};
+    int long_form = strcmp(vr, "OB") == 0 || strcmp(vr, "UN") == 0;
+
+    if (long_form) {
+        for (int i = 0; i < 4; i++)
+            h[8 + i] = (declared >> (8 * i)) & 0xFF;
+    } else {
+        h[6] = declared & 0xFF;
+        h[7] = (declared >> 8) & 0xFF;
+    }
+    assert_int_equal(mem_write(m, (const char *)h, long_form ? 12 : 8), 0);
+    if (n)
+        assert_int_equal(mem_write(m, v, n), 0);
+}
+
+/* The identifying elements every dataset below starts with. */
+static void put_identity(mem_t *m)
+{
+    put_element(m, 0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.7", 26, 26);
+    put_element(m, 0x0008, 0x0018, "UI", "1.2.3.4.5.6.7", 14, 14);
+    put_element(m, 0x0010, 0x0010, "PN", "Deflated^Test ", 14, 14);
+}
+
+/* A Part 10 file of the deflated transfer syntax: image_dfl.dcm's meta header (which names
+ * it) followed by `dataset` raw-deflated, as the syntax wants. */
+static char *deflated_object(apr_pool_t *p, const mem_t *dataset, size_t *len,
+                             size_t *meta_len)
+{
+    size_t flen, meta, cap;
+    char *file = slurp(p, TEST_FILES "/image_dfl.dcm", &flen), *out;
+    const unsigned char *gl = (const unsigned char *)file + 140; /* (0002,0000)'s value */
+    z_stream z;
+
+    memset(&z, 0, sizeof z);
+    meta = 144 + (gl[0] | gl[1] << 8 | gl[2] << 16 | (size_t)gl[3] << 24);
+    cap = meta + compressBound(dataset->len) + 64;
+    out = apr_palloc(p, cap);
+    memcpy(out, file, meta);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)dataset->data;
+    z.avail_in = dataset->len;
+    z.next_out = (Bytef *)out + meta;
+    z.avail_out = cap - meta;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *len = meta + z.total_out;
+    if (meta_len)
+        *meta_len = meta;
+    deflateEnd(&z);
+    return out;
+}
+
+static arca_error_t *read_error(apr_pool_t *p, const char *data, size_t len)
+{
+    feed_t f = {data, len, 0, 1000, NULL, 0};
+    arca_dicom_t *d;
+
+    return arca_dicom_read(p, feed_read, &f, &d);
+}
+
+/* The peak of the address space: an allocation counts even if never touched. */
+static long vm_peak_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+
+    assert_non_null(f);
+    while (kb < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmPeak: %ld kB", &kb) != 1)
+            kb = -1;
+    fclose(f);
+    assert_true(kb > 0);
+    return kb;
+}
+
+static void deflated_objects_are_read_within_bounds(void **state)
+{
+    apr_pool_t *p = *state;
+    mem_t ds = {0}, out = {0};
+    unsigned char blob[8192];
+    size_t len, meta;
+    char *obj, *padded;
+    arca_dicom_t *d, *d2;
+    arca_error_t *err;
+    const char *v;
+    feed_t f;
+    long before;
+
+    /* valid, with a value longer than dcmtk reads at once (loaded from the inflated data) */
+    for (size_t i = 0; i < sizeof blob; i++)
+        blob[i] = (unsigned char)(i * 7);
+    put_identity(&ds);
+    put_element(&ds, 0x0009, 0x0010, "LO", "ARCA TEST ", 10, 10);
+    put_element(&ds, 0x0009, 0x1000, "OB", blob, sizeof blob, sizeof blob);
+    obj = deflated_object(p, &ds, &len, &meta);
+    f = (feed_t){obj, len, 0, 1000, NULL, 0};
+    d = read_mem(p, &f);
+    assert_string_equal(arca_dicom_transfer_syntax(d), "1.2.840.10008.1.2.1.99");
+    assert_string_equal(get(p, d, "(0010,0010)"), "Deflated^Test");
+    v = get(p, d, "(0009,1000)");
+    assert_non_null(v);
+    assert_true(strncmp(v, "00\\07\\0e\\15", 11) == 0);
+    /* written deflated again, and read back the same */
+    assert_null(arca_dicom_set(d, "(0010,0020)", NULL, "DFL1"));
+    assert_null(arca_dicom_write(d, mem_write, &out));
+    keep("deflated.dcm", &out);
+    f = (feed_t){out.data, out.len, 0, 777, NULL, 0};
+    d2 = read_mem(p, &f);
+    assert_string_equal(arca_dicom_transfer_syntax(d2), "1.2.840.10008.1.2.1.99");
+    assert_string_equal(get(p, d2, "(0010,0020)"), "DFL1");
+    assert_string_equal(get(p, d2, "(0009,1000)"), v);
+    free(out.data);
+
+    /* a pad byte after the deflated data (an even length) is ignored */
+    padded = apr_pcalloc(p, len + 1);
+    memcpy(padded, obj, len);
+    assert_null(read_error(p, padded, len + 1));
+
+    /* the deflated data cut short, or not deflated data */
+    err = read_error(p, obj, len - 10);
+    assert_non_null(err);
+    assert_int_equal(err->status, 400);
+    assert_string_equal(err->message, "truncated deflated DICOM object");
+    memcpy(padded + meta, "not deflated", 12);
+    err = read_error(p, padded, len);
+    assert_non_null(err);
+    assert_int_equal(err->status, 400);
+    assert_string_equal(err->message, "malformed deflated DICOM object");
+    free(ds.data);
+
+    /* an element declaring 4 GiB in a few bytes (tests/fuzz/regressions/dicom/): a
+     * truncation, and nothing near that size allocated, even untouched */
+    ds = (mem_t){0};
+    put_identity(&ds);
+    put_element(&ds, 0x0009, 0x1000, "OB", blob, 100, 0xFFFFFFF0u);
+    obj = deflated_object(p, &ds, &len, NULL);
+    before = vm_peak_kb();
+    err = read_error(p, obj, len);
+    assert_non_null(err);
+    assert_int_equal(err->status, 400);
+    assert_non_null(strstr(err->message, "truncated"));
+    assert_true(vm_peak_kb() - before < 1024 * 1024);
+    free(ds.data);
+
+    /* 65 MiB of zeros deflate to some 65 KiB: refused past ARCA_DICOM_MAX_HEADER */
+    ds = (mem_t){0};
+    put_identity(&ds);
+    {
+        size_t big = ARCA_DICOM_MAX_HEADER + (1 << 20);
+        char *zeros = calloc(1, big);
+        assert_non_null(zeros);
+        put_element(&ds, 0x0009, 0x1000, "OB", zeros, big, (apr_uint32_t)big);
+        free(zeros);
+    }
+    obj = deflated_object(p, &ds, &len, NULL);
+    free(ds.data);
+    assert_true(len < 1024 * 1024);
+    err = read_error(p, obj, len);
+    assert_non_null(err);
+    assert_int_equal(err->status, 413);
+    assert_string_equal(err->message, "deflated DICOM object expands past 64 MiB");
+}
+
 /* ---- the de-identification engine over the bridge ------------------------------------------ */
 
 static void deid_basic_profile_runs_over_the_bridge(void **state)
@@ -718,6 +890,7 @@ int main(void)
         cmocka_unit_test(bad_input_is_400),
         cmocka_unit_test(synthetic_objects_round_trip),
         cmocka_unit_test(large_object_streams_in_constant_memory),
+        cmocka_unit_test(deflated_objects_are_read_within_bounds),
         cmocka_unit_test(deid_basic_profile_runs_over_the_bridge),
         cmocka_unit_test(tags_by_number_and_keyword),
     };

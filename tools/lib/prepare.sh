@@ -4,7 +4,7 @@
 BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
  apache2 apache2-dev libapr1-dev libaprutil1-dev libpq-dev postgresql
  libdcmtk-dev libsndfile1-dev libxml2-dev libjansson-dev libarchive-dev libcmocka-dev
- libssl-dev"
+ libssl-dev zlib1g-dev"
 # node and npm build the web pages (web/, npm ci then vite build; Debian 12's Node 18 will do)
 BUILD_PACKAGES="$BUILD_PACKAGES nodejs npm"
 # slapd, ldap-utils, mod_auth_openidc, node and npm: the private LDAP server and OpenID

@@ -8,8 +8,9 @@
  * encapsulated JPEG, JPEG 2000, RLE: never decompressed), after a regenerated header. So the
  * stream must stay readable between arca_dicom_read and arca_dicom_write, and an object read
  * from a stream can be written ONCE. Two exceptions load the whole object into memory:
- * the deflated transfer syntax (the pixel data is inside the deflated stream; it is
- * re-deflated on writing) and objects without top-level pixel data (SR, RT plans, KOs...),
+ * the deflated transfer syntax (the pixel data is inside the deflated stream; the bridge
+ * inflates it, to at most ARCA_DICOM_MAX_HEADER bytes, more: 413; it is re-deflated on
+ * writing) and objects without top-level pixel data (SR, RT plans, KOs...),
  * both up to ARCA_DICOM_MAX_HEADER bytes.
  *
  * Elements after the pixel data (trailing padding (FFFC,FFFC), a few vendors' private groups

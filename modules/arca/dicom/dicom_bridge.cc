@@ -7,13 +7,17 @@
 // from the pixel data tag on stay in the buffer, the rest in the stream: writing copies them
 // through. If the prefix was too short, it is doubled and parsed again (so the work stays
 // linear), up to ARCA_DICOM_MAX_HEADER. Deflated objects and objects without pixel data are
-// read whole.
+// read whole; a deflated dataset is inflated here into a bounded buffer, never by dcmtk
+// (read_deflated).
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcostrma.h"
 #include "dcmtk/oflog/oflog.h"
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -200,7 +204,9 @@ arca_error_t *parse_error(apr_pool_t *p, const OFCondition &cond)
 // the buffer, so dcmtk skips a long value (over DCM_MaxReadLength) instead and a length
 // past the bytes there is a truncation, allocating nothing. The values skipped are loaded
 // right after a successful parse (loadAllDataIntoMemory), while the buffer is unchanged.
-// Not inside a deflated stream, whose offsets are not the buffer's.
+// dcmtk's inflating filter would lose that (its offsets are not the buffer's): it is
+// refused, and the offset where the deflated dataset starts is kept for the bridge to
+// inflate it itself (read_deflated).
 class RereadableBufferStream : public DcmInputBufferStream {
   public:
     RereadableBufferStream(const char *data, offile_off_t len) : data_(data), len_(len)
@@ -211,13 +217,12 @@ class RereadableBufferStream : public DcmInputBufferStream {
     ~RereadableBufferStream() { releaseBuffer(); }
     OFCondition installCompressionFilter(E_StreamCompression type)
     {
-        compressed_ = true;
-        return DcmInputBufferStream::installCompressionFilter(type);
+        deflated_at_ = tell();
+        return EC_UnsupportedEncoding;
     }
-    DcmInputStreamFactory *newFactory() const
-    {
-        return compressed_ ? NULL : new Factory(data_, len_, tell());
-    }
+    DcmInputStreamFactory *newFactory() const { return new Factory(data_, len_, tell()); }
+    // Where a deflated dataset starts (dcmtk asked for its filter there); -1: none.
+    offile_off_t deflated_at() const { return deflated_at_; }
 
   private:
     class Factory : public DcmInputStreamFactory {
@@ -237,11 +242,14 @@ class RereadableBufferStream : public DcmInputBufferStream {
     };
     const char *data_;
     offile_off_t len_;
-    bool compressed_ = false;
+    offile_off_t deflated_at_ = -1;
 };
 
 // One attempt at parsing buf[0..size) as a complete object. stop: stop at pixel data.
-OFCondition parse_prefix(arca_dicom_t *d, bool stop, offile_off_t *off)
+// *deflated_at: where the dataset starts if the meta header names the deflated transfer
+// syntax (the parse then stops there, failed), else -1.
+OFCondition parse_prefix(arca_dicom_t *d, bool stop, offile_off_t *off,
+                         offile_off_t *deflated_at)
 {
     delete d->ff;
     d->ff = NULL;
@@ -254,9 +262,71 @@ OFCondition parse_prefix(arca_dicom_t *d, bool stop, offile_off_t *off)
                             : d->ff->read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
     d->ff->transferEnd();
     *off = in.tell();
+    *deflated_at = in.deflated_at();
     if (cond.good())
         cond = d->ff->loadAllDataIntoMemory();
     return cond;
+}
+
+// Inflates the raw deflate stream data[0..len) into out, at most `cap` bytes: more is a
+// 413, whatever the input's size (deflate reaches a thousand to one). Bytes after the end
+// of the stream are ignored (a writer pads the object to an even length).
+arca_error_t *inflate_bounded(apr_pool_t *p, const char *data, size_t len, size_t cap,
+                              std::string &out)
+{
+    struct zguard {
+        z_stream z;
+        bool live = false;
+        ~zguard() { if (live) inflateEnd(&z); }
+    } g;
+    memset(&g.z, 0, sizeof g.z);
+    if (inflateInit2(&g.z, -MAX_WBITS) != Z_OK)
+        return bad_alloc_error(p);
+    g.live = true;
+    g.z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data));
+    g.z.avail_in = static_cast<uInt>(len);  // at most MAX_HEADER + 1
+    for (;;) {
+        if (out.size() > cap)
+            return arca_error_create(p, 413, "deflated DICOM object expands past %d MiB",
+                                     static_cast<int>(cap >> 20));
+        size_t have = out.size(), room = std::min(std::max(have, CHUNK), cap + 1 - have);
+        out.resize(have + room);
+        g.z.next_out = reinterpret_cast<Bytef *>(&out[have]);
+        g.z.avail_out = static_cast<uInt>(room);
+        int rc = inflate(&g.z, Z_NO_FLUSH);
+        out.resize(have + room - g.z.avail_out);
+        if (rc == Z_STREAM_END)
+            return ARCA_OK;
+        if (rc == Z_OK)
+            continue;
+        if (rc == Z_MEM_ERROR)
+            return bad_alloc_error(p);
+        if (rc == Z_BUF_ERROR)  // no progress: the input ended inside the stream
+            return arca_error_create(p, 400, "truncated deflated DICOM object");
+        return arca_error_create(p, 400, "malformed deflated DICOM object");
+    }
+}
+
+// The dataset of a deflated object, starting at buf[at] and read whole into buf (the meta
+// header parsed, from buf too): inflated into a bounded buffer and parsed from there as
+// the explicit VR little endian it is, with the re-readable stream, so a long declared
+// length past the data is a truncation, as in any other object.
+arca_error_t *read_deflated(arca_dicom_t *d, size_t at)
+{
+    std::string flat;
+    arca_error_t *err = inflate_bounded(d->pool, d->buf->data() + at, d->buf->size() - at,
+                                        MAX_HEADER, flat);
+    if (err)
+        return err;
+    DcmDataset *ds = d->ff->getDataset();
+    ds->clear();
+    RereadableBufferStream in(flat.data(), static_cast<offile_off_t>(flat.size()));
+    ds->transferInit();
+    OFCondition cond = ds->read(in, EXS_LittleEndianExplicit, EGL_noChange, DCM_MaxReadLength);
+    ds->transferEnd();
+    if (cond.good()) // the meta header's long values from buf, the dataset's from flat
+        cond = d->ff->loadAllDataIntoMemory();
+    return cond.good() ? ARCA_OK : parse_error(d->pool, cond);
 }
 
 arca_error_t *read_object(arca_dicom_t *d)
@@ -278,17 +348,27 @@ arca_error_t *read_object(arca_dicom_t *d)
                 return arca_error_create(p, 400, "not a DICOM object");
             sniffed = true;
         }
-        offile_off_t off = 0;
-        OFCondition cond = parse_prefix(d, !whole, &off);
+        offile_off_t off = 0, deflated_at = -1;
+        OFCondition cond = parse_prefix(d, !whole, &off, &deflated_at);
         size_t size = d->buf->size();
+        if (deflated_at >= 0) {
+            if (!d->eof) {
+                whole = true;  // pixel data inside the deflated stream: read it all
+                want = MAX_HEADER + 1;
+                continue;
+            }
+            arca_error_t *err = read_deflated(d, static_cast<size_t>(deflated_at));
+            if (err)
+                return err;
+            d->xfer = EXS_DeflatedLittleEndianExplicit;  // re-deflated on writing
+            d->pix = PIX_NONE;
+            d->buf->clear();
+            d->buf->shrink_to_fit();
+            break;
+        }
         if (cond.good()) {
             d->xfer = d->ff->getDataset()->getOriginalXfer();
             if (!whole) {
-                if (d->xfer == EXS_DeflatedLittleEndianExplicit) {
-                    whole = true;  // pixel data inside the deflated stream: read it all
-                    want = MAX_HEADER + 1;
-                    continue;
-                }
                 long at = pixel_start(*d->buf, static_cast<size_t>(off), d->xfer);
                 if (at >= 0 || static_cast<size_t>(off) < size) {
                     if (at >= 0) {
