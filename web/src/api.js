@@ -38,6 +38,13 @@ export function onActivity(fn) {
   return () => activityListeners.delete(fn);
 }
 
+// Tells the listeners what an answer's status means for the session (also for answers
+// to requests made outside fetch: the upload's XMLHttpRequest).
+export function noteStatus(status, quiet401) {
+  if (status !== 401) activityListeners.forEach((fn) => fn(Date.now()));
+  else if (!quiet401) unauthorizedListeners.forEach((fn) => fn());
+}
+
 export async function request(path, { method = 'GET', headers = {}, body, quiet401 } = {}) {
   const res = await fetch(path, {
     method,
@@ -45,13 +52,15 @@ export async function request(path, { method = 'GET', headers = {}, body, quiet4
     credentials: 'same-origin',
     headers: { 'X-Requested-With': 'XMLHttpRequest', ...headers },
   });
-  if (res.status !== 401) activityListeners.forEach((fn) => fn(Date.now()));
-  if (!res.ok) {
-    const err = new ApiError(res.status, await messageOf(res));
-    if (res.status === 401 && !quiet401) unauthorizedListeners.forEach((fn) => fn());
-    throw err;
-  }
+  const err = res.ok ? null : new ApiError(res.status, await messageOf(res));
+  noteStatus(res.status, quiet401);
+  if (err) throw err;
   return res;
+}
+
+// A form post (the services take their parameters as a form body, as pyxnat sends them).
+export async function postForm(path, params) {
+  return request(path, { method: 'POST', body: new URLSearchParams(params) });
 }
 
 export async function getJson(path) {

@@ -11,6 +11,8 @@ import { ProjectPage } from './pages/ProjectPage.jsx';
 import { SubjectPage } from './pages/SubjectPage.jsx';
 import { SessionPage } from './pages/SessionPage.jsx';
 import { ScanPage } from './pages/ScanPage.jsx';
+import { UploadPage } from './pages/UploadPage.jsx';
+import { PrearchivePage } from './pages/PrearchivePage.jsx';
 
 const PAGES = {
   projects: ProjectsPage,
@@ -18,6 +20,8 @@ const PAGES = {
   subject: SubjectPage,
   session: SessionPage,
   scan: ScanPage,
+  upload: UploadPage,
+  prearchive: PrearchivePage,
 };
 
 export function App() {
@@ -62,7 +66,7 @@ export function App() {
     <div class="frame" onClick={onLinkClick}>
       <header class="top">
         <a href="/" data-route class="brand">Arca</a>
-        <nav aria-label="Main"><a href="/" data-route>Projects</a></nav>
+        <nav aria-label="Main"><a href="/" data-route>Projects</a> <a href="/upload" data-route>Upload</a> <a href="/prearchive" data-route>Prearchive</a></nav>
         <div class="who">
           <span>Logged in as <strong>{user}</strong></span>
           <SessionClock

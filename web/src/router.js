@@ -31,12 +31,14 @@ const ROUTES = [
   ['subject', /^\/projects\/([^/]+)\/subjects\/([^/]+)\/?$/],
   ['session', /^\/projects\/([^/]+)\/experiments\/([^/]+)\/?$/],
   ['scan', /^\/projects\/([^/]+)\/experiments\/([^/]+)\/scans\/([^/]+)\/?$/],
+  ['upload', /^\/(?:projects\/([^/]+)\/)?upload\/?$/],
+  ['prearchive', /^\/(?:projects\/([^/]+)\/)?prearchive\/?$/],
 ];
 
 export function match(path) {
   for (const [name, re] of ROUTES) {
     const m = re.exec(path);
-    if (m) return { name, params: m.slice(1).map(decodeURIComponent) };
+    if (m) return { name, params: m.slice(1).map((x) => (x === undefined ? x : decodeURIComponent(x))) };
   }
   return null;
 }

@@ -37,6 +37,8 @@ export function ProjectPage({ params: [p] }) {
           ]} />
           <ul class="actions" aria-label="Actions">
             <li><a class="button" href={`/data/projects/${seg(p)}/files?format=zip`} download>Download images (zip)</a></li>
+            <li><a class="button" href={`/projects/${seg(p)}/upload`} data-route>Upload images</a></li>
+            <li><a class="button" href={`/projects/${seg(p)}/prearchive`} data-route>Prearchive</a></li>
           </ul>
           <h2>Subjects</h2>
           <SubjectsTable project={p} customVars={state.data.customVars} />
