@@ -11,6 +11,11 @@ import { ProjectPage } from './pages/ProjectPage.jsx';
 import { SubjectPage } from './pages/SubjectPage.jsx';
 import { SessionPage } from './pages/SessionPage.jsx';
 import { ScanPage } from './pages/ScanPage.jsx';
+import { CustomVariablesPage } from './pages/CustomVariablesPage.jsx';
+import { ProjectSettingsPage } from './pages/ProjectSettingsPage.jsx';
+import { AdminPage } from './pages/AdminPage.jsx';
+import { UserEditPage } from './pages/UserEditPage.jsx';
+import { AdminLink } from './admin/AdminLink.jsx';
 
 const PAGES = {
   projects: ProjectsPage,
@@ -18,6 +23,10 @@ const PAGES = {
   subject: SubjectPage,
   session: SessionPage,
   scan: ScanPage,
+  customVariables: CustomVariablesPage,
+  projectSettings: ProjectSettingsPage,
+  admin: AdminPage,
+  adminUser: UserEditPage,
 };
 
 export function App() {
@@ -62,7 +71,7 @@ export function App() {
     <div class="frame" onClick={onLinkClick}>
       <header class="top">
         <a href="/" data-route class="brand">Arca</a>
-        <nav aria-label="Main"><a href="/" data-route>Projects</a></nav>
+        <nav aria-label="Main"><a href="/" data-route>Projects</a> <AdminLink user={user} /></nav>
         <div class="who">
           <span>Logged in as <strong>{user}</strong></span>
           <SessionClock

@@ -31,6 +31,10 @@ const ROUTES = [
   ['subject', /^\/projects\/([^/]+)\/subjects\/([^/]+)\/?$/],
   ['session', /^\/projects\/([^/]+)\/experiments\/([^/]+)\/?$/],
   ['scan', /^\/projects\/([^/]+)\/experiments\/([^/]+)\/scans\/([^/]+)\/?$/],
+  ['customVariables', /^\/projects\/([^/]+)\/custom-variables\/?$/],
+  ['projectSettings', /^\/projects\/([^/]+)\/settings\/?$/],
+  ['admin', /^\/admin\/?$/],
+  ['adminUser', /^\/admin\/users\/([^/]+)\/?$/],
 ];
 
 export function match(path) {
