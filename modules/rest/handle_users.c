@@ -8,6 +8,7 @@
  *   PUT|DELETE /xapi/users/{u}/roles/{role}   Administrator, Non_Expiring
  *   GET  /xapi/users/{u}/groups ; PUT|DELETE /xapi/users/{u}/groups/{g}   ALL_DATA_ACCESS
  *        (read everything), ALL_DATA_ADMIN (read, edit, delete everything)
+ *   GET  /xapi/users/{u}/projects             project, name, group: the user's project roles
  *   GET  /xapi/audit[?action=..&limit=..]     the audit trail
  * Every change is audited. */
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "access/account_view.h"
 #include "access/audit.h"
 #include "access/authz.h"
+#include "access/membership.h"
 #include "data.h"
 #include "handlers.h"
 
@@ -294,6 +296,20 @@ int handle_user_roles(request_rec *r, const route_match *m)
         return arca_http_error(r, err);
     return arca_http_send_json(r, arca_account_roles_json(a, strstr(r->uri, "/groups")
                                                                  != NULL));
+}
+
+int handle_user_projects(request_rec *r, const route_match *m)
+{
+    const char *login = route_param(m, "user");
+    arca_account_t *a;
+    arca_resultset_t *rs;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if ((err = check_admin(r, login, 1, &db)) || (err = find(r, db, login, &a))
+        || (err = arca_account_projects(db, r->pool, login, &rs)))
+        return arca_http_error(r, err);
+    return arca_http_send_resultset(r, rs, ARCA_FORMAT_JSON);
 }
 
 int handle_audit(request_rec *r, const route_match *m)

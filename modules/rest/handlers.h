@@ -65,7 +65,11 @@ int handle_user_role_put(request_rec *r, const route_match *m);
 int handle_user_role_delete(request_rec *r, const route_match *m);
 int handle_user_group_put(request_rec *r, const route_match *m);
 int handle_user_group_delete(request_rec *r, const route_match *m);
+int handle_user_projects(request_rec *r, const route_match *m);
 int handle_audit(request_rec *r, const route_match *m);
+
+/* handle_project_permissions.c */
+int handle_project_permissions(request_rec *r, const route_match *m);
 
 /* handle_import.c */
 int handle_import(request_rec *r, const route_match *m);

@@ -13,6 +13,11 @@ import { SessionPage } from './pages/SessionPage.jsx';
 import { ScanPage } from './pages/ScanPage.jsx';
 import { UploadPage } from './pages/UploadPage.jsx';
 import { PrearchivePage } from './pages/PrearchivePage.jsx';
+import { CustomVariablesPage } from './pages/CustomVariablesPage.jsx';
+import { ProjectSettingsPage } from './pages/ProjectSettingsPage.jsx';
+import { AdminPage } from './pages/AdminPage.jsx';
+import { UserEditPage } from './pages/UserEditPage.jsx';
+import { AdminLink } from './admin/AdminLink.jsx';
 
 const PAGES = {
   projects: ProjectsPage,
@@ -22,6 +27,10 @@ const PAGES = {
   scan: ScanPage,
   upload: UploadPage,
   prearchive: PrearchivePage,
+  customVariables: CustomVariablesPage,
+  projectSettings: ProjectSettingsPage,
+  admin: AdminPage,
+  adminUser: UserEditPage,
 };
 
 export function App() {
@@ -66,7 +75,7 @@ export function App() {
     <div class="frame" onClick={onLinkClick}>
       <header class="top">
         <a href="/" data-route class="brand">Arca</a>
-        <nav aria-label="Main"><a href="/" data-route>Projects</a> <a href="/upload" data-route>Upload</a> <a href="/prearchive" data-route>Prearchive</a></nav>
+        <nav aria-label="Main"><a href="/" data-route>Projects</a> <a href="/upload" data-route>Upload</a> <a href="/prearchive" data-route>Prearchive</a> <AdminLink user={user} /></nav>
         <div class="who">
           <span>Logged in as <strong>{user}</strong></span>
           <SessionClock

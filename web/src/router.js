@@ -33,6 +33,10 @@ const ROUTES = [
   ['scan', /^\/projects\/([^/]+)\/experiments\/([^/]+)\/scans\/([^/]+)\/?$/],
   ['upload', /^\/(?:projects\/([^/]+)\/)?upload\/?$/],
   ['prearchive', /^\/(?:projects\/([^/]+)\/)?prearchive\/?$/],
+  ['customVariables', /^\/projects\/([^/]+)\/custom-variables\/?$/],
+  ['projectSettings', /^\/projects\/([^/]+)\/settings\/?$/],
+  ['admin', /^\/admin\/?$/],
+  ['adminUser', /^\/admin\/users\/([^/]+)\/?$/],
 ];
 
 export function match(path) {

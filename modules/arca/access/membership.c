@@ -18,6 +18,17 @@ arca_error_t *arca_project_users(arca_db_t *db, apr_pool_t *p, const char *proje
         "m.role), a.login", 1, &project, out);
 }
 
+arca_error_t *arca_account_projects(arca_db_t *db, apr_pool_t *p, const char *login,
+                                    arca_resultset_t **out)
+{
+    return arca_query_resultset(db, p, "Projects",
+        "SELECT m.project, p.name, CASE m.role WHEN 'owner' THEN 'Owners' WHEN 'member' "
+        "THEN 'Members' ELSE 'Collaborators' END AS \"group\" "
+        "FROM arca_project_member m JOIN arca_account a ON a.id = m.account_id "
+        "JOIN arca_project p ON p.id = m.project WHERE a.login = $1 ORDER BY m.project",
+        1, &login, out);
+}
+
 arca_error_t *arca_project_user_set(arca_db_t *db, apr_pool_t *p, const char *project,
                                     const char *login, const char *role)
 {

@@ -9,6 +9,11 @@
 arca_error_t *arca_project_users(arca_db_t *db, apr_pool_t *p, const char *project,
                                  arca_resultset_t **out);
 
+/* The projects `login` has a role in: project, name, group (Owners, Members,
+ * Collaborators), by project ID; empty for an unknown login. */
+arca_error_t *arca_account_projects(arca_db_t *db, apr_pool_t *p, const char *login,
+                                    arca_resultset_t **out);
+
 /* Puts `login` in the group `role` ("owner", "member", "collaborator"), replacing any other
  * role in the project. 404 for an unknown login. */
 arca_error_t *arca_project_user_set(arca_db_t *db, apr_pool_t *p, const char *project,

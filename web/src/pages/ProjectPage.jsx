@@ -7,6 +7,7 @@ import { Fields } from '../components/Fields.jsx';
 import { SimpleTable } from '../components/SimpleTable.jsx';
 import { item } from '../components/itemFields.js';
 import { SubjectsTable } from '../table/SubjectsTable.jsx';
+import { ManageLinks } from '../manage/ManageLinks.jsx';
 
 async function loadProject(p) {
   const [it, defs] = await Promise.all([
@@ -39,6 +40,7 @@ export function ProjectPage({ params: [p] }) {
             <li><a class="button" href={`/data/projects/${seg(p)}/files?format=zip`} download>Download images (zip)</a></li>
             <li><a class="button" href={`/projects/${seg(p)}/upload`} data-route>Upload images</a></li>
             <li><a class="button" href={`/projects/${seg(p)}/prearchive`} data-route>Prearchive</a></li>
+            <ManageLinks project={p} />
           </ul>
           <h2>Subjects</h2>
           <SubjectsTable project={p} customVars={state.data.customVars} />
