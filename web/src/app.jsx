@@ -13,6 +13,7 @@ import { SessionPage } from './pages/SessionPage.jsx';
 import { ScanPage } from './pages/ScanPage.jsx';
 import { UploadPage } from './pages/UploadPage.jsx';
 import { PrearchivePage } from './pages/PrearchivePage.jsx';
+import { SearchPage } from './pages/SearchPage.jsx';
 
 const PAGES = {
   projects: ProjectsPage,
@@ -22,6 +23,7 @@ const PAGES = {
   scan: ScanPage,
   upload: UploadPage,
   prearchive: PrearchivePage,
+  search: SearchPage,
 };
 
 export function App() {
@@ -66,7 +68,7 @@ export function App() {
     <div class="frame" onClick={onLinkClick}>
       <header class="top">
         <a href="/" data-route class="brand">Arca</a>
-        <nav aria-label="Main"><a href="/" data-route>Projects</a> <a href="/upload" data-route>Upload</a> <a href="/prearchive" data-route>Prearchive</a></nav>
+        <nav aria-label="Main"><a href="/" data-route>Projects</a> <a href="/upload" data-route>Upload</a> <a href="/prearchive" data-route>Prearchive</a> <a href="/search" data-route>Search</a></nav>
         <div class="who">
           <span>Logged in as <strong>{user}</strong></span>
           <SessionClock

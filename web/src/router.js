@@ -33,6 +33,7 @@ const ROUTES = [
   ['scan', /^\/projects\/([^/]+)\/experiments\/([^/]+)\/scans\/([^/]+)\/?$/],
   ['upload', /^\/(?:projects\/([^/]+)\/)?upload\/?$/],
   ['prearchive', /^\/(?:projects\/([^/]+)\/)?prearchive\/?$/],
+  ['search', /^\/search\/?$/],
 ];
 
 export function match(path) {
