@@ -113,7 +113,7 @@ export function SearchPage() {
         <input id="save-desc" value={saveDesc} onInput={(e) => setSaveDesc(e.currentTarget.value)} />
         <label for="save-share">Share with</label>
         <select id="save-share" value={shareWith} onChange={(e) => setShareWith(e.currentTarget.value)}>
-          <option value="">no project</option>
+          <option value="">no project: every user sees it</option>
           {(projects.data ? projects.data.rows : []).map((p) => <option key={p.ID} value={p.ID}>readers of {p.ID}</option>)}
         </select>
         <button type="submit" id="save-run">Store</button>
