@@ -18,6 +18,7 @@ import { ProjectSettingsPage } from './pages/ProjectSettingsPage.jsx';
 import { AdminPage } from './pages/AdminPage.jsx';
 import { UserEditPage } from './pages/UserEditPage.jsx';
 import { AdminLink } from './admin/AdminLink.jsx';
+import { SearchPage } from './pages/SearchPage.jsx';
 
 const PAGES = {
   projects: ProjectsPage,
@@ -31,6 +32,7 @@ const PAGES = {
   projectSettings: ProjectSettingsPage,
   admin: AdminPage,
   adminUser: UserEditPage,
+  search: SearchPage,
 };
 
 export function App() {
@@ -75,7 +77,7 @@ export function App() {
     <div class="frame" onClick={onLinkClick}>
       <header class="top">
         <a href="/" data-route class="brand">Arca</a>
-        <nav aria-label="Main"><a href="/" data-route>Projects</a> <a href="/upload" data-route>Upload</a> <a href="/prearchive" data-route>Prearchive</a> <AdminLink user={user} /></nav>
+        <nav aria-label="Main"><a href="/" data-route>Projects</a> <a href="/upload" data-route>Upload</a> <a href="/prearchive" data-route>Prearchive</a> <a href="/search" data-route>Search</a> <AdminLink user={user} /></nav>
         <div class="who">
           <span>Logged in as <strong>{user}</strong></span>
           <SessionClock

@@ -37,6 +37,7 @@ const ROUTES = [
   ['projectSettings', /^\/projects\/([^/]+)\/settings\/?$/],
   ['admin', /^\/admin\/?$/],
   ['adminUser', /^\/admin\/users\/([^/]+)\/?$/],
+  ['search', /^\/search\/?$/],
 ];
 
 export function match(path) {

@@ -8,6 +8,7 @@ import { SimpleTable } from '../components/SimpleTable.jsx';
 import { item } from '../components/itemFields.js';
 import { SubjectsTable } from '../table/SubjectsTable.jsx';
 import { ManageLinks } from '../manage/ManageLinks.jsx';
+import { ProjectCharts } from '../charts/ProjectCharts.jsx';
 
 async function loadProject(p) {
   const [it, defs] = await Promise.all([
@@ -44,6 +45,7 @@ export function ProjectPage({ params: [p] }) {
           </ul>
           <h2>Subjects</h2>
           <SubjectsTable project={p} customVars={state.data.customVars} />
+          <ProjectCharts project={p} />
           <h2>Sessions</h2>
           <Status state={sessions} what="the sessions" />
           {sessions.data && (
