@@ -393,6 +393,28 @@ class TestAccess:
         for sid in ("mine", "team"):
             assert s.delete(env.url(f"/data/search/saved/{sid}")).status_code == 200
 
+    def test_stored_json_search_names_its_users(self, env, world):
+        member, outsider = world["member"], world["outsider"]
+        s = requests.Session()
+        s.auth = member
+        search = {"root": "xnat:subjectData", "columns": ["xnat:subjectData/SUBJECT_LABEL"]}
+        r = s.put(env.url("/data/search/saved/jsonmine"), json={**search, "users": [member[0]]})
+        assert r.status_code == 201, r.text
+        o = requests.Session()
+        o.auth = outsider
+        listed = [x["id"] for x in o.get(env.url("/data/search/saved?format=json"))
+                  .json()["ResultSet"]["Result"]]
+        assert "jsonmine" not in listed
+        assert o.get(env.url("/data/search/saved/jsonmine/results")).status_code == 404
+        mine = [x for x in s.get(env.url("/data/search/saved?format=json"))
+                .json()["ResultSet"]["Result"] if x["id"] == "jsonmine"]
+        assert mine and mine[0]["sharing"] == "users"
+        for bad in ([""], "me", [1]):
+            r = s.put(env.url("/data/search/saved/jsonbad"), json={**search, "users": bad})
+            assert r.status_code == 400 and "users" in r.text, r.text
+        assert s.get(env.url("/data/search/saved/jsonbad")).status_code == 404
+        assert s.delete(env.url("/data/search/saved/jsonmine")).status_code == 200
+
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

@@ -26,6 +26,7 @@
 #define ARCA_SEARCH_MAX_DEPTH 16               /* nesting of AND/OR groups */
 #define ARCA_SEARCH_MAX_IN 1000                /* values of one IN */
 #define ARCA_SEARCH_MAX_COLUMNS 100
+#define ARCA_SEARCH_MAX_USERS 1000            /* allowed users of a stored search */
 #define ARCA_SEARCH_MAX_VALUE 1024             /* bytes of one value */
 
 typedef enum {

@@ -181,7 +181,7 @@ arca_error_t *arca_search_parse_json(apr_pool_t *p, const char *doc, apr_size_t 
                                      arca_search_t **out)
 {
     static const char *const keys[] = {"root", "columns", "where", "sort", "limit", "offset",
-                                       "brief_description", "description", NULL};
+                                       "brief_description", "description", "users", NULL};
     static const char *const sort_keys[] = {"field", "order", NULL};
     json_error_t jerr;
     json_t *top, *v, *item;
@@ -213,6 +213,20 @@ arca_error_t *arca_search_parse_json(apr_pool_t *p, const char *doc, apr_size_t 
         s->brief_description = json_string_value(v);
     if ((v = json_object_get(top, "description")) && json_is_string(v))
         s->description = json_string_value(v);
+    /* a stored search's allowed users (XNAT's allowed_user): with none and no project,
+     * every user sees it, so a private one names its owner */
+    if ((v = json_object_get(top, "users"))) {
+        if (!json_is_array(v) || json_array_size(v) > ARCA_SEARCH_MAX_USERS)
+            return bad(p, "users", apr_psprintf(p, "an array of at most %d logins is needed",
+                                                ARCA_SEARCH_MAX_USERS));
+        json_array_foreach(v, i, item) {
+            if (!json_is_string(item) || json_string_length(item) == 0
+                || json_string_length(item) > 255)
+                return bad(p, apr_psprintf(p, "users[%" APR_SIZE_T_FMT "]", i),
+                           "a login (a non-empty string) is needed");
+            APR_ARRAY_PUSH(s->users, const char *) = json_string_value(item);
+        }
+    }
     if ((v = json_object_get(top, "columns"))) {
         if (!json_is_array(v))
             return bad(p, "columns", "an array of \"{type}/{field}\" strings is needed");

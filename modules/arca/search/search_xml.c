@@ -361,7 +361,7 @@ arca_error_t *arca_search_parse_xml(apr_pool_t *p, const char *doc, apr_size_t l
                 return err;
         } else if (arca_xml_is(c, "allowed_user")) {
             for (xmlNodePtr l = c->children; l; l = l->next)
-                if (arca_xml_is(l, "login") && s->users->nelts < 1000)
+                if (arca_xml_is(l, "login") && s->users->nelts < ARCA_SEARCH_MAX_USERS)
                     APR_ARRAY_PUSH(s->users, const char *) = text_of(p, l);
         }
     }

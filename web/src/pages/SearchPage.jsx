@@ -16,7 +16,7 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const post = (format, body) => request(`/data/search?format=${format}`,
   { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
 
-export function SearchPage() {
+export function SearchPage({ user }) {
   const elements = useLoad(() => listing('/data/search/elements'), []);
   const projects = useLoad(() => listing('/data/projects', { columns: 'ID' }), []);
   const [savedTick, setSavedTick] = useState(0);
@@ -64,7 +64,9 @@ export function SearchPage() {
   const save = async (e) => {
     e.preventDefault();
     setMessage('');
-    const body = { ...search(), brief_description: saveDesc || saveId };
+    // not shared with a project: the owner is its one allowed user (none would be everyone)
+    const body = { ...search(), brief_description: saveDesc || saveId,
+      ...(shareWith ? {} : { users: [user] }) };
     delete body.limit;
     const q = shareWith ? `?project=${seg(shareWith)}` : '';
     try {
@@ -113,7 +115,7 @@ export function SearchPage() {
         <input id="save-desc" value={saveDesc} onInput={(e) => setSaveDesc(e.currentTarget.value)} />
         <label for="save-share">Share with</label>
         <select id="save-share" value={shareWith} onChange={(e) => setShareWith(e.currentTarget.value)}>
-          <option value="">no project: every user sees it</option>
+          <option value="">no one: only you</option>
           {(projects.data ? projects.data.rows : []).map((p) => <option key={p.ID} value={p.ID}>readers of {p.ID}</option>)}
         </select>
         <button type="submit" id="save-run">Store</button>
