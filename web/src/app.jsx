@@ -1,6 +1,6 @@
 // The app's frame: who is logged in, the login page until someone is, then the page the
 // address names, under a header with the session's countdown and the logout.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { onUnauthorized } from './api.js';
 import { currentUser, loginOptions, logOut } from './session.js';
 import { match, navigate, onLinkClick, useLocation } from './router.js';
@@ -40,11 +40,15 @@ export function App() {
   const [user, setUser] = useState(undefined); // undefined: not known yet
   const [options, setOptions] = useState(null);
   const [notice, setNotice] = useState('');
+  // set while logging out: a page's request still in flight then answers 401, which is
+  // the logout itself, not a session that ended
+  const leaving = useRef(false);
 
   useEffect(() => {
     loginOptions().then(setOptions);
     currentUser().then(setUser, () => setUser(null));
     return onUnauthorized(() => {
+      if (leaving.current) return;
       setNotice('Your session has ended; please log in again.');
       setUser(null);
     });
@@ -56,7 +60,7 @@ export function App() {
       <LoginPage
         options={options}
         notice={notice}
-        onLoggedIn={(u) => { setNotice(''); setUser(u); }}
+        onLoggedIn={(u) => { leaving.current = false; setNotice(''); setUser(u); }}
       />
     );
   }
@@ -66,6 +70,7 @@ export function App() {
     setUser(null);
   };
   const doLogout = async () => {
+    leaving.current = true;
     try { await logOut(); } finally {
       ended('You have logged out.');
       navigate('/');
