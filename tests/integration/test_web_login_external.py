@@ -175,10 +175,13 @@ class TestInstitutionLogin:
             assert auth_status(b) == 401
             # mod_auth_openidc's (and the provider's) session stays: the button logs in
             # again without the provider's form
+            # ... and back to the page the browser asked for (a deep link)
+            b.goto("/search")
             b.collect()
             seen = len(b.requests)
             b.find("#institution-login").click()
-            b.wait_text("h1", lambda t: t == "Projects")
+            b.wait(lambda d: d.current_url == env.url("/search"), what="the deep link")
+            b.wait_text("h1", lambda t: t == "Search")
             assert logged_in_as(b) == login
             b.collect()
             assert not [u for u in b.requests[seen:] if "/interaction/" in u]
