@@ -45,6 +45,9 @@ def logged_in_as(b):
 
 
 def log_out(b):
+    """From the projects page, once its list is in: a request still in flight when the
+    session ends would come back 401, and the page would say the session ended instead."""
+    b.find("#projects, p.empty")
     b.js("[...document.querySelectorAll('header button')].find(x => x.textContent === "
          "'Log out').click()")
     assert b.text(".notice") == "You have logged out."
@@ -185,6 +188,7 @@ class TestInstitutionLogin:
             assert logged_in_as(b) == login
             b.collect()
             assert not [u for u in b.requests[seen:] if "/interaction/" in u]
+            b.goto("/")
             log_out(b)
             b.assert_clean()
         finally:
