@@ -3,6 +3,9 @@
  *                                (or names the one the request came with): the id as text
  *                                and a JSESSIONID cookie; ?CSRF=true adds "; XNAT_CSRF=..."
  *   DELETE /data/JSESSION        ends the session of the request's cookie
+ *   GET /data/services/login-redirect[?to=/path]   for a browser that logged in elsewhere
+ *                                (a location under AuthType openid-connect): opens (or
+ *                                keeps) its session, then 303 to a path of this site
  *   PUT|POST /data/services/auth form username=..&password=.. (or j_username/j_password):
  *                                a session for those credentials (xnatpy logs in so)
  *   GET /data/services/tokens/issue[/user/{u}]    a new alias token (JSON)
@@ -16,6 +19,7 @@
 #include <jansson.h>
 
 #include "arca_http.h"
+#include "base/validate.h"
 #include "access/audit.h"
 #include "access/authz.h"
 #include "handlers.h"
@@ -34,10 +38,15 @@ static const char *cookie_attributes(request_rec *r)
                                                    : "Path=/; HttpOnly; SameSite=Lax";
 }
 
-static int send_session(request_rec *r, const char *id, const char *csrf)
+static void set_cookie(request_rec *r, const char *id)
 {
     apr_table_addn(r->err_headers_out, "Set-Cookie", apr_psprintf(r->pool,
                    "JSESSIONID=%s; %s", id, cookie_attributes(r)));
+}
+
+static int send_session(request_rec *r, const char *id, const char *csrf)
+{
+    set_cookie(r, id);
     return arca_http_send_text(r, "text/plain; charset=utf-8",
                                arca_http_flag(r, "CSRF")
                                    ? apr_pstrcat(r->pool, id, "; XNAT_CSRF=", csrf, NULL) : id);
@@ -78,6 +87,36 @@ int handle_session_close(request_rec *r, const route_match *m)
     apr_table_addn(r->err_headers_out, "Set-Cookie", apr_psprintf(r->pool,
                    "JSESSIONID=; %s; Max-Age=0", cookie_attributes(r)));
     return OK;
+}
+
+/* The end of a login made by another httpd module (the login page's institution button):
+ * the browser carries that module's own session, which only its location knows, so it
+ * gets an Arca session cookie for the whole API and is sent back to the pages. The target
+ * is checked first (no open redirect: a path of this site only), so a bad one opens
+ * nothing. */
+int handle_login_redirect(request_rec *r, const route_match *m)
+{
+    const char *to = arca_http_arg(r, "to");
+    const char *id = apr_table_get(r->notes, "arca-session"), *csrf;
+    arca_db_t *db;
+    arca_error_t *err;
+
+    if (to == NULL)
+        to = "/";
+    if (!arca_valid_local_path(to))
+        return arca_http_errorf(r, HTTP_BAD_REQUEST, "to: give a path of this site, "
+                                "starting with a single '/'");
+    if (r->user == NULL)
+        return arca_http_errorf(r, HTTP_UNAUTHORIZED, "%s", ARCA_LOGIN_REQUIRED);
+    if (id == NULL) { /* no live session yet */
+        if ((err = arca_core.request_db(r, &db))
+            || (err = arca_session_open(db, r->pool, r->user, &id, &csrf)))
+            return arca_http_error(r, err);
+    }
+    set_cookie(r, id);
+    apr_table_setn(r->headers_out, "Location", to);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return HTTP_SEE_OTHER;
 }
 
 /* Form login. The location must let unauthenticated requests through (the shipped

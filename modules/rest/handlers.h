@@ -21,6 +21,7 @@ int handle_schema_get(request_rec *r, const route_match *m);
 /* handle_session.c */
 int handle_session_open(request_rec *r, const route_match *m);
 int handle_session_close(request_rec *r, const route_match *m);
+int handle_login_redirect(request_rec *r, const route_match *m);
 int handle_services_auth(request_rec *r, const route_match *m);
 int handle_token_issue(request_rec *r, const route_match *m);
 int handle_token_issue_for(request_rec *r, const route_match *m);

@@ -37,6 +37,7 @@ const route rest_routes[] = {
     {"GET", "data:prearchive/projects/{project}/{timestamp}/{session}/scans/{scan}/resources/"
      "{resource}/files/{file}", handle_prearchive_files},
     {"GET", "data:services/login-options", handle_login_options},
+    {"GET", "data:services/login-redirect", handle_login_redirect},
     {"PUT", "data:services/auth", handle_services_auth},
     {"POST", "data:services/auth", handle_services_auth},
     {"GET", "data:services/tokens/issue", handle_token_issue},

@@ -84,7 +84,8 @@ def test_login_options_follow_the_configuration_and_the_page_shows_the_button(en
                 b.goto("/")
                 a = b.find("#institution-login")
                 assert a.text == "Log in with Example U"
-                assert a.get_attribute("href") == env.url("/login/institution")
+                # asking to come back to the page it was shown on
+                assert a.get_attribute("href") == env.url("/login/institution?to=%2F")
                 b.assert_clean()
             finally:
                 b.close()

@@ -26,6 +26,22 @@ static void logins(void **state)
     assert_false(arca_valid_login("a\nb"));
 }
 
+static void local_paths(void **state)
+{
+    assert_true(arca_valid_local_path("/"));
+    assert_true(arca_valid_local_path("/projects/P1?x=1#top"));
+    assert_true(arca_valid_local_path("/a//b"));
+    assert_false(arca_valid_local_path(NULL));
+    assert_false(arca_valid_local_path(""));
+    assert_false(arca_valid_local_path("projects"));
+    assert_false(arca_valid_local_path("//evil.example/"));
+    assert_false(arca_valid_local_path("/\\evil.example"));
+    assert_false(arca_valid_local_path("https://evil.example/"));
+    assert_false(arca_valid_local_path("javascript:alert(1)"));
+    assert_false(arca_valid_local_path("/a\r\nSet-Cookie: x=1"));
+    assert_false(arca_valid_local_path("/\t/evil.example"));
+}
+
 static void conninfo_strings(void **state)
 {
     apr_pool_t *p = *state;
@@ -78,6 +94,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(site_ids),
         cmocka_unit_test(logins),
+        cmocka_unit_test(local_paths),
         cmocka_unit_test(conninfo_strings),
         cmocka_unit_test(numeric_values),
     };

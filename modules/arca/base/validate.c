@@ -33,6 +33,16 @@ int arca_valid_login(const char *login)
     return 1;
 }
 
+int arca_valid_local_path(const char *path)
+{
+    if (path == NULL || path[0] != '/' || path[1] == '/')
+        return 0;
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '\\')
+            return 0;
+    return 1;
+}
+
 int arca_valid_conninfo(apr_pool_t *p, const char *conninfo, const char **why)
 {
     char *errmsg = NULL;

@@ -4,6 +4,14 @@
 import { useState } from 'preact/hooks';
 import { logIn } from '../session.js';
 
+// The institution's address, asking to come back to this page (a deep link) when it names
+// no target itself; /data/services/login-redirect reads `to`, other addresses ignore it.
+function institutionHref(url) {
+  if (/[?&]to=/.test(url)) return url;
+  const here = window.location.pathname + window.location.search;
+  return `${url}${url.includes('?') ? '&' : '?'}to=${encodeURIComponent(here)}`;
+}
+
 export function LoginPage({ options, notice, onLoggedIn }) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
@@ -43,7 +51,7 @@ export function LoginPage({ options, notice, onLoggedIn }) {
       </form>
       {inst && (
         <p class="institution">
-          <a class="button" id="institution-login" href={inst.url}>{inst.label}</a>
+          <a class="button" id="institution-login" href={institutionHref(inst.url)}>{inst.label}</a>
         </p>
       )}
     </main>
