@@ -13,6 +13,7 @@
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcostrma.h"
+#include "dcmtk/dcmdata/dcjson.h"
 #include "dcmtk/oflog/oflog.h"
 
 #include <zlib.h>
@@ -21,6 +22,8 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,10 @@ struct arca_dicom_t {
     int private_deleted;
     // PIX_SYNTH
     apr_uint64_t synth_rows, synth_cols, synth_frames;
+    // after a write: where the top-level pixel data's value went in the output
+    apr_uint64_t pix_off, pix_len, pix_in_off;
+    int pix_known, pix_encapsulated;
+    apr_uint64_t in_base;  // input bytes dropped from buf before buf[0]
 };
 
 namespace {
@@ -430,7 +437,8 @@ arca_error_t *file_read(void *baton, const void **buf, apr_size_t *len)
 
 class SinkConsumer : public DcmConsumer {
   public:
-    SinkConsumer(arca_write_fn w, void *b) : w_(w), b_(b), failed_(false) {}
+    SinkConsumer(arca_write_fn w, void *b) : w_(w), b_(b), failed_(false), count_(0) {}
+    apr_uint64_t count() const { return count_; }
     OFBool good() const { return !failed_; }
     OFCondition status() const { return failed_ ? OFCondition(EC_InvalidStream) : EC_Normal; }
     OFBool isFlushed() const { return OFTrue; }
@@ -443,6 +451,7 @@ class SinkConsumer : public DcmConsumer {
             failed_ = true;
             return 0;
         }
+        count_ += static_cast<apr_uint64_t>(n > 0 ? n : 0);
         return n;
     }
     void flush() {}
@@ -454,6 +463,7 @@ class SinkConsumer : public DcmConsumer {
     arca_write_fn w_;
     void *b_;
     bool failed_;
+    apr_uint64_t count_;
 };
 
 class SinkStream : public DcmOutputStream {
@@ -472,6 +482,7 @@ arca_error_t *copy_through(arca_dicom_t *d, SinkConsumer &out, apr_uint64_t n)
     while (n > 0) {
         size_t have = d->buf->size() - d->pos;
         if (have == 0) {
+            d->in_base += d->buf->size();
             d->buf->clear();
             d->pos = 0;
             if (d->eof)
@@ -488,6 +499,7 @@ arca_error_t *copy_through(arca_dicom_t *d, SinkConsumer &out, apr_uint64_t n)
         n -= take;
     }
     if (d->pos == d->buf->size()) {
+        d->in_base += d->buf->size();
         d->buf->clear();
         d->pos = 0;
     }
@@ -525,6 +537,8 @@ arca_error_t *copy_pixel_data(arca_dicom_t *d, SinkConsumer &out)
 
     if (err)
         return err;
+    apr_uint64_t start = out.count();
+    d->pix_in_off = d->in_base + d->pos;
     if (expl) {
         if (!((h[4] == 'O' && (h[5] == 'B' || h[5] == 'W')) || (h[4] == 'U' && h[5] == 'N')))
             return arca_error_create(d->pool, 400, "malformed DICOM object (pixel data VR)");
@@ -532,15 +546,22 @@ arca_error_t *copy_pixel_data(arca_dicom_t *d, SinkConsumer &out)
     } else {
         len = rd32(h + 4, be);
     }
-    if (len != 0xFFFFFFFFu)
-        return copy_through(d, out, len);
+    if (len != 0xFFFFFFFFu) {
+        if ((err = copy_through(d, out, len)))
+            return err;
+        d->pix_off = start, d->pix_len = len, d->pix_known = 1, d->pix_encapsulated = 0;
+        return ARCA_OK;
+    }
     for (;;) {  // encapsulated: items up to the sequence delimiter
         if ((err = take_header(d, out, h, 8)))
             return err;
         unsigned g = rd16(h, be), e = rd16(h + 2, be);
         apr_uint32_t ilen = rd32(h + 4, be);
-        if (g == 0xFFFE && e == 0xE0DD)
+        if (g == 0xFFFE && e == 0xE0DD) {
+            d->pix_off = start, d->pix_len = out.count() - start, d->pix_known = 1;
+            d->pix_encapsulated = 1;
             return ARCA_OK;
+        }
         if (g != 0xFFFE || e != 0xE000 || ilen == 0xFFFFFFFFu)
             return arca_error_create(d->pool, 400, "malformed DICOM object (pixel data item)");
         if ((err = copy_through(d, out, ilen)))
@@ -958,6 +979,40 @@ const char *opt_string(apr_pool_t *p, DcmDataset *ds, const DcmTagKey &key)
 
 }  // namespace
 
+// ---- DICOM JSON ------------------------------------------------------------------------------
+
+// Binary values longer than this become a BulkDataURI naming their tag, not InlineBinary.
+const Uint32 INLINE_MAX = 1024;
+
+class BulkJsonFormat : public DcmJsonFormatCompact {
+  public:
+    explicit BulkJsonFormat(const std::set<DcmTagKey> &bulk)
+        : DcmJsonFormatCompact(OFFalse), bulk_(bulk) {}
+    OFBool asBulkDataURI(const DcmTagKey &tag, OFString &uri)
+    {
+        if (bulk_.find(tag) == bulk_.end())
+            return OFFalse;
+        char hex[9];
+        snprintf(hex, sizeof hex, "%04X%04X", tag.getGroup(), tag.getElement());
+        uri = hex;
+        return OFTrue;
+    }
+
+  private:
+    const std::set<DcmTagKey> &bulk_;
+};
+
+bool binary_vr(DcmEVR vr)
+{
+    switch (vr) {
+    case EVR_OB: case EVR_OW: case EVR_OF: case EVR_OD: case EVR_OL: case EVR_OV:
+    case EVR_UN: case EVR_ox: case EVR_px: case EVR_PixelData:
+        return true;
+    default:
+        return false;
+    }
+}
+
 // ---- the C API -----------------------------------------------------------------------------
 
 extern "C" {
@@ -1209,6 +1264,45 @@ arca_error_t *arca_dicom_element_value(const arca_dicom_element_t *e, apr_pool_t
     DcmElement *el = static_cast<DcmElement *>(const_cast<void *>(e->opaque));
     return value_of(p, el, value);
     GUARD_END(p)
+}
+
+arca_error_t *arca_dicom_json(arca_dicom_t *d, apr_pool_t *p, const char **json)
+{
+    GUARD_BEGIN
+    DcmDataset copy(*d->ff->getDataset());
+    copy.findAndDeleteElement(DCM_PixelData);
+    // UTF-8 as DICOM JSON wants; a character set iconv does not know stays as it is
+    if (copy.tagExistsWithValue(DCM_SpecificCharacterSet))
+        (void)copy.convertToUTF8();
+    std::set<DcmTagKey> bulk;
+    DcmStack stack;
+    while (copy.nextObject(stack, OFTrue).good()) {
+        DcmObject *o = stack.top();
+        if (binary_vr(o->ident()) && o->getLength() > INLINE_MAX)
+            bulk.insert(o->getTag());
+    }
+    BulkJsonFormat fmt(bulk);
+    std::ostringstream out;
+    out << '{';  // dcmtk writes the attributes, the caller the object around them
+    OFCondition cond = copy.writeJson(out, fmt);
+    out << '}';
+    if (cond.bad())
+        return arca_error_create(p, 400, "the DICOM header cannot be written as JSON");
+    std::string s = out.str();
+    *json = apr_pstrmemdup(p, s.data(), s.size());
+    return ARCA_OK;
+    GUARD_END(p)
+}
+
+int arca_dicom_pixel_span(const arca_dicom_t *d, int of_input, apr_off_t *offset,
+                          apr_off_t *length, int *encapsulated)
+{
+    if (!d->pix_known || d->xfer == EXS_DeflatedLittleEndianExplicit)
+        return 0;
+    *offset = static_cast<apr_off_t>(of_input ? d->pix_in_off : d->pix_off);
+    *length = static_cast<apr_off_t>(d->pix_len);
+    *encapsulated = d->pix_encapsulated;
+    return 1;
 }
 
 arca_error_t *arca_dicom_info(arca_dicom_t *d, apr_pool_t *p, arca_dicom_info_t *info)
