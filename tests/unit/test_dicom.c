@@ -15,6 +15,7 @@
 
 #include "deid/deid_script.h"
 #include "dicom/dicom.h"
+#include "dicom/json_text.h"
 
 #define TEST_FILES "/usr/lib/python3/dist-packages/pydicom/data/test_files"
 
@@ -917,6 +918,27 @@ static void json_and_pixel_span(void **state)
     free(m2.data);
 }
 
+/* JSON text checked without a tree, and dcmtk's known faults repaired. */
+static void json_text_check_and_repair(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const good[] = {"{}", "[]", "{\"a\":[1,-2.5e3,0.5,\"x\"]}",
+        "{\"a\":{\"b\":[true,false,null]}}", "\"caf\xc3\xa9\"", " [ 1 , 2 ] "};
+    static const char *const bad[] = {"", "{", "[1,]", "{\"a\" 1}", "[1.]", "[+5]", "[.5]",
+        "[01]", "[\"\x80\"]", "[\"\\u0000\"]", "[\"a\"]x", "[\"\\q\"]", "{\"a\":1,}"};
+    const char *r;
+
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(arca_json_valid(good[i]), 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(arca_json_valid(bad[i]), 0);
+    r = arca_json_repair(p, "{\"a\":{\"vr\":\"DS\",\"Value\":[1.,+5,0.5]}}");
+    assert_string_equal(r, "{\"a\":{\"vr\":\"DS\",\"Value\":[\"1.\",\"+5\",0.5]}}");
+    r = arca_json_repair(p, "{\"a\":[\"x\xff\\u0000y\"]}");
+    assert_string_equal(r, "{\"a\":[\"x?y\"]}");
+    assert_null(arca_json_repair(p, "{\"a\":"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -931,6 +953,7 @@ int main(void)
         cmocka_unit_test(deid_basic_profile_runs_over_the_bridge),
         cmocka_unit_test(tags_by_number_and_keyword),
         cmocka_unit_test(json_and_pixel_span),
+        cmocka_unit_test(json_text_check_and_repair),
     };
     return RUN(tests);
 }

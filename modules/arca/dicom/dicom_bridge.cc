@@ -13,17 +13,18 @@
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcostrma.h"
-#include "dcmtk/dcmdata/dcjson.h"
 #include "dcmtk/oflog/oflog.h"
 
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -980,27 +981,12 @@ const char *opt_string(apr_pool_t *p, DcmDataset *ds, const DcmTagKey &key)
 }  // namespace
 
 // ---- DICOM JSON ------------------------------------------------------------------------------
+// Written here rather than by dcmtk's writeJson, which costs about half a millisecond for a
+// 10 KB header through iostreams (a tenth of an import's time per object), writes DICOM's
+// numbers as they are ("1." is not JSON) and AT as "(gggg,eeee)".
 
 // Binary values longer than this become a BulkDataURI naming their tag, not InlineBinary.
 const Uint32 INLINE_MAX = 1024;
-
-class BulkJsonFormat : public DcmJsonFormatCompact {
-  public:
-    explicit BulkJsonFormat(const std::set<DcmTagKey> &bulk)
-        : DcmJsonFormatCompact(OFFalse), bulk_(bulk) {}
-    OFBool asBulkDataURI(const DcmTagKey &tag, OFString &uri)
-    {
-        if (bulk_.find(tag) == bulk_.end())
-            return OFFalse;
-        char hex[9];
-        snprintf(hex, sizeof hex, "%04X%04X", tag.getGroup(), tag.getElement());
-        uri = hex;
-        return OFTrue;
-    }
-
-  private:
-    const std::set<DcmTagKey> &bulk_;
-};
 
 bool binary_vr(DcmEVR vr)
 {
@@ -1011,6 +997,257 @@ bool binary_vr(DcmEVR vr)
     default:
         return false;
     }
+}
+
+void json_string(std::string &out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    out += '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            if (c == 0)
+                continue;  // jsonb refuses \u0000
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+}
+
+// A DICOM number as JSON: trimmed, '+' and leading zeros dropped, "1." and ".5" completed;
+// false when it is not a number at all.
+bool json_number(std::string &out, const std::string &v)
+{
+    size_t b = v.find_first_not_of(' '), e = v.find_last_not_of(' ');
+    if (b == std::string::npos)
+        return false;
+    std::string t = v.substr(b, e - b + 1), r;
+    size_t i = 0;
+    if (t[i] == '+' || t[i] == '-')
+        r += t[i] == '-' ? "-" : "", i++;
+    size_t int_start = i;
+    while (i < t.size() && isdigit(static_cast<unsigned char>(t[i])))
+        i++;
+    std::string ip = t.substr(int_start, i - int_start);
+    while (ip.size() > 1 && ip[0] == '0')
+        ip.erase(0, 1);
+    std::string fp;
+    if (i < t.size() && t[i] == '.') {
+        size_t f = ++i;
+        while (i < t.size() && isdigit(static_cast<unsigned char>(t[i])))
+            i++;
+        fp = t.substr(f, i - f);
+    }
+    if (ip.empty() && fp.empty())
+        return false;
+    r += ip.empty() ? "0" : ip;
+    if (!fp.empty())
+        r += "." + fp;
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        size_t x = ++i;
+        if (i < t.size() && (t[i] == '+' || t[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < t.size() && isdigit(static_cast<unsigned char>(t[i])))
+            i++;
+        if (d == i)
+            return false;
+        r += "e" + t.substr(x, i - x);
+    }
+    if (i != t.size())
+        return false;
+    out += r;
+    return true;
+}
+
+const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void json_base64(std::string &out, const Uint8 *b, size_t n)
+{
+    out += '"';
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = b[i] << 16 | (i + 1 < n ? b[i + 1] << 8 : 0) | (i + 2 < n ? b[i + 2] : 0);
+        out += b64[v >> 18 & 63];
+        out += b64[v >> 12 & 63];
+        out += i + 1 < n ? b64[v >> 6 & 63] : '=';
+        out += i + 2 < n ? b64[v & 63] : '=';
+    }
+    out += '"';
+}
+
+// Splits a value at '\' (multi-valued VRs) or not (LT, ST, UT, UR, UC? no: UC is multi).
+void split_values(const std::string &v, bool multi, std::vector<std::string> &out)
+{
+    out.clear();
+    if (!multi) {
+        out.push_back(v);
+        return;
+    }
+    size_t s = 0;
+    for (;;) {
+        size_t e = v.find('\\', s);
+        out.push_back(v.substr(s, e == std::string::npos ? std::string::npos : e - s));
+        if (e == std::string::npos)
+            break;
+        s = e + 1;
+    }
+}
+
+std::string trim_pad(const std::string &v, bool leading)
+{
+    size_t e = v.find_last_not_of(' ');
+    if (e == std::string::npos)
+        return "";
+    size_t b = leading ? v.find_first_not_of(' ') : 0;
+    return v.substr(b, e - b + 1);
+}
+
+void json_item(std::string &out, DcmItem *item, bool top);
+
+void json_element(std::string &out, DcmElement *el)
+{
+    DcmEVR vr = el->ident();
+    const DcmTag &tag = el->getTag();
+    char key[32];
+    snprintf(key, sizeof key, "\"%04X%04X\":{\"vr\":\"", tag.getGroup(), tag.getElement());
+    out += key;
+    DcmVR v(vr);
+    const char *name = vr == EVR_ox || vr == EVR_px || vr == EVR_PixelData ? "OB"
+                     : vr == EVR_lt ? "OW" : vr == EVR_up ? "UL" : v.getValidVRName();
+    out += name;
+    out += '"';
+    if (vr == EVR_SQ) {
+        DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(el);
+        if (sq->card() > 0) {
+            out += ",\"Value\":[";
+            bool first = true;
+            for (DcmObject *o = sq->nextInContainer(NULL); o; o = sq->nextInContainer(o)) {
+                if (!first)
+                    out += ',';
+                json_item(out, static_cast<DcmItem *>(o), false);
+                first = false;
+            }
+            out += ']';
+        }
+        out += '}';
+        return;
+    }
+    if (el->getLength() == 0) {
+        out += '}';
+        return;
+    }
+    if (binary_vr(vr) || vr == EVR_lt) {
+        if (el->getLength() > INLINE_MAX) {
+            char uri[16];
+            snprintf(uri, sizeof uri, "%04X%04X", tag.getGroup(), tag.getElement());
+            out += ",\"BulkDataURI\":\"";
+            out += uri;
+            out += "\"}";
+            return;
+        }
+        Uint8 *bytes = NULL;
+        if (el->getUint8Array(bytes).good() && bytes) {
+            out += ",\"InlineBinary\":";
+            json_base64(out, bytes, el->getLength());
+        }
+        out += '}';
+        return;
+    }
+    OFString all;
+    if (el->getOFStringArray(all, OFTrue).bad()) {
+        out += '}';
+        return;
+    }
+    bool multi = !(vr == EVR_LT || vr == EVR_ST || vr == EVR_UT || vr == EVR_UR);
+    bool numeric = vr == EVR_IS || vr == EVR_DS || vr == EVR_US || vr == EVR_SS
+                   || vr == EVR_UL || vr == EVR_SL || vr == EVR_FL || vr == EVR_FD
+                   || vr == EVR_SV || vr == EVR_UV;
+    std::vector<std::string> vals;
+    split_values(std::string(all.c_str(), all.length()), multi, vals);
+    bool any = false;
+    for (const std::string &x : vals)
+        if (!trim_pad(x, true).empty())
+            any = true;
+    if (!any) {
+        out += '}';
+        return;
+    }
+    out += ",\"Value\":[";
+    for (size_t i = 0; i < vals.size(); i++) {
+        if (i)
+            out += ',';
+        const std::string &x = vals[i];
+        if (vr == EVR_PN) {
+            static const char *const groups[] = {"Alphabetic", "Ideographic", "Phonetic"};
+            std::string t = trim_pad(x, false);
+            out += '{';
+            size_t s = 0;
+            bool first = true;
+            for (int g = 0; g < 3; g++) {
+                size_t e = t.find('=', s);
+                std::string part = t.substr(s, e == std::string::npos ? std::string::npos
+                                                                      : e - s);
+                if (!part.empty()) {
+                    if (!first)
+                        out += ',';
+                    out += '"';
+                    out += groups[g];
+                    out += "\":";
+                    json_string(out, part.data(), part.size());
+                    first = false;
+                }
+                if (e == std::string::npos)
+                    break;
+                s = e + 1;
+            }
+            out += '}';
+        } else if (vr == EVR_AT) {
+            std::string t;  // "(gggg,eeee)" to "GGGGEEEE"
+            for (char c : x)
+                if (isxdigit(static_cast<unsigned char>(c)))
+                    t += static_cast<char>(toupper(static_cast<unsigned char>(c)));
+            json_string(out, t.data(), t.size());
+        } else if (numeric) {
+            std::string t = trim_pad(x, true);
+            if (t.empty())
+                out += "null";
+            else if (!json_number(out, t))
+                json_string(out, t.data(), t.size());
+        } else {
+            std::string t = trim_pad(x, vr != EVR_LT && vr != EVR_ST && vr != EVR_UT);
+            if (t.empty())
+                out += "null";
+            else
+                json_string(out, t.data(), t.size());
+        }
+    }
+    out += "]}";
+}
+
+// The elements of an item (or the dataset: `top`, without its pixel data) as an object.
+void json_item(std::string &out, DcmItem *item, bool top)
+{
+    bool first = true;
+    out += '{';
+    // walked in order, not by index: getElement(i) seeks from the start each time
+    for (DcmObject *o = item->nextInContainer(NULL); o; o = item->nextInContainer(o)) {
+        DcmElement *el = static_cast<DcmElement *>(o);
+        const DcmTag &t = el->getTag();
+        if ((top && t == DCM_PixelData) || t.getElement() == 0x0000)
+            continue;  // no pixel data, no group lengths
+        if (!first)
+            out += ',';
+        json_element(out, el);
+        first = false;
+    }
+    out += '}';
 }
 
 // ---- the C API -----------------------------------------------------------------------------
@@ -1269,27 +1506,21 @@ arca_error_t *arca_dicom_element_value(const arca_dicom_element_t *e, apr_pool_t
 arca_error_t *arca_dicom_json(arca_dicom_t *d, apr_pool_t *p, const char **json)
 {
     GUARD_BEGIN
-    DcmDataset copy(*d->ff->getDataset());
-    copy.findAndDeleteElement(DCM_PixelData);
-    // UTF-8 as DICOM JSON wants; a character set iconv does not know stays as it is
-    if (copy.tagExistsWithValue(DCM_SpecificCharacterSet))
-        (void)copy.convertToUTF8();
-    std::set<DcmTagKey> bulk;
-    DcmStack stack;
-    while (copy.nextObject(stack, OFTrue).good()) {
-        DcmObject *o = stack.top();
-        if (binary_vr(o->ident()) && o->getLength() > INLINE_MAX)
-            bulk.insert(o->getTag());
+    DcmDataset *ds = d->ff->getDataset();
+    // UTF-8 as DICOM JSON wants, converted in a copy; a character set iconv does not know
+    // stays as it is. ASCII and UTF-8 need neither
+    OFString cs;
+    std::unique_ptr<DcmDataset> copy;
+    if (ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, cs).good() && !cs.empty()
+        && cs != "ISO_IR 192" && cs != "ISO_IR 6" && cs != "ISO 2022 IR 6") {
+        copy.reset(new DcmDataset(*ds));
+        (void)copy->convertToUTF8();
+        ds = copy.get();
     }
-    BulkJsonFormat fmt(bulk);
-    std::ostringstream out;
-    out << '{';  // dcmtk writes the attributes, the caller the object around them
-    OFCondition cond = copy.writeJson(out, fmt);
-    out << '}';
-    if (cond.bad())
-        return arca_error_create(p, 400, "the DICOM header cannot be written as JSON");
-    std::string s = out.str();
-    *json = apr_pstrmemdup(p, s.data(), s.size());
+    std::string out;
+    out.reserve(16384);
+    json_item(out, ds, true);
+    *json = apr_pstrmemdup(p, out.data(), out.size());
     return ARCA_OK;
     GUARD_END(p)
 }

@@ -3,31 +3,9 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <jansson.h>
 
 #include "dicom/instance_index.h"
-
-/* The header as JSON PostgreSQL accepts: dcmtk's answer, else (bytes that are not UTF-8 in
- * a character set iconv did not convert) the same with every non-ASCII byte as '?'. */
-static const char *valid_json(apr_pool_t *p, const char *json)
-{
-    json_t *j = json_loads(json, 0, NULL);
-    char *copy;
-
-    if (j) {
-        json_decref(j);
-        return json;
-    }
-    copy = apr_pstrdup(p, json);
-    for (char *c = copy; *c; c++)
-        if ((unsigned char)*c >= 0x80)
-            *c = '?';
-    if ((j = json_loads(copy, 0, NULL))) {
-        json_decref(j);
-        return copy;
-    }
-    return "{}";
-}
+#include "dicom/json_text.h"
 
 static const char *int_or_null(apr_pool_t *p, const char *s)
 {
@@ -54,13 +32,17 @@ static arca_error_t *put(arca_db_t *db, apr_pool_t *p, const char *resource_pk,
 
     if ((err = arca_dicom_info(d, p, &in)) || (err = arca_dicom_json(d, p, &json)))
         return err;
+    /* what dcmtk wrote, repaired if it must be (json_text.h); else an empty header rather
+     * than a failed import */
+    if ((json = arca_json_repair(p, json)) == NULL)
+        json = "{}";
     frames = int_or_null(p, in.number_of_frames);
     const char *params[11] = {
         resource_pk, path, in.sop_instance_uid ? in.sop_instance_uid : "",
         in.sop_class_uid ? in.sop_class_uid : "", int_or_null(p, in.instance_number),
         in.transfer_syntax, frames && atoi(frames) > 0 ? frames : "1",
         known ? apr_off_t_toa(p, off) : NULL, known ? apr_off_t_toa(p, len) : NULL,
-        enc ? "t" : "f", valid_json(p, json)};
+        enc ? "t" : "f", json};
     return arca_db_query_prepared(db, p, NULL, "arca_instance_put",
         "INSERT INTO arca_instance (resource_pk, path, scan_pk, sop_uid, sop_class_uid, "
         "instance_number, transfer_syntax, frames, pixel_offset, pixel_length, encapsulated, "
