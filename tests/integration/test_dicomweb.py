@@ -388,3 +388,34 @@ def test_wado_unknown_is_404(env, world):
                  "/dicomweb/studies/not-a-uid", "/dicomweb/nothing"):
         r = env.get(path)
         assert r.status_code == 404, (path, r.text)
+
+
+def test_metadata_values_as_dicom_json(env, world):
+    """Latin-1 text in UTF-8, numbers DICOM allows and JSON does not, AT, PN groups."""
+    from pydicom.dataelem import DataElement
+    st = new_uid()
+    data = obj("CT_small.dcm", study=st, patient_id=world["pid"],
+               SpecificCharacterSet="ISO_IR 100")
+    ds = pydicom.dcmread(io.BytesIO(data))
+    ds.add(DataElement(0x00080080, "LO", "Clinique Hôpital".encode("latin-1")))
+    ds.add(DataElement(0x00180050, "DS", b"1. "))
+    ds.add(DataElement(0x00200012, "IS", b"+3"))
+    ds.add(DataElement(0x00280009, "AT", [0x00540010, 0x00540020]))
+    ds.add(DataElement(0x00081050, "PN", b"Yamada^Tarou==yamada^tarou"))
+    ds.add(DataElement(0x00081060, "PN", b""))
+    out = io.BytesIO()
+    ds.save_as(out, write_like_original=True)
+    body, ctype = stow_body([out.getvalue()])
+    assert env.session().post(env.url(f"/dicomweb/projects/{world['project']}/studies"),
+                              data=body, headers={"Content-Type": ctype}).ok
+    r = env.get(f"/dicomweb/studies/{st}/metadata")
+    assert r.status_code == 200, r.text
+    (x,) = r.json()
+    check_dicom_json([x])
+    assert value(x, "00080080") == "Clinique Hôpital"
+    assert x["00180050"]["Value"] == [1]
+    assert x["00200012"]["Value"] == [3]
+    assert x["00280009"]["Value"] == ["00540010", "00540020"]
+    assert value(x, "00081050") == {"Alphabetic": "Yamada^Tarou",
+                                    "Phonetic": "yamada^tarou"}
+    assert x["00081060"] == {"vr": "PN"}

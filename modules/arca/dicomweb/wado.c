@@ -97,6 +97,7 @@ json_t *arca_dw_metadata(apr_pool_t *p, const arca_dw_scope_t *scope,
         if (h == NULL)
             continue;
         dw_bulk_uris(h, url);
+        json_object_del(h, "7FE00010");  /* an object read whole may have it inline */
         if (in->pixel_offset >= 0) {
             const char *vr = "OW";
             json_t *bits = json_object_get(json_object_get(h, "00280100"), "Value");
