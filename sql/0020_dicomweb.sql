@@ -37,3 +37,16 @@ CREATE FUNCTION arca_dicom_text(h jsonb, tag text) RETURNS text LANGUAGE sql IMM
                                      THEN h->tag->'Value' ELSE '[]' END)
            WITH ORDINALITY AS t(v, n)
 $$;
+
+-- A file replaced by anything but the import (a resource upload over it) loses its row,
+-- which the next WADO-RS request that names it builds again from the new file. (The
+-- digest filled in after a C-STORE changes no insert_date: it keeps the row.)
+CREATE FUNCTION arca_instance_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM arca_instance WHERE resource_pk = OLD.resource_pk AND path = OLD.path;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER arca_file_instance_stale AFTER UPDATE OF insert_date ON arca_file
+    FOR EACH ROW WHEN (OLD.insert_date IS DISTINCT FROM NEW.insert_date)
+    EXECUTE FUNCTION arca_instance_stale();

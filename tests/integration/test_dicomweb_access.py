@@ -169,3 +169,32 @@ def test_prearchived_stow_has_no_retrieve_url(env, world):
         assert admin.get(env.url(f"/dicomweb/projects/{p}/studies")).json() == []
     finally:
         admin.delete(env.url(f"/data/projects/{p}?removeFiles=true"))
+
+
+def test_a_file_replaced_by_an_upload_is_indexed_again(env, world):
+    st = new_uid()
+    data = obj("CT_small.dcm", study=st, patient_id=f"P{world['tag']}", InstanceNumber=1)
+    ds = pydicom.dcmread(io.BytesIO(data))
+    body, ctype = stow_body([data])
+    assert env.session().post(env.url(f"/dicomweb/projects/{world['a']}/studies"), data=body,
+                              headers={"Content-Type": ctype}).ok
+    expt, scan, path = env.sql(
+        "SELECT e.id, s.id, f.path FROM arca_file f JOIN arca_resource r ON r.pk = "
+        "f.resource_pk JOIN arca_scan s ON s.pk = r.scan_pk JOIN arca_experiment e ON e.id = "
+        f"s.experiment_id WHERE e.uid = '{st}'")[0]
+    # the same instance with another number and another layout (implicit VR)
+    ds.InstanceNumber = 7
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+    ds.is_implicit_VR, ds.is_little_endian = True, True
+    out = io.BytesIO()
+    ds.save_as(out, write_like_original=False)
+    r = env.session().put(env.url(f"/data/experiments/{expt}/scans/{scan}/resources/DICOM/"
+                                  f"files/{path}"), data=out.getvalue(),
+                          params={"overwrite": "true"})
+    assert r.ok, r.text
+    r = env.get(f"/dicomweb/studies/{st}/metadata")
+    assert r.status_code == 200, r.text
+    assert value(r.json()[0], "00200013") == 7
+    r = env.get(f"/dicomweb/studies/{st}/series/{ds.SeriesInstanceUID}/instances/"
+                f"{ds.SOPInstanceUID}/frames/1")
+    assert multipart_parts(r)[0][1] == ds.PixelData
