@@ -123,6 +123,26 @@ def test_stow_transfer_syntaxes_and_retrieve_as_stored(env, world, name):
     assert got.SOPInstanceUID == sent.SOPInstanceUID
     if "PixelData" in sent:
         assert got.PixelData == sent.PixelData
+    # its first frame: cut from native pixel data, the fragments of encapsulated ones; a
+    # deflated object's pixel data has no place in the file to cut from
+    r = env.get(f"/dicomweb/studies/{st}/series/{sent.SeriesInstanceUID}/instances/"
+                f"{sent.SOPInstanceUID}/frames/1", headers={
+                    "Accept": "multipart/related; type=application/octet-stream; "
+                              "transfer-syntax=*"})
+    if name == "image_dfl.dcm":
+        assert r.status_code == 404, r.text
+        return
+    assert r.status_code == 200, r.text
+    (part,) = multipart_parts(r)
+    if sent.file_meta.TransferSyntaxUID.is_compressed:
+        from pydicom.encaps import generate_pixel_data_frame
+        frame = next(generate_pixel_data_frame(sent.PixelData, 1))
+        assert part[0]["Content-Type"].endswith(f"transfer-syntax={ts}")
+        assert not part[0]["Content-Type"].startswith("application/octet-stream")
+    else:
+        frame = sent.PixelData[:sent.Rows * sent.Columns * sent.SamplesPerPixel
+                               * sent.BitsAllocated // 8]
+    assert part[1] == frame
 
 
 def test_stow_needs_project_root_and_multipart(env, world):
