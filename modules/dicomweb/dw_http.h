@@ -18,10 +18,11 @@ typedef struct dw_req_t {
     arca_qido_level_t level;
 } dw_req_t;
 
-/* The transfer syntax an instance is sent in, from the Accept header: 1 and *ts set (NULL:
- * as stored) when acceptable; 0 when the client wants something else (406). `frames`:
- * the request is for frames (type application/octet-stream or an image type). */
-int dw_accept(request_rec *r, int frames, const char *stored_ts, const char **why);
+/* The transfer syntax an instance (or a frame: `frames`) is sent in, from the Accept
+ * header: 1 and *send_ts set (the stored one, or for an uncompressed instance another
+ * uncompressed one to convert to) when acceptable; 0 and *why when not (406). */
+int dw_accept(request_rec *r, int frames, const char *stored_ts, const char **send_ts,
+              const char **why);
 
 /* A fresh multipart boundary. */
 const char *dw_boundary(apr_pool_t *p);

@@ -11,11 +11,13 @@
 
 #include "arca_http.h"
 #include "dw_http.h"
+#include "dicom/dicom.h"
 
 APLOG_USE_MODULE(arca_dicomweb);
 
 #define EXPLICIT_LE "1.2.840.10008.1.2.1"
 #define IMPLICIT_LE "1.2.840.10008.1.2"
+#define EXPLICIT_BE "1.2.840.10008.1.2.2"
 
 /* Lower-case, unquoted value of parameter `name` in one media range; NULL if absent. */
 static const char *param_of(apr_pool_t *p, const char *range, const char *name)
@@ -77,18 +79,27 @@ const char *dw_frame_type(const char *ts)
     return "application/octet-stream";
 }
 
-/* Accept: alternatives separated by ',', each maybe multipart/related with type= and
- * transfer-syntax= (quoted or not). An instance or a frame goes as stored: acceptable when
- * an alternative asks for any syntax ('*'), for the stored one, or names none (taken as
- * "as stored", leniently). A frame of native pixel data is acceptable as the explicit VR
- * little endian the standard defaults to when it is little endian. */
-int dw_accept(request_rec *r, int frames, const char *stored, const char **why)
+static int native(const char *ts)
 {
-    const char *accept = apr_table_get(r->headers_in, "Accept");
+    return strcmp(ts, EXPLICIT_LE) == 0 || strcmp(ts, IMPLICIT_LE) == 0
+           || strcmp(ts, EXPLICIT_BE) == 0;
+}
+
+/* Accept: alternatives separated by ',', each maybe multipart/related with type= and
+ * transfer-syntax= (quoted or not). What is stored goes as it is when an alternative asks
+ * for any syntax ('*'), for the stored one, or names none (taken as "as stored",
+ * leniently). Else an instance of uncompressed pixel data goes in the first uncompressed
+ * syntax asked for (*send_ts), converted. A frame of native little endian pixel data is
+ * the explicit VR little endian the standard defaults to. */
+int dw_accept(request_rec *r, int frames, const char *stored, const char **send_ts,
+              const char **why)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept"), *convert = NULL;
     char *copy, *state, *range;
     int native_le = strcmp(stored, EXPLICIT_LE) == 0 || strcmp(stored, IMPLICIT_LE) == 0;
 
     *why = NULL;
+    *send_ts = stored;
     if (accept == NULL || !*accept)
         return 1;
     copy = apr_pstrdup(r->pool, accept);
@@ -110,10 +121,18 @@ int dw_accept(request_rec *r, int frames, const char *stored, const char **why)
         if (ts == NULL || strcmp(ts, "*") == 0 || strcmp(ts, stored) == 0
             || (frames && native_le && strcmp(ts, EXPLICIT_LE) == 0))
             return 1;
+        if (!frames && !convert && native(stored) && native(ts))
+            convert = ts;
     }
-    *why = apr_psprintf(r->pool, "Not Acceptable: %s is stored in transfer syntax %s, and "
-                        "is sent as stored (transfer-syntax=* or %s); converting is not "
-                        "supported", frames ? "the frame" : "the instance", stored, stored);
+    if (convert) {
+        *send_ts = convert;
+        return 1;
+    }
+    *why = apr_psprintf(r->pool, "Not Acceptable: %s is stored in transfer syntax %s and "
+                        "is sent as stored (transfer-syntax=* or %s)%s", frames
+                        ? "the frame" : "the instance", stored, stored, native(stored)
+                        ? " or in another uncompressed syntax" : "; compressed objects are "
+                        "not converted");
     return 0;
 }
 
@@ -170,21 +189,27 @@ static const char *frame_part_type(apr_pool_t *p, const arca_dw_instance_t *in)
 static int send_instances(request_rec *r, const apr_array_header_t *insts)
 {
     const char *boundary = dw_boundary(r->pool), *why;
+    const char **send_ts = apr_palloc(r->pool, sizeof *send_ts * (size_t)insts->nelts);
 
     for (int i = 0; i < insts->nelts; i++)
         if (!dw_accept(r, 0, APR_ARRAY_IDX(insts, i, arca_dw_instance_t).transfer_syntax,
-                       &why))
+                       &send_ts[i], &why))
             return arca_http_errorf(r, HTTP_NOT_ACCEPTABLE, "%s", why);
     ap_set_content_type(r, apr_psprintf(r->pool, "multipart/related; type=\"application/dicom\"; "
                                         "boundary=%s", boundary));
     for (int i = 0; i < insts->nelts; i++) {
         const arca_dw_instance_t *in = &APR_ARRAY_IDX(insts, i, arca_dw_instance_t);
         apr_array_header_t *whole = whole_file(r->pool, in->file);
+        int converted = strcmp(send_ts[i], in->transfer_syntax) != 0;
+        arca_error_t *err = ARCA_OK;
         ap_rprintf(r, "--%s\r\nContent-Type: application/dicom; transfer-syntax=%s\r\n\r\n",
-                   boundary, in->transfer_syntax);
-        if (whole == NULL || dw_send_ranges(r, in->file, whole) != 0) {
+                   boundary, send_ts[i]);
+        if (converted)
+            err = arca_dicom_convert_file(r->pool, in->file, send_ts[i], arca_http_write, r);
+        if (err || whole == NULL || (!converted && dw_send_ranges(r, in->file, whole) != 0)) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ARCA_LOGNO(10661)
-                          "a stored DICOM file cannot be read: %s", in->file);
+                          "a stored DICOM file cannot be sent (%s): %s",
+                          err ? err->message : "unreadable", in->file);
             r->connection->keepalive = AP_CONN_CLOSE;
             return OK;  /* the answer is cut: the client sees no closing boundary */
         }
@@ -212,13 +237,13 @@ static apr_array_header_t *frame_list(apr_pool_t *p, const char *arg)
 static int send_frames(request_rec *r, const arca_dw_instance_t *in, const char *arg)
 {
     apr_array_header_t *list = frame_list(r->pool, arg), **ranges;
-    const char *boundary = dw_boundary(r->pool), *why;
+    const char *boundary = dw_boundary(r->pool), *why, *ts;
     arca_error_t *err;
 
     if (list == NULL)
         return arca_http_errorf(r, HTTP_BAD_REQUEST, "frames: a list of frame numbers from 1 "
                                 "is expected, such as 1 or 1,3");
-    if (!dw_accept(r, 1, in->transfer_syntax, &why))
+    if (!dw_accept(r, 1, in->transfer_syntax, &ts, &why))
         return arca_http_errorf(r, HTTP_NOT_ACCEPTABLE, "%s", why);
     ranges = apr_palloc(r->pool, sizeof *ranges * (size_t)list->nelts);
     for (int i = 0; i < list->nelts; i++)

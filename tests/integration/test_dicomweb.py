@@ -439,3 +439,36 @@ def test_metadata_values_as_dicom_json(env, world):
     assert value(x, "00081050") == {"Alphabetic": "Yamada^Tarou",
                                     "Phonetic": "yamada^tarou"}
     assert x["00081060"] == {"vr": "PN"}
+
+
+@pytest.mark.parametrize("name", ["MR_small_implicit.dcm", "MR_small_bigendian.dcm"])
+def test_retrieve_converted_to_explicit_little_endian(env, world, name):
+    st = new_uid()
+    data = obj(name, study=st, patient_id=world["pid"])
+    sent = pydicom.dcmread(io.BytesIO(data))
+    body, ctype = stow_body([data])
+    assert env.session().post(env.url(f"/dicomweb/projects/{world['project']}/studies"),
+                              data=body, headers={"Content-Type": ctype}).ok
+    r = env.get(f"/dicomweb/studies/{st}", headers={
+        "Accept": 'multipart/related; type="application/dicom"; '
+                  'transfer-syntax=1.2.840.10008.1.2.1'})
+    assert r.status_code == 200, r.text
+    (part,) = multipart_parts(r)
+    assert part[0]["Content-Type"] == ("application/dicom; "
+                                       "transfer-syntax=1.2.840.10008.1.2.1")
+    got = pydicom.dcmread(io.BytesIO(part[1]))
+    assert str(got.file_meta.TransferSyntaxUID) == "1.2.840.10008.1.2.1"
+    assert not got.is_implicit_VR and got.is_little_endian
+    assert got.SOPInstanceUID == sent.SOPInstanceUID
+    assert (got.pixel_array == sent.pixel_array).all()
+
+
+def test_compressed_is_not_converted(env, world):
+    st = new_uid()
+    body, ctype = stow_body([obj("JPEG-lossy.dcm", study=st, patient_id=world["pid"])])
+    assert env.session().post(env.url(f"/dicomweb/projects/{world['project']}/studies"),
+                              data=body, headers={"Content-Type": ctype}).ok
+    r = env.get(f"/dicomweb/studies/{st}", headers={
+        "Accept": "multipart/related; type=application/dicom; "
+                  "transfer-syntax=1.2.840.10008.1.2.1"})
+    assert r.status_code == 406 and "1.2.840.10008.1.2.4.51" in r.text, r.text

@@ -77,6 +77,13 @@ arca_error_t *arca_dicom_read_file(apr_pool_t *p, const char *path, arca_dicom_t
  * times. A dataset without SOP Class or Instance UID cannot be written: 400. */
 arca_error_t *arca_dicom_write(arca_dicom_t *d, arca_write_fn write, void *baton);
 
+/* Writes the Part 10 file at `path` to `write` in another uncompressed transfer syntax
+ * (explicit or implicit VR little endian, explicit big endian), read whole into memory:
+ * at most ARCA_DICOM_MAX_HEADER bytes. Compressed pixel data, another target or a larger
+ * file: 406 saying which. */
+arca_error_t *arca_dicom_convert_file(apr_pool_t *p, const char *path, const char *ts_uid,
+                                      arca_write_fn write, void *baton);
+
 /* The transfer syntax UID the object was read in and will be written in. */
 const char *arca_dicom_transfer_syntax(const arca_dicom_t *d);
 

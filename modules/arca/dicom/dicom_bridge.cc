@@ -1269,6 +1269,48 @@ arca_error_t *arca_dicom_read(apr_pool_t *p, arca_read_fn read, void *baton, arc
     GUARD_END(p)
 }
 
+arca_error_t *arca_dicom_convert_file(apr_pool_t *p, const char *path, const char *ts_uid,
+                                      arca_write_fn write, void *baton)
+{
+    GUARD_BEGIN
+    setup_dcmtk();
+    DcmXfer to(ts_uid);
+    E_TransferSyntax x = to.getXfer();
+    if (x != EXS_LittleEndianExplicit && x != EXS_LittleEndianImplicit
+        && x != EXS_BigEndianExplicit)
+        return arca_error_create(p, 406, "converting to transfer syntax %s is not supported",
+                                 ts_uid);
+    apr_finfo_t fi;
+    if (apr_stat(&fi, path, APR_FINFO_SIZE, p) != APR_SUCCESS)
+        return arca_error_create(p, 404, "no such DICOM file");
+    if (fi.size > static_cast<apr_off_t>(MAX_HEADER))
+        return arca_error_create(p, 406, "objects over %d MiB are sent as stored only",
+                                 static_cast<int>(MAX_HEADER >> 20));
+    DcmFileFormat ff;
+    if (ff.loadFile(path).bad())
+        return arca_error_create(p, 500, "a stored DICOM file cannot be read");
+    DcmDataset *ds = ff.getDataset();
+    if (!DcmXfer(ds->getOriginalXfer()).isNotEncapsulated()
+        || ds->chooseRepresentation(x, NULL).bad() || !ds->canWriteXfer(x))
+        return arca_error_create(p, 406, "the object cannot be converted to transfer syntax "
+                                 "%s (its pixel data is compressed)", ts_uid);
+    SinkConsumer out(write, baton);
+    SinkStream os(&out);
+    ff.transferInit();
+    OFCondition cond = ff.write(os, x, EET_ExplicitLength, NULL, EGL_withoutGL,
+                                EPD_withoutPadding, 0, 0, 0, EWM_updateMeta);
+    ff.transferEnd();
+    while (cond.good() && !os.isFlushed() && !out.failed())
+        os.flush();
+    if (out.failed())
+        return sink_error(p);
+    if (cond.bad())
+        return arca_error_create(p, 500, "the object cannot be written in transfer syntax %s",
+                                 ts_uid);
+    return ARCA_OK;
+    GUARD_END(p)
+}
+
 arca_error_t *arca_dicom_read_file(apr_pool_t *p, const char *path, arca_dicom_t **d)
 {
     file_baton *fb = static_cast<file_baton *>(apr_pcalloc(p, sizeof *fb));
