@@ -198,3 +198,46 @@ def test_a_file_replaced_by_an_upload_is_indexed_again(env, world):
     r = env.get(f"/dicomweb/studies/{st}/series/{ds.SeriesInstanceUID}/instances/"
                 f"{ds.SOPInstanceUID}/frames/1")
     assert multipart_parts(r)[0][1] == ds.PixelData
+
+
+def test_instances_received_over_dicom_are_indexed(env, world, tmp_path):
+    """C-STORE into the archive: each instance's row written with its file's, and kept
+    when the listener's digest thread fills the MD5 in later."""
+    import time
+    from arca_env import free_port
+    from test_dicom_net import run
+    port = free_port()
+    env.httpd.write_snippet("dicomweb-recv", f"ArcaDicomReceiver DW_ARC 127.0.0.1:{port} "
+                            f"project={world['a']} dest=archive user=admin\n")
+    env.httpd.restart()
+    try:
+        st = new_uid()
+        paths = []
+        for n in (1, 2):
+            p = tmp_path / f"{n}.dcm"
+            p.write_bytes(obj("CT_small.dcm", study=st, series=st + ".1", InstanceNumber=n,
+                              PatientComments=f"Project: {world['a']} Subject: R1 "
+                                              f"Session: R1_{world['tag']}"))
+            paths.append(str(p))
+        deadline = time.monotonic() + 10
+        while True:
+            r = run(["storescu", "-aec", "DW_ARC", "127.0.0.1", str(port), *paths], check=False)
+            if r.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert r.returncode == 0, r.stdout + r.stderr
+        where = (f"f.resource_pk IN (SELECT r.pk FROM arca_resource r JOIN arca_scan s ON "
+                 f"s.pk = r.scan_pk JOIN arca_experiment e ON e.id = s.experiment_id WHERE "
+                 f"e.uid = '{st}')")
+        deadline = time.monotonic() + 20
+        while env.sql(f"SELECT count(*) FROM arca_file f WHERE {where} AND digest = ''") \
+                != [["0"]] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert env.sql(f"SELECT count(*) FROM arca_file f WHERE {where} AND digest <> ''") \
+            == [["2"]]
+        assert env.sql(f"SELECT count(*) FROM arca_instance f WHERE {where}") == [["2"]]
+        r = env.get("/dicomweb/instances", params={"StudyInstanceUID": st})
+        assert sorted(value(x, "00200013") for x in r.json()) == [1, 2]
+    finally:
+        env.httpd.remove_snippet("dicomweb-recv")
+        env.httpd.restart()
