@@ -155,7 +155,7 @@ def test_instances_stored_without_index_are_indexed_on_first_use(env, world):
     assert part[1] == ds.PixelData
 
 
-def test_prearchived_stow_has_no_retrieve_url(env, world):
+def test_prearchived_stow_has_no_retrieve_url_until_archived(env, world):
     admin = env.session()
     p = f"DWQ{world['tag']}"
     assert admin.put(env.url(f"/data/projects/{p}")).status_code == 201
@@ -167,6 +167,14 @@ def test_prearchived_stow_has_no_retrieve_url(env, world):
         (item,) = r.json()["00081199"]["Value"]
         assert "00081190" not in item
         assert admin.get(env.url(f"/dicomweb/projects/{p}/studies")).json() == []
+        # archived from the prearchive (the import path again): indexed then
+        r = admin.get(env.url(f"/data/prearchive/projects/{p}?format=json"))
+        (row,) = r.json()["ResultSet"]["Result"]
+        r = admin.post(env.url("/data/services/archive"), data={
+            "src": row["url"], "subject": "Q1", "session": f"Q1_{world['tag']}"})
+        assert r.status_code == 200, r.text
+        r = admin.get(env.url(f"/dicomweb/projects/{p}/instances"))
+        assert [value(x, "00080018") for x in r.json()] == [value(item, "00081155")]
     finally:
         admin.delete(env.url(f"/data/projects/{p}?removeFiles=true"))
 
