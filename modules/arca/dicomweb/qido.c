@@ -283,26 +283,48 @@ static int each_arg(void *baton, const char *key, const char *value)
     return 1;
 }
 
-/* FROM of a level: sessions with their primary subject label and the study's
- * representative header; scans with the series' one; indexed instances. */
+/* The representative headers: the study's first indexed instance, the series'. */
+#define STUDY_HEADER "LEFT JOIN LATERAL (SELECT xi.header FROM arca_scan xs JOIN " \
+    "arca_instance xi ON xi.scan_pk = xs.pk WHERE xs.experiment_id = e.id LIMIT 1) sh ON true"
+#define SERIES_HEADER "LEFT JOIN LATERAL (SELECT xi.header FROM arca_instance xi WHERE " \
+    "xi.scan_pk = s.pk LIMIT 1) ss ON true"
+
+/* FROM of a level, for matching: sessions with their primary subject label and the study's
+ * header; scans with the series'; indexed instances. */
 static const char *from_of(apr_pool_t *p, int level)
 {
     return apr_pstrcat(p, "FROM arca_experiment e JOIN arca_subject_label sl ON "
-        "sl.subject_id = e.subject_id AND sl.is_primary LEFT JOIN LATERAL (SELECT xi.header "
-        "FROM arca_scan xs JOIN arca_instance xi ON xi.scan_pk = xs.pk WHERE xs.experiment_id "
-        "= e.id LIMIT 1) sh ON true",
+        "sl.subject_id = e.subject_id AND sl.is_primary " STUDY_HEADER,
         level >= L_SERIES ? " JOIN arca_scan s ON s.experiment_id = e.id AND s.uid <> '' "
-        "LEFT JOIN LATERAL (SELECT xi.header FROM arca_instance xi WHERE xi.scan_pk = s.pk "
-        "LIMIT 1) ss ON true" : "",
+        SERIES_HEADER : "",
         level >= L_INSTANCE ? " JOIN arca_instance i ON i.scan_pk = s.pk" : "",
         " WHERE e.session_id IS NULL AND e.uid <> ''", NULL);
 }
 
+/* The same rows again by key, for the answer: the attributes (counts, aggregates) are
+ * computed for the page only, not for every row an offset skips. */
+static const char *page_from(apr_pool_t *p, int level, const char *page)
+{
+    return apr_pstrcat(p, "FROM (", page, ") page JOIN arca_experiment e ON e.id = page.k_e "
+        "JOIN arca_subject_label sl ON sl.subject_id = e.subject_id AND sl.is_primary "
+        STUDY_HEADER,
+        level >= L_SERIES ? " JOIN arca_scan s ON s.pk = page.k_s " SERIES_HEADER : "",
+        level >= L_INSTANCE ? " JOIN arca_instance i ON i.resource_pk = page.k_r AND "
+        "i.path = page.k_p" : "", NULL);
+}
+
+static const char *keys_of(int level)
+{
+    return level == L_STUDY ? "e.id AS k_e"
+         : level == L_SERIES ? "e.id AS k_e, s.pk AS k_s"
+         : "e.id AS k_e, s.pk AS k_s, i.resource_pk AS k_r, i.path AS k_p";
+}
+
 static const char *order_of(int level)
 {
-    return level == L_STUDY ? " ORDER BY e.date DESC NULLS LAST, e.uid, e.id"
-         : level == L_SERIES ? " ORDER BY e.uid, e.id, s.pk"
-         : " ORDER BY e.uid, e.id, s.pk, i.instance_number NULLS LAST, i.sop_uid";
+    return level == L_STUDY ? "ORDER BY e.date DESC NULLS LAST, e.uid, e.id"
+         : level == L_SERIES ? "ORDER BY e.uid, e.id, s.pk"
+         : "ORDER BY e.uid, e.id, s.pk, i.instance_number NULLS LAST, i.sop_uid";
 }
 
 /* The header an includefield outside the table comes from, at each level. */
@@ -317,7 +339,7 @@ arca_error_t *arca_qido(arca_db_t *db, apr_pool_t *p, const arca_dw_scope_t *sco
     dw_sql_t q = {.p = p};
     walk_t w = {.p = p, .q = &q, .level = (int)qr->level};
     args_t a = {.w = &w, .limit = MAX_RESULTS};
-    const char *cols;
+    const char *cols, *page;
     PGresult *res;
     arca_error_t *err;
     int ncols, rows;
@@ -348,10 +370,13 @@ arca_error_t *arca_qido(arca_db_t *db, apr_pool_t *p, const arca_dw_scope_t *sco
                            NULL);
     if (w.all && w.level == L_INSTANCE)
         cols = apr_pstrcat(p, cols, ", i.header", NULL);
-    if ((err = arca_db_query(db, p, &res, apr_pstrcat(p, "SELECT ", cols, " ", from_of(p,
-                             w.level), q.where ? q.where : "", order_of(w.level), " LIMIT ",
-                             apr_ltoa(p, a.limit + 1), " OFFSET ", apr_ltoa(p, a.offset),
-                             NULL), q.n, q.params)))
+    page = apr_pstrcat(p, "SELECT ", keys_of(w.level), ", row_number() OVER (",
+                       order_of(w.level), ") AS k_n ", from_of(p, w.level),
+                       q.where ? q.where : "", " ORDER BY k_n LIMIT ",
+                       apr_ltoa(p, a.limit + 1), " OFFSET ", apr_ltoa(p, a.offset), NULL);
+    if ((err = arca_db_query(db, p, &res, apr_pstrcat(p, "SELECT ", cols, " ",
+                             page_from(p, w.level, page), " ORDER BY page.k_n", NULL),
+                             q.n, q.params)))
         return err;
     ncols = PQnfields(res);
     rows = PQntuples(res);
