@@ -1,4 +1,4 @@
-"""Helpers of the DICOMweb tests: objects made from pydicom's test files with fresh UIDs,
+"""What the DICOMweb tests share: objects made from pydicom's test files with fresh UIDs,
 STOW-RS bodies, multipart answers read back."""
 
 import io

@@ -116,7 +116,7 @@ void arca_stow_failed(arca_stow_t *s, const char *sop_class, const char *sop_uid
  * stored. */
 json_t *arca_stow_answer(arca_stow_t *s, int *status);
 
-/* ---- DICOM JSON helpers ------------------------------------------------------------------ */
+/* ---- DICOM JSON values ------------------------------------------------------------------- */
 
 /* {"vr": vr, "Value": [...]} from a value as DICOM writes it ('\' between values): person
  * names as {"Alphabetic": ..}, numbers of numeric VRs as numbers; empty: no "Value". */
