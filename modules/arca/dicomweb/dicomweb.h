@@ -84,8 +84,8 @@ typedef struct arca_dw_range_t {
 
 /* The bytes of frame `n` (1-based) of an instance: native pixel data cut at n's place (one
  * range); encapsulated, its fragments as stored (one per frame, or all of them when a
- * single-frame image has several). No pixel data, unknown layout or n out of range: 404
- * saying why. *ts: the transfer syntax the bytes are in. */
+ * single-frame image has several), in the instance's transfer syntax. No pixel data,
+ * unknown layout or n out of range: 404 saying why. */
 arca_error_t *arca_dw_frame(apr_pool_t *p, const arca_dw_instance_t *inst, int n,
                             apr_array_header_t **ranges);
 
