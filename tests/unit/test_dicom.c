@@ -15,6 +15,7 @@
 
 #include "deid/deid_script.h"
 #include "dicom/dicom.h"
+#include "dicom/json_text.h"
 
 #define TEST_FILES "/usr/lib/python3/dist-packages/pydicom/data/test_files"
 
@@ -880,6 +881,64 @@ static void tags_by_number_and_keyword(void **state)
     assert_int_equal(arca_dicom_tag_lookup("Patient Name", &g, &e), 0);
 }
 
+/* The DICOM JSON of a written object, and where its pixel data went. */
+static void json_and_pixel_span(void **state)
+{
+    apr_pool_t *p = *state;
+    arca_dicom_t *d, *d2;
+    arca_dicom_synthetic_t spec = {0};
+    mem_t m = {0}, m2 = {0};
+    feed_t f;
+    const char *json;
+    apr_off_t off, len, off2, len2;
+    int enc;
+
+    spec.patient_name = "Doe^Jane";
+    spec.rows = 16;
+    spec.cols = 8;
+    spec.frames = 2;
+    assert_null(arca_dicom_synthetic(p, &spec, &d));
+    assert_null(arca_dicom_write(d, mem_write, &m));
+    assert_int_equal(arca_dicom_pixel_span(d, 0, &off, &len, &enc), 0); /* synthetic */
+    f = (feed_t){m.data, m.len, 0, 100, NULL, 0};
+    d2 = read_mem(p, &f);
+    assert_null(arca_dicom_json(d2, p, &json));
+    assert_non_null(strstr(json, "\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":"
+                              "\"Doe^Jane\"}]}"));
+    assert_null(strstr(json, "7FE00010"));
+    assert_null(arca_dicom_write(d2, mem_write, &m2));
+    assert_int_equal(arca_dicom_pixel_span(d2, 0, &off, &len, &enc), 1);
+    assert_int_equal(arca_dicom_pixel_span(d2, 1, &off2, &len2, &enc), 1);
+    assert_int_equal(len, 16 * 8 * 2 * 2);
+    assert_int_equal(len2, len);
+    assert_int_equal(enc, 0);
+    assert_true((size_t)(off + len) <= m2.len && (size_t)(off2 + len2) <= m.len);
+    assert_memory_equal(m2.data + off, m.data + off2, (size_t)len);
+    free(m.data);
+    free(m2.data);
+}
+
+/* JSON text checked without a tree, and dcmtk's known faults repaired. */
+static void json_text_check_and_repair(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const good[] = {"{}", "[]", "{\"a\":[1,-2.5e3,0.5,\"x\"]}",
+        "{\"a\":{\"b\":[true,false,null]}}", "\"caf\xc3\xa9\"", " [ 1 , 2 ] "};
+    static const char *const bad[] = {"", "{", "[1,]", "{\"a\" 1}", "[1.]", "[+5]", "[.5]",
+        "[01]", "[\"\x80\"]", "[\"\\u0000\"]", "[\"a\"]x", "[\"\\q\"]", "{\"a\":1,}"};
+    const char *r;
+
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(arca_json_valid(good[i]), 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(arca_json_valid(bad[i]), 0);
+    r = arca_json_repair(p, "{\"a\":{\"vr\":\"DS\",\"Value\":[1.,+5,0.5]}}");
+    assert_string_equal(r, "{\"a\":{\"vr\":\"DS\",\"Value\":[\"1.\",\"+5\",0.5]}}");
+    r = arca_json_repair(p, "{\"a\":[\"x\xff\\u0000y\"]}");
+    assert_string_equal(r, "{\"a\":[\"x?y\"]}");
+    assert_null(arca_json_repair(p, "{\"a\":"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -893,6 +952,8 @@ int main(void)
         cmocka_unit_test(deflated_objects_are_read_within_bounds),
         cmocka_unit_test(deid_basic_profile_runs_over_the_bridge),
         cmocka_unit_test(tags_by_number_and_keyword),
+        cmocka_unit_test(json_and_pixel_span),
+        cmocka_unit_test(json_text_check_and_repair),
     };
     return RUN(tests);
 }

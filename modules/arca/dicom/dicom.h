@@ -43,6 +43,7 @@ extern "C" {
 #endif
 
 #include <apr_pools.h>
+#include <apr_file_io.h> /* apr_off_t */
 
 #include "base/error.h"
 #include "store/archive_stream.h" /* arca_read_fn */
@@ -75,6 +76,13 @@ arca_error_t *arca_dicom_read_file(apr_pool_t *p, const char *path, arca_dicom_t
  * from a stream can be written once (a second time: 500); a synthetic one any number of
  * times. A dataset without SOP Class or Instance UID cannot be written: 400. */
 arca_error_t *arca_dicom_write(arca_dicom_t *d, arca_write_fn write, void *baton);
+
+/* Writes the Part 10 file at `path` to `write` in another uncompressed transfer syntax
+ * (explicit or implicit VR little endian, explicit big endian), read whole into memory:
+ * at most ARCA_DICOM_MAX_HEADER bytes. Compressed pixel data, another target or a larger
+ * file: 406 saying which. */
+arca_error_t *arca_dicom_convert_file(apr_pool_t *p, const char *path, const char *ts_uid,
+                                      arca_write_fn write, void *baton);
 
 /* The transfer syntax UID the object was read in and will be written in. */
 const char *arca_dicom_transfer_syntax(const arca_dicom_t *d);
@@ -187,6 +195,23 @@ typedef struct arca_dicom_info_t {
 } arca_dicom_info_t;
 
 arca_error_t *arca_dicom_info(arca_dicom_t *d, apr_pool_t *p, arca_dicom_info_t *info);
+
+/* ---- what DICOMweb needs ------------------------------------------------------------------ */
+
+/* The dataset as a DICOM JSON object (PS3.18 F.2), compact, in UTF-8 (values converted from
+ * the object's Specific Character Set when iconv knows it): no meta header, no top-level
+ * pixel data, nothing after it. Binary values (OB, OW, UN...) of more than 1 KiB are written
+ * as {"vr":..,"BulkDataURI":"GGGGEEEE"}, the 8 hex digits of their tag, which the server turns
+ * into a URI of its own; smaller ones as InlineBinary. */
+arca_error_t *arca_dicom_json(arca_dicom_t *d, apr_pool_t *p, const char **json);
+
+/* After arca_dicom_write: where the top-level pixel data's value (after its tag, VR and
+ * length) lies in what was written (of_input 0) or in what was read (of_input 1), and its
+ * length (for encapsulated pixel data: the items and the sequence delimiter). 0 when
+ * unknown: no pixel data, a synthetic object, or a deflated transfer syntax (offsets into
+ * compressed bytes). */
+int arca_dicom_pixel_span(const arca_dicom_t *d, int of_input, apr_off_t *offset,
+                          apr_off_t *length, int *encapsulated);
 
 /* ---- synthetic objects for tests and benchmarks ------------------------------------------ */
 

@@ -11,6 +11,7 @@
 #include "access/authz.h"
 #include "dicom/dicom.h"
 #include "dicom/dicom_values.h"
+#include "dicom/instance_index.h"
 #include "store/file_rows.h"
 #include "store/filestore.h"
 #include "import/import.h"
@@ -73,6 +74,7 @@ struct arca_import_t {
     int *new_label;              /* and the count of studies under its label */
     int savepoint;               /* the current object has a savepoint */
     int count;
+    arca_import_stored_t last;   /* the last object, as stored */
 };
 
 typedef struct {
@@ -204,6 +206,11 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
                          ? "COMMIT" : "RELEASE SAVEPOINT arca_object", 0, NULL);
 }
 
+const arca_import_stored_t *arca_import_last(const arca_import_t *imp)
+{
+    return &imp->last;
+}
+
 const apr_array_header_t *arca_import_rejected(const arca_import_t *imp)
 {
     return imp->rejected;
@@ -308,6 +315,7 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     arca_error_t *err;
 
     apr_pool_create(&p, imp->pool); /* per object: memory stays flat over a large import */
+    memset(&imp->last, 0, sizeof imp->last);
     if ((err = arca_dicom_read(p, read, baton, &d)) || (err = arca_dicom_info(d, p, &in))) {
         *bad_object = err->status == 400 || err->status == 413;
         goto done;
@@ -369,8 +377,18 @@ static arca_error_t *import_one(arca_import_t *imp, arca_read_fn read, void *bat
     err = arca_file_row_put(imp->db, p, &(arca_file_row_t){pk, name, arca_upload_size(up),
                                                            arca_upload_md5(up), "DICOM", "RAW",
                                                            ""}, ARCA_FILE_ROW_INSTANCE);
+    /* its DICOMweb index: the header as DICOM JSON, where the pixel data lies */
     if (!err)
+        err = arca_instance_index_put(imp->db, p, pk, name, d);
+    if (!err) {
         imp->count++;
+        imp->last.archived = 1;
+        apr_cpystrn(imp->last.study_uid, in.study_uid ? in.study_uid : "",
+                    sizeof imp->last.study_uid);
+        apr_cpystrn(imp->last.series_uid, in.series_uid ? in.series_uid : "",
+                    sizeof imp->last.series_uid);
+        apr_cpystrn(imp->last.sop_uid, in.sop_instance_uid, sizeof imp->last.sop_uid);
+    }
 done:
     if (err)
         err = arca_error_create(imp->pool, err->status, "%s", err->message);

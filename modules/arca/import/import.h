@@ -110,6 +110,15 @@ arca_error_t *arca_import_object(arca_import_t *imp, const char *name, arca_read
  * answer only; it is never stored or logged). */
 const apr_array_header_t *arca_import_rejected(const arca_import_t *imp);
 
+/* The last object arca_import_object took, as stored (after de-identification): archived
+ * 0 when it went to the prearchive or was not stored. UIDs are at most 64 characters. */
+typedef struct arca_import_stored_t {
+    int archived;
+    char study_uid[65], series_uid[65], sop_uid[65];
+} arca_import_stored_t;
+
+const arca_import_stored_t *arca_import_last(const arca_import_t *imp);
+
 /* Every member of an archive (zip, tar, tar.gz) read from a stream, each as
  * arca_import_object, within the options' limits (413 naming the limit). */
 arca_error_t *arca_import_archive(arca_import_t *imp, arca_read_fn read, void *baton);
