@@ -15,7 +15,7 @@ arca_error_t *arca_field_defs_list(arca_db_t *db, apr_pool_t *p, const char *pro
                                    arca_resultset_t **out)
 {
     return arca_query_resultset(db, p, "Custom variables",
-        "SELECT level, display_name AS name, type, description, definition, "
+        "SELECT level, coalesce(display_name, name) AS name, type, description, definition, "
         "CASE WHEN required THEN 'true' ELSE 'false' END AS required, "
         "to_json(options)::text AS options FROM arca_field_def "
         "WHERE project = $1 "

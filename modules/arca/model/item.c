@@ -242,8 +242,9 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
         sub.project = loc->name;
         err = add_resources(db, p, item, &sub, who, ARCA_KIND_PROJECT);
         if (!err)
-            err = arca_db_query(db, p, &defs, "SELECT level, display_name, type, definition, "
-                                "required, to_json(options)::text FROM arca_field_def WHERE project = $1 "
+            err = arca_db_query(db, p, &defs, "SELECT level, coalesce(display_name, name), "
+                                "type, definition, required, to_json(options)::text "
+                                "FROM arca_field_def WHERE project = $1 "
                                 "ORDER BY definition, name", 1, &loc->name);
         if (!err)
             item->field_defs = defs;

@@ -130,7 +130,7 @@ static arca_error_t *check_custom(arca_db_t *db, apr_pool_t *p, arca_kind_t kind
 
     if (c->custom_names->nelts == 0 || project == NULL || tables[kind].level == NULL)
         return ARCA_OK;
-    err = arca_db_query(db, p, &res, "SELECT name, type, display_name, "
+    err = arca_db_query(db, p, &res, "SELECT name, type, coalesce(display_name, name), "
                         "CASE WHEN options = '{}' THEN NULL ELSE to_json(options)::text END "
                         "FROM arca_field_def WHERE project = $1 AND level = $2", 2,
                         (const char *const[]){project, tables[kind].level});
