@@ -1,10 +1,14 @@
 /* /xapi/projects/{p}/customVariables[/{level}/{name}]: a project's typed custom variables.
  * (XNAT defines them through its web forms; this is Arca's REST for the same thing.)
- *   GET                         the definitions (ResultSet: level, name, type, description)
- *   PUT .../{level}/{name}?type=integer[&description=...]   define or change one
+ *   GET                         the definitions (ResultSet: level, name, type, description,
+ *                               definition, required, options)
+ *   PUT .../{level}/{name}?type=integer[&description=..&required=true&options=a,b]
+ *       or with a JSON body {"type": .., "required": true, "options": ["a", "b"]}
+ *                               define or change one
  *   DELETE .../{level}/{name}   remove the definition (values stay, untyped) */
 #include <httpd.h>
 #include <http_protocol.h>
+#include <jansson.h>
 
 #include "arca_http.h"
 #include "data.h"
@@ -36,17 +40,40 @@ int handle_custom_vars_list(request_rec *r, const route_match *m)
     return arca_http_send_resultset(r, rs, ARCA_FORMAT_JSON);
 }
 
+#define MAX_DEFINITION (1024 * 1024)
+
+/* The definition from the query, or from a JSON body when the request sends one. */
+static arca_error_t *definition_of(request_rec *r, const route_match *m, arca_field_def_t *d)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    const char *options = arca_http_arg(r, "options");
+    json_t *body;
+    arca_error_t *err;
+
+    d->level = route_param(m, "level");
+    d->name = route_param(m, "name");
+    d->type = arca_http_arg(r, "type");
+    d->description = arca_http_arg(r, "description");
+    d->definition = arca_http_arg(r, "definition");
+    d->required = arca_http_flag(r, "required");
+    d->options = options ? arca_field_options_split(r->pool, options) : NULL;
+    if (type == NULL || ap_strcasestr(type, "json") == NULL)
+        return ARCA_OK;
+    if ((err = arca_http_read_json(r, MAX_DEFINITION, &body)))
+        return err;
+    return arca_field_def_from_json(r->pool, body, d);
+}
+
 int handle_custom_var_put(request_rec *r, const route_match *m)
 {
     const char *project = route_param(m, "project");
+    arca_field_def_t def = {0};
     arca_db_t *db;
     arca_error_t *err;
 
     if ((err = project_db(r, project, &db))
-        || (err = arca_field_def_put(db, r->pool, project, route_param(m, "level"),
-                                     route_param(m, "name"), arca_http_arg(r, "type"),
-                                     arca_http_arg(r, "description"),
-                                     arca_http_arg(r, "definition"))))
+        || (err = definition_of(r, m, &def))
+        || (err = arca_field_def_put(db, r->pool, project, &def)))
         return arca_http_error(r, err);
     return OK;
 }

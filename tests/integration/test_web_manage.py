@@ -18,6 +18,8 @@ AXE = os.path.join(TOP, "web", "node_modules", "axe-core", "axe.min.js")
 PW = "pw-123456789"
 VARIABLES = [("Phantom_name", "string"), ("Scanner", "string"), ("CTDIvol", "float"),
              ("kVp", "integer"), ("ReconstructionAlgorithm", "string")]
+# defined with the values allowed (the seed's values are among them) and as required
+OPTIONS = {"ReconstructionAlgorithm": ["FBP", "IR"]}
 GOOD_SCRIPT = 'version "6.1"\n(0010,0010) := "Anonymous"\n(0008,0080) := ""\n'
 BAD_SCRIPT = 'version "6.1"\n(0010,0010) := "Anonymous"\n(0010,0020) := frobnicate[1]\n'
 
@@ -88,18 +90,24 @@ class TestManage:
         for name, typ in VARIABLES:
             set_value(b, "#cv-name", name)
             set_value(b, "#cv-type", typ, "change")
+            if name in OPTIONS:
+                set_value(b, "#cv-options", "\n".join(OPTIONS[name]) + "\n\n")
+                b.find("#cv-required").click()
             b.find("#cv-form button[type=submit]").click()
             b.wait_text("#cv-outcome", lambda t, n=name: t == f"Saved {n}.")
             b.wait(lambda d, n=name: b.js(
                 "return [...document.querySelectorAll('#custom-vars tbody tr')].some("
-                "tr => tr.cells[1].textContent === arguments[0])", n.lower()),
+                "tr => tr.cells[1].textContent === arguments[0])", n),
                 what=f"{name} listed")
         rows = b.js("return [...document.querySelectorAll('#custom-vars tbody tr')]"
-                    ".map(tr => [...tr.cells].slice(0, 3).map(c => c.textContent))")
-        assert sorted(rows) == sorted(["subject", n.lower(), t] for n, t in VARIABLES)
+                    ".map(tr => [...tr.cells].slice(0, 6).map(c => c.textContent))")
+        assert sorted(rows) == sorted(
+            ["subject", n, t, "", "yes" if n in OPTIONS else "no", ", ".join(OPTIONS.get(n, []))]
+            for n, t in VARIABLES)
         api = env.get(f"/xapi/projects/{project}/customVariables").json()["ResultSet"]["Result"]
-        assert sorted((r["name"], r["type"]) for r in api) == \
-            sorted((n.lower(), t) for n, t in VARIABLES)
+        assert sorted((r["name"], r["type"], r["required"], r["options"]) for r in api) == \
+            sorted((n, t, "true" if n in OPTIONS else "false",
+                    '["FBP","IR"]' if n in OPTIONS else "[]") for n, t in VARIABLES)
         b.screenshot("manage-custom-variables")
         # a bad name is the server's 400, shown as it says
         b.js("document.querySelector('#cv-name').removeAttribute('pattern')")
@@ -112,12 +120,13 @@ class TestManage:
         b.wait_text("#subjects-count", lambda t: t == "Subjects 1–4 of 4")
         headers = b.js("return [...document.querySelectorAll('#subjects thead tr:first-child th')]"
                        ".map(th => th.textContent.trim())")
-        for name, _ in VARIABLES:
-            assert name.lower() in headers
+        for name, _ in VARIABLES:  # headed as defined: CTDIvol, not ctdivol
+            assert name in headers
         first = b.js("return [...document.querySelector('#subjects tbody tr').cells]"
                      ".map(c => c.textContent)")
-        assert first[headers.index("phantom_name")] == "Phantom 000001"
-        assert first[headers.index("kvp")] == "100"
+        assert first[headers.index("Phantom_name")] == "Phantom 000001"
+        assert first[headers.index("kVp")] == "100"
+        assert first[headers.index("ReconstructionAlgorithm")] == "IR"
         b.assert_clean()
 
     def test_give_a_user_the_collaborator_role(self, env, browser, project, collaborator):

@@ -137,12 +137,12 @@ class TestWebPages:
         headers = b.js("return [...document.querySelectorAll('#subjects thead tr:first-child th')]"
                        ".map(th => th.textContent.trim())")
         names = defined_vars(env, project)
-        assert sorted(names) == sorted(n.lower() for n, _ in CUSTOM_VARS)
+        assert sorted(names) == sorted(n for n, _ in CUSTOM_VARS)  # as defined: CTDIvol
         assert headers == ["Subject", "Gender", "YOB"] + names
         shown = rows_shown(b)
         assert len(shown) == 200
         assert shown[0][0] == "Sub000001"
-        assert shown[0][3 + names.index("phantom_name")] == "Phantom 000001"
+        assert shown[0][3 + names.index("Phantom_name")] == "Phantom 000001"
         assert b.js("return document.querySelector('.actions a').getAttribute('href')") == \
             f"/data/projects/{project}/files?format=zip"
         b.screenshot("project")
@@ -150,7 +150,7 @@ class TestWebPages:
 
     def test_sort_by_a_custom_variable(self, env, browser, project):
         b = browser
-        i = col_index(b, "ctdivol")
+        i = col_index(b, "CTDIvol")
         b.find(f'#subjects button.sort[data-col*="ctdivol"]').click()
         b.wait(lambda d: b.js("return document.querySelector('#subjects thead th:nth-child(%d)')"
                               ".getAttribute('aria-sort')" % (i + 1)) == "ascending")
@@ -172,7 +172,7 @@ class TestWebPages:
         assert 0 < expect < 200
         b.find(f'#subjects input[data-col="{key}"]').send_keys("Scanner 3")
         b.wait_text("#subjects-count", lambda t: t.endswith(f"of {expect}"))
-        i = 3 + defined_vars(env, project).index("scanner")
+        i = 3 + defined_vars(env, project).index("Scanner")
         assert {r[i] for r in rows_shown(b)} == {"Scanner 3"}
         # cleared: all again
         b.js("const i = document.querySelector(arguments[0]); i.value = '';"

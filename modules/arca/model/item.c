@@ -8,6 +8,7 @@
 #include <libxml/xmlwriter.h>
 
 #include "access/authz.h"
+#include "model/field_defs.h"
 #include "model/item.h"
 #include "model/listing.h"
 #include "model/project_alias.h"
@@ -241,9 +242,10 @@ arca_error_t *arca_item_load(arca_db_t *db, apr_pool_t *p, const arca_location_t
         sub.project = loc->name;
         err = add_resources(db, p, item, &sub, who, ARCA_KIND_PROJECT);
         if (!err)
-            err = arca_db_query(db, p, &defs, "SELECT level, name, type, definition FROM "
-                                "arca_field_def WHERE project = $1 ORDER BY definition, name",
-                                1, &loc->name);
+            err = arca_db_query(db, p, &defs, "SELECT level, coalesce(display_name, name), "
+                                "type, definition, required, to_json(options)::text "
+                                "FROM arca_field_def WHERE project = $1 "
+                                "ORDER BY definition, name", 1, &loc->name);
         if (!err)
             item->field_defs = defs;
         if (!err)
@@ -567,6 +569,23 @@ static int write_aliases(xmlTextWriterPtr w, const arca_item_t *item)
     return rc | (xmlTextWriterEndElement(w) < 0);
 }
 
+/* <xnat:possibleValues><xnat:possibleValue>v</...> from the options as a JSON array:
+ * nothing for an empty list. */
+static int write_possible_values(xmlTextWriterPtr w, apr_pool_t *p, const char *json)
+{
+    const apr_array_header_t *values = arca_field_options_from_json(p, json);
+    int rc = 0;
+
+    if (values->nelts == 0)
+        return 0;
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "xnat:possibleValues") < 0;
+    for (int i = 0; i < values->nelts && !rc; i++)
+        rc |= xmlTextWriterWriteElement(w, BAD_CAST "xnat:possibleValue",
+                                        BAD_CAST APR_ARRAY_IDX(values, i, const char *)) < 0;
+    rc |= xmlTextWriterEndElement(w) < 0;
+    return rc;
+}
+
 /* A project's custom variables as XNAT's study protocols, one per data type, which is
  * where pyxnat's add_custom_variables and get_custom_variables look for them. */
 static int write_protocols(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t *item)
@@ -614,9 +633,11 @@ static int write_protocols(xmlTextWriterPtr w, apr_pool_t *p, const arca_item_t 
             rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "custom") < 0;
             rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "datatype",
                                               BAD_CAST PQgetvalue(defs, r, 2)) < 0;
-            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "required", BAD_CAST "0") < 0;
+            rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "required", BAD_CAST (
+                      strcmp(PQgetvalue(defs, r, 4), "t") == 0 ? "1" : "0")) < 0;
             rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "xmlPath", BAD_CAST apr_psprintf(p,
                       "%s/fields/field[name=%s]/field", protocols[i].type, name)) < 0;
+            rc |= write_possible_values(w, p, PQgetvalue(defs, r, 5));
             rc |= xmlTextWriterEndElement(w) < 0;
         }
         if (open_def) /* fields, definition, definitions */

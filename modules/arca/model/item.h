@@ -20,7 +20,8 @@ struct arca_item_t {
     apr_array_header_t *custom_names;
     apr_array_header_t *custom_values;
     apr_array_header_t *children;    /* arca_item_child_t */
-    const PGresult *field_defs;      /* projects: level, name, type, definition */
+    const PGresult *field_defs;      /* projects: level, name (as defined),
+                                      * type, definition, required, options (JSON) */
     const PGresult *aliases;         /* projects: alias, source */
     apr_array_header_t *add_param_names;  /* scans: parameters/addParam, by name */
     apr_array_header_t *add_param_values;

@@ -33,6 +33,23 @@ static int has_element_children(xmlNodePtr n)
     return 0;
 }
 
+/* A field definition's required="1|true" and its <xnat:possibleValues><xnat:possibleValue>
+ * children (XNAT's list of the values allowed; a display attribute is not kept). */
+static void read_field_def_extras(apr_pool_t *p, xmlNodePtr f, arca_xml_field_def_t *d)
+{
+    const char *req = arca_xml_attr(p, f, "required");
+
+    d->required = req && (strcmp(req, "1") == 0 || strcmp(req, "true") == 0);
+    d->options = apr_array_make(p, 4, sizeof(const char *));
+    for (xmlNodePtr vs = f->children; vs; vs = vs->next) {
+        if (!arca_xml_is(vs, "possibleValues"))
+            continue;
+        for (xmlNodePtr v = vs->children; v; v = v->next)
+            if (arca_xml_is(v, "possibleValue"))
+                APR_ARRAY_PUSH(d->options, const char *) = text_of(p, v);
+    }
+}
+
 /* <xnat:studyProtocol data-type=...><xnat:definitions><xnat:definition ID=...>
  *   <xnat:fields><xnat:field name=... datatype=... type="custom"/> */
 static void read_protocol(apr_pool_t *p, xmlNodePtr proto, arca_xml_item_t *item)
@@ -59,6 +76,7 @@ static void read_protocol(apr_pool_t *p, xmlNodePtr proto, arca_xml_item_t *item
                     d->definition = arca_xml_attr(p, def, "ID");
                     d->name = arca_xml_attr(p, f, "name");
                     d->datatype = arca_xml_attr(p, f, "datatype");
+                    read_field_def_extras(p, f, d);
                     if (d->definition == NULL)
                         d->definition = "default";
                     if (d->name == NULL || d->datatype == NULL)

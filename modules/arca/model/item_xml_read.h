@@ -16,6 +16,8 @@ typedef struct arca_xml_field_def_t {
     const char *definition; /* the variable set's ID */
     const char *name;
     const char *datatype;   /* string, integer (or int), float, boolean, date */
+    int required;           /* required="1" or "true" */
+    apr_array_header_t *options; /* const char *, from possibleValues/possibleValue */
 } arca_xml_field_def_t;
 
 typedef struct arca_xml_alias_t {

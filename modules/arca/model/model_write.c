@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "model/field_defs.h"
 #include "model/model_write.h"
 
 static const struct {
@@ -119,7 +120,8 @@ int arca_changes_empty(const arca_changes_t *c)
            && c->add_param_names->nelts == 0;
 }
 
-/* Checks custom values against the project's definitions for this level. */
+/* Checks custom values against the project's definitions for this level: their type and,
+ * where the definition lists them, the values allowed. */
 static arca_error_t *check_custom(arca_db_t *db, apr_pool_t *p, arca_kind_t kind,
                                   const char *project, const arca_changes_t *c)
 {
@@ -128,8 +130,9 @@ static arca_error_t *check_custom(arca_db_t *db, apr_pool_t *p, arca_kind_t kind
 
     if (c->custom_names->nelts == 0 || project == NULL || tables[kind].level == NULL)
         return ARCA_OK;
-    err = arca_db_query(db, p, &res, "SELECT name, type FROM arca_field_def "
-                        "WHERE project = $1 AND level = $2", 2,
+    err = arca_db_query(db, p, &res, "SELECT name, type, coalesce(display_name, name), "
+                        "CASE WHEN options = '{}' THEN NULL ELSE to_json(options)::text END "
+                        "FROM arca_field_def WHERE project = $1 AND level = $2", 2,
                         (const char *const[]){project, tables[kind].level});
     if (err)
         return err;
@@ -139,8 +142,14 @@ static arca_error_t *check_custom(arca_db_t *db, apr_pool_t *p, arca_kind_t kind
         for (int r = 0; value && r < PQntuples(res); r++) {
             int ok;
             arca_type_t type = arca_type_from_name(PQgetvalue(res, r, 1), &ok);
-            if (strcmp(PQgetvalue(res, r, 0), name) == 0 && ok
-                && (err = arca_value_check(p, name, type, value)))
+            const char *shown = PQgetvalue(res, r, 2);
+            if (strcmp(PQgetvalue(res, r, 0), name) != 0 || !ok)
+                continue;
+            if ((err = arca_value_check(p, shown, type, value)))
+                return err;
+            if (!PQgetisnull(res, r, 3)
+                && (err = arca_field_option_check(p, shown, arca_field_options_from_json(
+                                                      p, PQgetvalue(res, r, 3)), value)))
                 return err;
         }
     }

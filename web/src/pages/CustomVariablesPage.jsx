@@ -12,17 +12,25 @@ import { ManageGate } from '../manage/ManageGate.jsx';
 const LEVELS = ['subject', 'experiment', 'scan', 'project'];
 const TYPES = ['string', 'integer', 'float', 'boolean', 'date'];
 
+// The options as typed, one per line, blank lines dropped.
+const optionList = (text) => text.split('\n').map((o) => o.trim()).filter(Boolean);
+
+// The listing's options: a JSON array as text.
+const optionsOf = (d) => { try { return JSON.parse(d.options || '[]'); } catch { return []; } };
+
 function VariableForm({ project, onSaved }) {
-  const [v, setV] = useState({ level: 'subject', name: '', type: 'string', description: '' });
+  const blank = { level: 'subject', name: '', type: 'string', description: '', required: false,
+    options: '' };
+  const [v, setV] = useState(blank);
   const action = useAction();
   const set = (k) => (e) => setV({ ...v, [k]: e.currentTarget.value });
   const submit = async (e) => {
     e.preventDefault();
-    const q = new URLSearchParams({ type: v.type });
-    if (v.description) q.set('description', v.description);
+    const body = { type: v.type, required: v.required, options: optionList(v.options) };
+    if (v.description) body.description = v.description;
     const ok = await action.run(() => put(`/xapi/projects/${seg(project)}/customVariables/`
-      + `${seg(v.level)}/${seg(v.name.trim())}?${q}`), `Saved ${v.name.trim()}.`);
-    if (ok !== undefined) { setV({ ...v, name: '', description: '' }); onSaved(); }
+      + `${seg(v.level)}/${seg(v.name.trim())}`, body), `Saved ${v.name.trim()}.`);
+    if (ok !== undefined) { setV({ ...blank, level: v.level }); onSaved(); }
   };
   return (
     <form class="inline-form" id="cv-form" onSubmit={submit} aria-label="Define a custom variable">
@@ -34,6 +42,10 @@ function VariableForm({ project, onSaved }) {
         {TYPES.map((t) => <option key={t}>{t}</option>)}</select></label>
       <label>Description <input id="cv-description" value={v.description}
         onInput={set('description')} /></label>
+      <label><input type="checkbox" id="cv-required" checked={v.required}
+        onChange={(e) => setV({ ...v, required: e.currentTarget.checked })} /> Required</label>
+      <label>Options, one per line (none: any value) <textarea id="cv-options" rows="3"
+        value={v.options} onInput={set('options')} /></label>
       <button type="submit" disabled={action.busy}>Add variable</button>
       <Outcome action={action} id="cv-outcome" />
     </form>
@@ -57,11 +69,15 @@ function Variables({ project }) {
         <table class="grid" id="custom-vars">
           <caption>{rows.length} variable{rows.length === 1 ? '' : 's'}</caption>
           <thead><tr><th scope="col">Level</th><th scope="col">Name</th><th scope="col">Type</th>
-            <th scope="col">Description</th><th scope="col"><span class="sr-only">Remove</span></th></tr></thead>
+            <th scope="col">Description</th><th scope="col">Required</th>
+            <th scope="col">Options</th>
+            <th scope="col"><span class="sr-only">Remove</span></th></tr></thead>
           <tbody>
             {rows.map((d) => (
               <tr key={`${d.level}/${d.name}`}>
                 <td>{d.level}</td><td>{d.name}</td><td>{d.type}</td><td>{d.description}</td>
+                <td>{d.required === 'true' ? 'yes' : 'no'}</td>
+                <td>{optionsOf(d).join(', ')}</td>
                 <td><button type="button" onClick={() => remove(d)}
                   aria-label={`Remove ${d.level} variable ${d.name}`}>Remove</button></td>
               </tr>
@@ -71,8 +87,10 @@ function Variables({ project }) {
       ) : <p class="empty">No custom variables yet: every value is kept as text.</p>)}
       <Outcome action={action} />
       <h2>Add a variable</h2>
-      <p class="hint">Names are matched without case and stored in lower case. A value that
-        does not fit its type is refused; changing a type checks the values already stored.</p>
+      <p class="hint">Names are shown as defined and matched without case. A value that does
+        not fit its type, or is not among the options when there are any, is refused;
+        changing a definition checks the values already stored. Required marks what a form
+        should ask for; scripts may still create objects without it, as in XNAT.</p>
       <VariableForm project={project} onSaved={() => setTick((t) => t + 1)} />
     </>
   );

@@ -4,13 +4,14 @@
 const CUSTOM = (name) => `xnat:subjectData/fields/field[name=${name}]/field`;
 
 // The table's columns: the subject's own fields, then every custom variable the project
-// defines for subjects.
+// defines for subjects. A variable's column is asked for under its lower-case name (the
+// listing's key, as XNAT writes field names) and headed with the name as defined.
 export function subjectColumns(customVars) {
   return [
     { id: 'label', header: 'Subject' },
     { id: 'gender', header: 'Gender' },
     { id: 'yob', header: 'YOB' },
-    ...customVars.map((name) => ({ id: CUSTOM(name), header: name })),
+    ...customVars.map((name) => ({ id: CUSTOM(name.toLowerCase()), header: name })),
   ];
 }
 
