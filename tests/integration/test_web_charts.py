@@ -1,8 +1,9 @@
 """The project page's charts in a real browser: sessions received per month (sessions
 dated over several months), a numeric custom variable's histogram once one is chosen, a
-scatter of one against another (CTDIvol by kVp, coloured by scanner; the API names variables in lower case) once two are. Each
-chart's canvas must hold a drawing (its pixels vary), with no console error (a CSP
-violation included) and no request to another host; axe-core on the page."""
+scatter of one against another (CTDIvol by kVp, coloured by Scanner; variables go by the
+names they were defined with) once two are. Each chart's canvas must hold a drawing (its
+pixels vary), with no console error (a CSP violation included) and no request to another
+host; axe-core on the page."""
 
 import os
 import uuid
@@ -70,14 +71,14 @@ class TestWebCharts:
         b = browser
         b.goto(f"/projects/{project}")
         assert not b.js("return !!document.querySelector('#chart-histogram, #chart-scatter')")
-        Select(b.find("#chart-x")).select_by_visible_text("ctdivol")
-        assert drawn(b, "#chart-histogram") == "Histogram of ctdivol over 80 subjects"
+        Select(b.find("#chart-x")).select_by_visible_text("CTDIvol")
+        assert drawn(b, "#chart-histogram") == "Histogram of CTDIvol over 80 subjects"
         b.screenshot("chart-histogram")
-        Select(b.find("#chart-x")).select_by_visible_text("kvp")
-        Select(b.find("#chart-y")).select_by_visible_text("ctdivol")
-        Select(b.find("#chart-colour")).select_by_visible_text("scanner")
+        Select(b.find("#chart-x")).select_by_visible_text("kVp")
+        Select(b.find("#chart-y")).select_by_visible_text("CTDIvol")
+        Select(b.find("#chart-colour")).select_by_visible_text("Scanner")
         assert drawn(b, "#chart-scatter").startswith(
-            "ctdivol by kvp (80 subjects), coloured by scanner")
+            "CTDIvol by kVp (80 subjects), coloured by Scanner")
         legend = b.js("return [...document.querySelectorAll('#chart-scatter .chart-legend li')]"
                       ".map(li => li.textContent)")
         assert legend == [f"Scanner {i}" for i in range(7)]
