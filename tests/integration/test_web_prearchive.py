@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from web_browser import Browser
+from web_browser import admin_browser
 from web_seed import ct_zip
 
 pytest.importorskip("pydicom")
@@ -43,11 +43,7 @@ def project(env):
 
 @pytest.fixture(scope="module")
 def browser(env):
-    b = Browser(env.httpd.base_url)
-    b.expect_failure("/data/auth", 401)
-    b.goto("/")
-    b.log_in(env.ADMIN, env.ADMIN_PASSWORD)
-    b.wait_text("h1", lambda t: t == "Projects")
+    b = admin_browser(env)
     yield b
     b.close()
 

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from web_browser import Browser
+from web_browser import admin_browser
 from web_seed import seed_project
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -39,11 +39,7 @@ def world(env):
 
 @pytest.fixture(scope="module")
 def browser(env):
-    b = Browser(env.httpd.base_url)
-    b.expect_failure("/data/auth", 401)
-    b.goto("/")
-    b.log_in(env.ADMIN, env.ADMIN_PASSWORD)
-    b.find("nav[aria-label=Main]")
+    b = admin_browser(env)
     yield b
     b.close()
 

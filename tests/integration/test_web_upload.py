@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from cut_proxy import CutProxy
-from web_browser import ARTIFACTS, Browser
+from web_browser import ARTIFACTS, Browser, admin_browser
 
 pytest.importorskip("pydicom")
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -72,11 +72,7 @@ def project(env):
 
 @pytest.fixture(scope="module")
 def browser(env):
-    b = Browser(env.httpd.base_url)
-    b.expect_failure("/data/auth", 401)
-    b.goto("/")
-    b.log_in(env.ADMIN, env.ADMIN_PASSWORD)
-    b.wait_text("h1", lambda t: t == "Projects")
+    b = admin_browser(env)
     yield b
     b.close()
 

@@ -177,3 +177,14 @@ def by(css):
 
 def now():
     return time.monotonic()
+
+
+def admin_browser(env):
+    """A browser logged in as the site admin, on the projects page (the login probe's 401
+    expected); the caller closes it."""
+    b = Browser(env.httpd.base_url)
+    b.expect_failure("/data/auth", 401)
+    b.goto("/")
+    b.log_in(env.ADMIN, env.ADMIN_PASSWORD)
+    b.wait_text("h1", lambda t: t == "Projects")
+    return b

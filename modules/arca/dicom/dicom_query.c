@@ -87,8 +87,7 @@ static void add(query_t *q, const char *cond)
     q->sql = apr_pstrcat(q->p, q->sql, " AND ", cond, NULL);
 }
 
-/* '*' and '?' as LIKE's '%' and '_', LIKE's own characters escaped. */
-static const char *like_pattern(apr_pool_t *p, const char *v)
+const char *arca_dicom_like_pattern(apr_pool_t *p, const char *v)
 {
     char *out = apr_palloc(p, strlen(v) * 2 + 1), *o = out;
 
@@ -137,7 +136,7 @@ static void match(query_t *q, const attr_t *a, const char *value)
     }
     if (strpbrk(v, "*?"))
         add(q, apr_pstrcat(q->p, a->expr, a->kind == K_NAME ? " ILIKE " : " LIKE ",
-                           param(q, like_pattern(q->p, v)), NULL));
+                           param(q, arca_dicom_like_pattern(q->p, v)), NULL));
     else if (a->kind == K_NAME)
         add(q, apr_pstrcat(q->p, "lower(", a->expr, ") = lower(", param(q, v), ")", NULL));
     else

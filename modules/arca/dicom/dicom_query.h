@@ -28,4 +28,8 @@ arca_error_t *arca_dicom_locate(arca_db_t *db, apr_pool_t *p, const arca_account
                                 const arca_dnet_key_t *keys, int n,
                                 apr_array_header_t **files);
 
+/* A DICOM wildcard value as a LIKE pattern: '*' and '?' as '%' and '_', LIKE's own
+ * characters escaped (C-FIND and QIDO-RS match the same way). */
+const char *arca_dicom_like_pattern(apr_pool_t *p, const char *v);
+
 #endif

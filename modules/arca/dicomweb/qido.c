@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "dicom/dicom.h"
+#include "dicom/dicom_query.h"
 #include "dicomweb/dw_internal.h"
 
 enum { L_STUDY, L_SERIES, L_INSTANCE };
@@ -96,21 +97,6 @@ static const char *tag_of(apr_pool_t *p, const char *key)
     return apr_psprintf(p, "%04X%04X", g, e);
 }
 
-/* '*' and '?' as LIKE's '%' and '_', LIKE's own characters escaped. */
-static const char *like_pattern(apr_pool_t *p, const char *v)
-{
-    char *out = apr_palloc(p, strlen(v) * 2 + 1), *o = out;
-
-    for (; *v; v++) {
-        if (*v == '%' || *v == '_' || *v == '\\')
-            *o++ = '\\', *o++ = *v;
-        else
-            *o++ = *v == '*' ? '%' : *v == '?' ? '_' : *v;
-    }
-    *o = '\0';
-    return out;
-}
-
 static int all_of(const char *v, const char *set)
 {
     return *v && strspn(v, set) == strlen(v);
@@ -190,7 +176,7 @@ static arca_error_t *match(dw_sql_t *q, const char *key, const attr_t *a, const 
     case M_NAME:
         if (strpbrk(v, "*?"))
             dw_where(q, apr_pstrcat(p, a->expr, a->match == M_NAME ? " ILIKE " : " LIKE ",
-                                    dw_param(q, like_pattern(p, v)), NULL));
+                                    dw_param(q, arca_dicom_like_pattern(p, v)), NULL));
         else if (a->match == M_NAME)
             dw_where(q, apr_pstrcat(p, "lower(", a->expr, ") = lower(", dw_param(q, v), ")",
                                     NULL));
