@@ -33,6 +33,9 @@ int dw_send_ranges(request_rec *r, const char *file, const apr_array_header_t *r
 /* The media type of encapsulated pixel data in a transfer syntax. */
 const char *dw_frame_type(const char *ts);
 
+/* Sends v (taking the caller's reference) as JSON of that Content-Type, keys sorted. */
+int dw_send_json(request_rec *r, struct json_t *v, const char *type);
+
 int dw_wado(dw_req_t *q, arca_db_t *db);
 int dw_stow(dw_req_t *q, arca_db_t *db);
 

@@ -274,15 +274,5 @@ int dw_stow(dw_req_t *q, arca_db_t *db)
                   "STOW-RS into %s: %d parts, %d stored", q->scope.project, parts->nelts,
                   arca_import_count(imp));
     r->status = status;
-    {
-        char *text = json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(answer);
-        if (text == NULL)
-            return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "cannot write the answer");
-        ap_set_content_type(r, "application/dicom+json");
-        ap_set_content_length(r, (apr_off_t)strlen(text));
-        ap_rputs(text, r);
-        free(text);
-    }
-    return OK;
+    return dw_send_json(r, answer, "application/dicom+json");
 }

@@ -309,16 +309,8 @@ int dw_wado(dw_req_t *q, arca_db_t *db)
                                  q->instance, &insts)))
         return arca_http_error(r, err);
     if (q->what && strcmp(q->what, "metadata") == 0) {
-        json_t *md = arca_dw_metadata(r->pool, &q->scope, insts);
-        char *text = json_dumps(md, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(md);
-        if (text == NULL)
-            return arca_http_errorf(r, HTTP_INTERNAL_SERVER_ERROR, "cannot write metadata");
-        ap_set_content_type(r, "application/dicom+json");
-        ap_set_content_length(r, (apr_off_t)strlen(text));
-        ap_rputs(text, r);
-        free(text);
-        return OK;
+        return dw_send_json(r, arca_dw_metadata(r->pool, &q->scope, insts),
+                            "application/dicom+json");
     }
     if (q->what && strcmp(q->what, "frames") == 0)
         return send_frames(r, &APR_ARRAY_IDX(insts, 0, arca_dw_instance_t), q->arg);

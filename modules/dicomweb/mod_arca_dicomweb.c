@@ -89,7 +89,7 @@ static int parse_url(request_rec *r, dw_req_t *q, const char **why)
     return 0;
 }
 
-static int send_json(request_rec *r, json_t *v, const char *type)
+int dw_send_json(request_rec *r, json_t *v, const char *type)
 {
     char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 
@@ -112,16 +112,16 @@ static int qido(dw_req_t *q, arca_db_t *db)
     arca_error_t *err;
 
     if (q->study && !is_uid(q->study))
-        return send_json(r, json_array(), "application/dicom+json");
+        return dw_send_json(r, json_array(), "application/dicom+json");
     if (q->series && !is_uid(q->series))
-        return send_json(r, json_array(), "application/dicom+json");
+        return dw_send_json(r, json_array(), "application/dicom+json");
     if ((err = arca_qido(db, r->pool, &q->scope, &qr, &out, &warning)))
         return arca_http_error(r, err);
     if (warning)
         apr_table_setn(r->headers_out, "Warning", apr_psprintf(r->pool, "299 %s \"%s\"",
                        ap_get_server_name(r), warning));
     /* no match: 200 and [], not 204: OHIF reads an empty 200 body as null */
-    return send_json(r, out, "application/dicom+json");
+    return dw_send_json(r, out, "application/dicom+json");
 }
 
 static int dicomweb_handler(request_rec *r)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from web_browser import Browser
+from web_browser import new_browser, set_value
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 AXE = os.path.join(TOP, "web", "node_modules", "axe-core", "axe.min.js")
@@ -30,23 +30,11 @@ def setup(env):
     s.delete(env.url(f"/data/projects/{p}"))
 
 
-def new_browser(env):
-    b = Browser(env.httpd.base_url)
-    b.expect_failure("/data/auth", 401)
-    return b
-
-
 @pytest.fixture(scope="module")
 def browser(env):
     b = new_browser(env)
     yield b
     b.close()
-
-
-def set_value(b, css, value, event="input"):
-    b.find(css)
-    b.js("const e = document.querySelector(arguments[0]); e.value = arguments[1];"
-         "e.dispatchEvent(new Event(arguments[2], {bubbles: true}))", css, value, event)
 
 
 def account(env, login):

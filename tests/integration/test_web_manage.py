@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from web_browser import Browser
+from web_browser import new_browser, set_value
 from web_seed import SUBJECTS_SQL
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -46,24 +46,11 @@ def collaborator(env):
     return login
 
 
-def new_browser(env):
-    b = Browser(env.httpd.base_url)
-    b.expect_failure("/data/auth", 401)
-    return b
-
-
 @pytest.fixture(scope="module")
 def browser(env):
     b = new_browser(env)
     yield b
     b.close()
-
-
-def set_value(b, css, value, event="input"):
-    """Sets a field's value as typing or choosing would, in one step."""
-    b.find(css)
-    b.js("const e = document.querySelector(arguments[0]); e.value = arguments[1];"
-         "e.dispatchEvent(new Event(arguments[2], {bubbles: true}))", css, value, event)
 
 
 def click_text(b, css, text):

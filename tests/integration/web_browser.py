@@ -179,12 +179,25 @@ def now():
     return time.monotonic()
 
 
-def admin_browser(env):
-    """A browser logged in as the site admin, on the projects page (the login probe's 401
-    expected); the caller closes it."""
+def new_browser(env):
+    """A browser on the suite's server, not logged in (the login probe's 401 expected); the
+    caller closes it."""
     b = Browser(env.httpd.base_url)
     b.expect_failure("/data/auth", 401)
+    return b
+
+
+def admin_browser(env):
+    """A browser logged in as the site admin, on the projects page; the caller closes it."""
+    b = new_browser(env)
     b.goto("/")
     b.log_in(env.ADMIN, env.ADMIN_PASSWORD)
     b.wait_text("h1", lambda t: t == "Projects")
     return b
+
+
+def set_value(b, css, value, event="input"):
+    """Sets a field's value as typing or choosing would, in one step."""
+    b.find(css)
+    b.js("const e = document.querySelector(arguments[0]); e.value = arguments[1];"
+         "e.dispatchEvent(new Event(arguments[2], {bubbles: true}))", css, value, event)
